@@ -1,0 +1,217 @@
+"""The domain: tickers, Reddit articles (posts and comments), mentions, hourly rollups.
+
+Data flows one way: ingest writes Article and Mention, sentiment writes the
+sentiment fields, reviewers write the review fields, and the rollups
+(`TickerHourly`) summarise them per ticker per hour for the pages.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class SentimentLabel(models.TextChoices):
+    POSITIVE = "positive", "Positive"
+    NEGATIVE = "negative", "Negative"
+    NEUTRAL = "neutral", "Neutral"
+
+
+LABEL_VALUES = [value for value, _ in SentimentLabel.choices]
+
+
+class Ticker(models.Model):
+    symbol = models.CharField(max_length=10, unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    exchange = models.CharField(max_length=32, blank=True)
+    is_etf = models.BooleanField("ETF", default=False)
+    aliases = models.JSONField(default=list, blank=True, help_text="Other names people use, e.g. company short names.")
+    is_active = models.BooleanField(
+        "linkable",
+        default=True,
+        help_text="Untick to never link this symbol (e.g. YOLO, DD): the scraper stops linking it on its next run.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["symbol"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(symbol=""), name="ticker_symbol_not_empty"),
+            models.CheckConstraint(condition=Q(symbol__regex=r"^[A-Z0-9.\-]{1,10}$"), name="ticker_symbol_format"),
+        ]
+
+    def __str__(self) -> str:
+        return self.symbol
+
+
+class Article(models.Model):
+    """One Reddit post or comment, keyed by its Reddit fullname (t3_… / t1_…)."""
+
+    class Kind(models.TextChoices):
+        POST = "post", "Post"
+        COMMENT = "comment", "Comment"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    reddit_id = models.CharField("Reddit id", max_length=20, unique=True, help_text="Fullname: t3_ for posts, t1_ for comments.")
+    subreddit = models.CharField(max_length=64)
+    parent_post_id = models.CharField(
+        max_length=20, blank=True, help_text="For a comment: the fullname (t3_…) of the post it belongs to."
+    )
+    title = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+    author = models.CharField(max_length=64, blank=True)
+    permalink = models.CharField(max_length=512, blank=True)
+    score = models.IntegerField("upvotes", default=0)
+    num_comments = models.IntegerField(default=0)
+    is_removed = models.BooleanField(default=False, help_text="[deleted] or [removed] on Reddit: kept, without text.")
+    created_utc = models.DateTimeField(db_index=False)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Model output (written by analyze_sentiment only).
+    sentiment_score = models.FloatField(null=True, blank=True, help_text="P(positive) − P(negative), in [-1, 1].")
+    sentiment_label = models.CharField(max_length=8, choices=SentimentLabel.choices, blank=True)
+    sentiment_confidence = models.FloatField(null=True, blank=True)
+    sentiment_model = models.CharField(max_length=200, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+    # The light second opinion (VADER), kept beside FinBERT so reviewers can see disagreement.
+    vader_score = models.FloatField(null=True, blank=True)
+    vader_label = models.CharField(max_length=8, choices=SentimentLabel.choices, blank=True)
+
+    # Human review (written by reviewers only; overrides the model label in rollups).
+    reviewed_label = models.CharField(max_length=8, choices=SentimentLabel.choices, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviewed_articles"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    tickers = models.ManyToManyField(Ticker, through="Mention", related_name="articles")
+
+    class Meta:
+        ordering = ["-created_utc"]
+        indexes = [
+            models.Index(fields=["-created_utc"], name="article_created_idx"),
+            models.Index(fields=["subreddit", "-created_utc"], name="article_sub_created_idx"),
+            models.Index(fields=["parent_post_id"], name="article_parent_idx"),
+            # The sentiment backlog: unscored articles, oldest first seen first.
+            models.Index(fields=["first_seen_at"], condition=Q(scored_at__isnull=True), name="article_unscored_idx"),
+            models.Index(fields=["-reviewed_at"], condition=Q(reviewed_at__isnull=False), name="article_reviewed_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["post", "comment"]), name="article_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(sentiment_score__isnull=True) | Q(sentiment_score__gte=-1.0, sentiment_score__lte=1.0),
+                name="article_sentiment_score_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(sentiment_confidence__isnull=True)
+                | Q(sentiment_confidence__gte=0.0, sentiment_confidence__lte=1.0),
+                name="article_sentiment_confidence_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(vader_score__isnull=True) | Q(vader_score__gte=-1.0, vader_score__lte=1.0),
+                name="article_vader_score_range",
+            ),
+            models.CheckConstraint(condition=Q(sentiment_label__in=["", *LABEL_VALUES]), name="article_sentiment_label_valid"),
+            models.CheckConstraint(condition=Q(vader_label__in=["", *LABEL_VALUES]), name="article_vader_label_valid"),
+            models.CheckConstraint(condition=Q(reviewed_label__in=["", *LABEL_VALUES]), name="article_reviewed_label_valid"),
+            # Scored means a label and a time, together.
+            models.CheckConstraint(
+                condition=(Q(scored_at__isnull=True) & Q(sentiment_label=""))
+                | (Q(scored_at__isnull=False) & ~Q(sentiment_label="")),
+                name="article_scored_consistent",
+            ),
+            models.CheckConstraint(
+                condition=(Q(reviewed_at__isnull=True) & Q(reviewed_label=""))
+                | (Q(reviewed_at__isnull=False) & ~Q(reviewed_label="")),
+                name="article_reviewed_consistent",
+            ),
+            models.CheckConstraint(condition=Q(num_comments__gte=0), name="article_num_comments_nonneg"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reddit_id
+
+    @property
+    def effective_label(self) -> str:
+        """The label that counts: a reviewer's, else the model's ('' when unscored)."""
+        return self.reviewed_label or self.sentiment_label
+
+    @property
+    def text(self) -> str:
+        """Text to score: title + body for a post, body for a comment."""
+        if self.kind == self.Kind.POST and self.title:
+            return f"{self.title}\n\n{self.body}".strip()
+        return self.body
+
+    @property
+    def reddit_url(self) -> str:
+        return f"https://www.reddit.com{self.permalink}" if self.permalink.startswith("/") else self.permalink
+
+
+class Mention(models.Model):
+    """An article talks about a ticker. One row per (article, ticker)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="mentions")
+    ticker = models.ForeignKey(Ticker, on_delete=models.CASCADE, related_name="mentions")
+    confidence = models.FloatField(default=1.0)
+    matched_text = models.CharField(max_length=64, blank=True)
+    # Denormalised from the article so "newest articles for TSLA" is one index range scan.
+    created_utc = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["article", "ticker"], name="mention_article_ticker_unique"),
+            models.CheckConstraint(condition=Q(confidence__gte=0.0, confidence__lte=1.0), name="mention_confidence_range"),
+        ]
+        indexes = [
+            models.Index(fields=["ticker", "-created_utc", "-article"], name="mention_ticker_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticker_id}@{self.article_id}"
+
+
+class TickerHourly(models.Model):
+    """Per ticker per hour aggregates, maintained by `articles.services.rollups_refresh`.
+
+    Pages and the API read these, never raw articles, for aggregates. The label
+    counts use the effective label (a reviewer's overrides the model's), and
+    `sentiment_sum` adds +1/−1/0 for reviewed articles, the model score otherwise.
+    """
+
+    ticker = models.ForeignKey(Ticker, on_delete=models.CASCADE, related_name="hourly")
+    hour = models.DateTimeField()
+    mentions = models.PositiveIntegerField(default=0)
+    posts = models.PositiveIntegerField(default=0)
+    comments = models.PositiveIntegerField(default=0)
+    unique_authors = models.PositiveIntegerField(default=0)
+    upvotes = models.BigIntegerField(default=0)
+    scored = models.PositiveIntegerField(default=0)
+    positive = models.PositiveIntegerField(default=0)
+    negative = models.PositiveIntegerField(default=0)
+    neutral = models.PositiveIntegerField(default=0)
+    sentiment_sum = models.FloatField(default=0.0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-hour"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticker", "hour"], name="tickerhourly_ticker_hour_unique"),
+            models.CheckConstraint(condition=Q(scored__lte=models.F("mentions")), name="tickerhourly_scored_le_mentions"),
+            models.CheckConstraint(
+                condition=Q(scored=models.F("positive") + models.F("negative") + models.F("neutral")),
+                name="tickerhourly_labels_add_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(mentions=models.F("posts") + models.F("comments")), name="tickerhourly_kinds_add_up"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["hour", "ticker"], name="tickerhourly_hour_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticker_id} {self.hour:%Y-%m-%d %H}:00"

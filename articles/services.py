@@ -1,0 +1,130 @@
+"""Writes in the articles domain that more than one job uses.
+
+Rollups: `TickerHourly` rows are recomputed from raw articles for a scope
+(tickers x an hour range) with one aggregate query and one upsert, so callers can
+refresh just what a batch touched. Reviewed labels override model labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Case, Count, F, FloatField, Min, Max, Q, Sum, Value, When
+from django.db.models.functions import Coalesce, NullIf, TruncHour
+
+from articles.models import Article, Mention, SentimentLabel, TickerHourly
+
+_ROLLUP_FIELDS = [
+    "mentions",
+    "posts",
+    "comments",
+    "unique_authors",
+    "upvotes",
+    "scored",
+    "positive",
+    "negative",
+    "neutral",
+    "sentiment_sum",
+]
+_UPSERT_BATCH = 1000
+
+
+def _floor_hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def rollups_refresh(
+    *,
+    ticker_ids: Iterable[int] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """Recompute the hourly rollups for `ticker_ids` (all when None) in [since, until).
+
+    `since` is floored and `until` ceiled to whole hours; None means unbounded.
+    Rows in the scope that no longer have any mention are deleted. Safe to run
+    concurrently with another refresh: rows are upserted on (ticker, hour).
+    Returns the number of rollup rows written.
+    """
+    mentions = Mention.objects.all()
+    scope = TickerHourly.objects.all()
+    if ticker_ids is not None:
+        ticker_ids = sorted(set(ticker_ids))
+        if not ticker_ids:
+            return 0
+        mentions = mentions.filter(ticker_id__in=ticker_ids)
+        scope = scope.filter(ticker_id__in=ticker_ids)
+    if since is not None:
+        since = _floor_hour(since)
+        mentions = mentions.filter(created_utc__gte=since)
+        scope = scope.filter(hour__gte=since)
+    if until is not None:
+        if until != _floor_hour(until):
+            until = _floor_hour(until) + timedelta(hours=1)
+        mentions = mentions.filter(created_utc__lt=until)
+        scope = scope.filter(hour__lt=until)
+
+    effective = Coalesce(NullIf(F("article__reviewed_label"), Value("")), NullIf(F("article__sentiment_label"), Value("")))
+    signed = Case(
+        When(article__reviewed_label=SentimentLabel.POSITIVE, then=Value(1.0)),
+        When(article__reviewed_label=SentimentLabel.NEGATIVE, then=Value(-1.0)),
+        When(article__reviewed_label=SentimentLabel.NEUTRAL, then=Value(0.0)),
+        default=Coalesce(F("article__sentiment_score"), Value(0.0)),
+        output_field=FloatField(),
+    )
+    rows = (
+        mentions.annotate(hour=TruncHour("created_utc"), label=effective)
+        .values("ticker_id", "hour")
+        .annotate(
+            mentions=Count("id"),
+            posts=Count("id", filter=Q(article__kind=Article.Kind.POST)),
+            comments=Count("id", filter=Q(article__kind=Article.Kind.COMMENT)),
+            unique_authors=Count("article__author", distinct=True, filter=~Q(article__author__in=["", "[deleted]"])),
+            upvotes=Coalesce(Sum("article__score"), 0),
+            scored=Count("id", filter=Q(label__isnull=False)),
+            positive=Count("id", filter=Q(label=SentimentLabel.POSITIVE)),
+            negative=Count("id", filter=Q(label=SentimentLabel.NEGATIVE)),
+            neutral=Count("id", filter=Q(label=SentimentLabel.NEUTRAL)),
+            sentiment_sum=Coalesce(Sum(signed, filter=Q(label__isnull=False)), Value(0.0)),
+        )
+        .order_by()
+    )
+    objs = [TickerHourly(ticker_id=r["ticker_id"], hour=r["hour"], **{f: r[f] for f in _ROLLUP_FIELDS}) for r in rows]
+    keep = {(o.ticker_id, o.hour) for o in objs}
+    with transaction.atomic():
+        stale = [pk for pk, t, h in scope.values_list("pk", "ticker_id", "hour") if (t, h) not in keep]
+        for start in range(0, len(stale), _UPSERT_BATCH):
+            TickerHourly.objects.filter(pk__in=stale[start : start + _UPSERT_BATCH]).delete()
+        TickerHourly.objects.bulk_create(
+            objs,
+            batch_size=_UPSERT_BATCH,
+            update_conflicts=True,
+            unique_fields=["ticker", "hour"],
+            update_fields=[*_ROLLUP_FIELDS, "updated_at"],
+        )
+    return len(objs)
+
+
+def rollups_refresh_for_articles(*, article_ids: Iterable[int], ticker_ids: Iterable[int] = ()) -> int:
+    """Refresh the rollups a set of articles feeds: their tickers over their hour range.
+
+    Pass `ticker_ids` as well when mentions were just removed (the unlinked tickers
+    are no longer reachable through the articles' mentions).
+    """
+    article_ids = list(article_ids)
+    if not article_ids:
+        return 0
+    tickers = set(ticker_ids)
+    bounds = {"lo": None, "hi": None}
+    for start in range(0, len(article_ids), _UPSERT_BATCH):
+        chunk = article_ids[start : start + _UPSERT_BATCH]
+        tickers.update(Mention.objects.filter(article_id__in=chunk).values_list("ticker_id", flat=True).distinct())
+        agg = Article.objects.filter(pk__in=chunk).aggregate(lo=Min("created_utc"), hi=Max("created_utc"))
+        if agg["lo"] is not None:
+            bounds["lo"] = agg["lo"] if bounds["lo"] is None else min(bounds["lo"], agg["lo"])
+            bounds["hi"] = agg["hi"] if bounds["hi"] is None else max(bounds["hi"], agg["hi"])
+    if not tickers or bounds["lo"] is None:
+        return 0
+    return rollups_refresh(ticker_ids=tickers, since=bounds["lo"], until=bounds["hi"] + timedelta(microseconds=1))

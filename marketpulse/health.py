@@ -1,0 +1,25 @@
+"""GET /health: 200 {"status": "ok"} after a round trip to the database, else 503 with a reason."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
+
+
+@never_cache
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as exc:
+        logger.warning("health check: database unreachable: %s", exc)
+        return JsonResponse({"status": "error", "reason": "database unreachable"}, status=503)
+    return JsonResponse({"status": "ok"})

@@ -1,0 +1,137 @@
+"""The JobRun helper every job uses.
+
+    with job_run("scrape_reddit", arguments=options) as run:
+        ...
+        run.incr("comments_new", 10)
+        if run.stop_requested:   # SIGTERM/SIGINT arrived: finish the batch, then leave
+            break
+
+On a normal exit the row is marked succeeded; on an exception, failed (with the error
+text, and the exception propagates); when SIGTERM or SIGINT arrived, interrupted.
+The signal handler only sets a flag, so a write in progress is never cut in half;
+the job checks `stop_requested` between batches. Counters are saved at the end and
+whenever `run.save_counters()` is called (after each committed batch).
+
+Hooks registered with `on_finish(callback)` run after the row is final (used to log
+the CloudWatch metrics line); a failing hook is logged, never raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.utils import timezone
+
+from marketpulse.models import JobRun
+
+logger = logging.getLogger(__name__)
+
+_finish_hooks: list[Callable[["RunHandle"], None]] = []
+
+
+def on_finish(callback: Callable[["RunHandle"], None]) -> Callable[["RunHandle"], None]:
+    """Register a callback run with the RunHandle after every job run ends."""
+    if callback not in _finish_hooks:
+        _finish_hooks.append(callback)
+    return callback
+
+
+def _jsonable(arguments: dict[str, Any]) -> dict[str, Any]:
+    skip = {"stdout", "stderr", "no_color", "force_color", "skip_checks", "settings", "pythonpath", "traceback"}
+    out: dict[str, Any] = {}
+    for key, value in arguments.items():
+        if key in skip:
+            continue
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            out[key] = value
+        elif isinstance(value, (list, tuple)):
+            out[key] = [v if isinstance(v, (str, int, float, bool)) else str(v) for v in value]
+        else:
+            out[key] = str(value)
+    return out
+
+
+class RunHandle:
+    """What a job sees of its run: counters, the stop flag, the row."""
+
+    def __init__(self, row: JobRun) -> None:
+        self.row = row
+        self.counters: dict[str, Any] = row.counters
+        self.stop_requested = False
+        self.stop_signal: int | None = None
+
+    @property
+    def command(self) -> str:
+        return self.row.command
+
+    def incr(self, name: str, amount: int | float = 1) -> None:
+        self.counters[name] = self.counters.get(name, 0) + amount
+
+    def set(self, name: str, value: Any) -> None:
+        self.counters[name] = value
+
+    def save_counters(self) -> None:
+        JobRun.objects.filter(pk=self.row.pk).update(counters=self.counters)
+
+    def request_stop(self, signum: int | None = None) -> None:
+        self.stop_requested = True
+        self.stop_signal = signum
+
+
+@contextmanager
+def job_run(command: str, *, arguments: dict[str, Any] | None = None, handle_signals: bool = True) -> Iterator[RunHandle]:
+    row = JobRun.objects.create(
+        command=command,
+        arguments=_jsonable(arguments or {}),
+        started_at=timezone.now(),
+        status=JobRun.Status.RUNNING,
+        hostname=socket.gethostname()[:255],
+        pid=os.getpid(),
+    )
+    run = RunHandle(row)
+    previous: dict[int, Any] = {}
+
+    def _handler(signum: int, _frame: Any) -> None:
+        if not run.stop_requested:
+            logger.warning("%s: received %s, stopping after the current batch", command, signal.Signals(signum).name)
+        run.request_stop(signum)
+
+    if handle_signals:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                previous[sig] = signal.signal(sig, _handler)
+            except ValueError:  # not in the main thread (e.g. a test server thread)
+                pass
+    try:
+        yield run
+    except BaseException as exc:
+        row.status = JobRun.Status.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else JobRun.Status.FAILED
+        row.error = f"{type(exc).__name__}: {exc}"[:10000]
+        _finish(run)
+        raise
+    else:
+        row.status = JobRun.Status.INTERRUPTED if run.stop_requested else JobRun.Status.SUCCEEDED
+        if run.stop_requested and not row.error:
+            row.error = f"stopped by {signal.Signals(run.stop_signal).name}" if run.stop_signal else "stopped"
+        _finish(run)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _finish(run: RunHandle) -> None:
+    row = run.row
+    row.finished_at = timezone.now()
+    row.counters = run.counters
+    row.save(update_fields=["status", "error", "finished_at", "counters"])
+    for hook in list(_finish_hooks):
+        try:
+            hook(run)
+        except Exception:  # a metrics hook must never turn a good run into a failed one
+            logger.exception("job finish hook %r failed", hook)

@@ -1,0 +1,49 @@
+"""Job-run bookkeeping: one JobRun row per management-command run."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class JobRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        INTERRUPTED = "interrupted", "Interrupted"
+
+    command = models.CharField(max_length=64)
+    arguments = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    counters = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    hostname = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            models.Index(fields=["-started_at"], name="jobrun_started_idx"),
+            models.Index(fields=["command", "status", "-started_at"], name="jobrun_cmd_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["running", "succeeded", "failed", "interrupted"]),
+                name="jobrun_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(finished_at__isnull=True) | models.Q(finished_at__gte=models.F("started_at")),
+                name="jobrun_finished_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.command} #{self.pk} {self.status}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
