@@ -148,7 +148,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests run commands in subprocesses (kill tests, concurrent workers), so the
     # SQLite test database is a file rather than memory. WAL lets readers and one
     # writer overlap; the timeout rides out a short write lock.
-    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(BASE_DIR / "var" / "test-db.sqlite3")
+    # One file per test process, so two suites can run side by side.
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(BASE_DIR / "var" / f"test-db-{os.getpid()}.sqlite3")
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
