@@ -26,6 +26,11 @@ $(VENV)/.installed: requirements/base.txt requirements/web.txt requirements/jobs
 .PHONY: install  ## create .venv and install everything (idempotent)
 install: $(VENV)/.installed
 
+.PHONY: demo  ## the whole pipeline locally: migrate, load tickers, scrape the bundled replay, score, serve :8000
+demo: install
+	@echo ">> make demo: SQLite database db.sqlite3, site on http://127.0.0.1:$(PORT)"
+	PY=$(PY) PORT=$(PORT) bash scripts/demo.sh
+
 .PHONY: test  ## run the whole test suite (SQLite unless DATABASE_URL is set)
 test: install
 	@echo ">> running the test suite on $${DATABASE_URL:-SQLite (set DATABASE_URL for PostgreSQL)}"
