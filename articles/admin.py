@@ -1,22 +1,416 @@
-from django.contrib import admin
+"""The review admin: articles (review fields only), tickers ("never link"), mentions.
 
-from articles.models import Article, Mention, Ticker
+Every write goes through `articles.review` so the rollups (and so the public pages)
+follow each review at once. Reddit fields and the model's output are read-only for
+everyone: the form only holds `reviewed_label`, so a crafted POST carrying `body` or
+`score` is ignored.
+
+Who may do what (see the `reviewers` group migration): review actions, the queue
+and unlinking a mention need `articles.change_article`; the quality page needs
+`articles.view_article`; flagging tickers and unlinking their past mentions need
+`articles.change_ticker` (admins, not reviewers).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import admin, messages
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.urls import path
+from django.utils.html import format_html
+from django.utils.text import Truncator
+
+from articles import admin_views, review
+from articles.admin_views import safe_reddit_url
+from articles.models import Article, Mention, SentimentLabel, Ticker, TickerHourly
+
+REVIEW_PERMISSION = "articles.change_article"
 
 
-@admin.register(Ticker)
-class TickerAdmin(admin.ModelAdmin):
-    list_display = ["symbol", "name", "exchange", "is_etf", "is_active"]
-    search_fields = ["symbol", "name"]
+def article_snippet(article: Article, length: int = 100) -> str:
+    if article.is_removed and not article.text:
+        return "[removed]"
+    return Truncator(" ".join(article.text.split())).chars(length) or "(no text)"
+
+
+# --- Filters -----------------------------------------------------------------------------
+
+
+class ReviewedFilter(admin.SimpleListFilter):
+    title = "review"
+    parameter_name = "reviewed"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Unreviewed"), ("yes", "Reviewed"), ("differs", "Reviewer disagreed with model")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(reviewed_label="")
+        if self.value() == "yes":
+            return queryset.exclude(reviewed_label="")
+        if self.value() == "differs":
+            return queryset.exclude(reviewed_label="").exclude(sentiment_label="").exclude(
+                reviewed_label=F("sentiment_label")
+            )
+        return queryset
+
+
+class ConfidenceBandFilter(admin.SimpleListFilter):
+    title = "model confidence"
+    parameter_name = "confidence"
+    BANDS = {"low": (0.0, 0.5), "medium": (0.5, 0.8), "high": (0.8, 1.01)}
+
+    def lookups(self, request, model_admin):
+        return [("low", "Low (< 50%)"), ("medium", "Medium (50–80%)"), ("high", "High (≥ 80%)"), ("none", "Unscored")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none":
+            return queryset.filter(scored_at__isnull=True)
+        if value in self.BANDS:
+            lo, hi = self.BANDS[value]
+            return queryset.filter(sentiment_confidence__gte=lo, sentiment_confidence__lt=hi)
+        return queryset
+
+
+class TickerFilter(admin.SimpleListFilter):
+    """Filter by ticker symbol. Offers today's top tickers (one small query), and
+    accepts any symbol in the URL (`?ticker=GME`)."""
+
+    title = "ticker"
+    parameter_name = "ticker"
+
+    def lookups(self, request, model_admin):
+        symbols = _top_symbols()
+        chosen = (self.value() or "").upper()
+        if chosen and chosen not in symbols:
+            symbols.append(chosen)
+        return [(s, s) for s in symbols]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(mentions__ticker__symbol=self.value().upper())
+        return queryset
+
+
+def _top_symbols() -> list[str]:
+    return list(
+        TickerHourly.objects.filter(hour__gte=timezone.now() - timedelta(hours=24), ticker__is_active=True)
+        .values("ticker__symbol")
+        .annotate(total=Sum("mentions"))
+        .order_by("-total", "ticker__symbol")
+        .values_list("ticker__symbol", flat=True)[: review.QUEUE_TOP_N]
+    )
+
+
+# --- Articles ------------------------------------------------------------------------------
+
+
+class MentionInline(admin.TabularInline):
+    """The article's ticker mentions. Read-only; ticking "Delete" unlinks a wrong
+    mention through `review.mention_unlink` (which refreshes the rollups)."""
+
+    model = Mention
+    extra = 0
+    fields = ["ticker", "matched_text", "confidence"]
+    readonly_fields = ["ticker", "matched_text", "confidence"]
+    verbose_name = "ticker mention"
+    verbose_name_plural = "ticker mentions (tick Delete to unlink a wrong one)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("ticker")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.has_perm(REVIEW_PERMISSION)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("articles.view_mention") or request.user.has_perm("articles.view_article")
+
+
+def _mark(label: str):
+    @admin.action(permissions=["review"], description=f"Review: mark {label}")
+    def action(modeladmin, request, queryset):
+        n = review.review_mark(article_ids=queryset.values_list("pk", flat=True), label=label, reviewer=request.user)
+        modeladmin.message_user(request, f"Marked {n} article(s) {label}; the ticker pages are updated.", messages.SUCCESS)
+
+    action.__name__ = f"mark_{label}"
+    return action
 
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["reddit_id", "kind", "subreddit", "sentiment_label", "reviewed_label", "created_utc"]
-    list_filter = ["kind", "subreddit", "sentiment_label"]
-    search_fields = ["reddit_id", "title", "body", "author"]
+    list_display = [
+        "snippet",
+        "subreddit",
+        "kind",
+        "ticker_list",
+        "model_label",
+        "reviewed_label",
+        "score",
+        "created_utc",
+        "reddit_link",
+    ]
+    list_display_links = ["snippet"]
+    list_filter = [
+        "subreddit",
+        "kind",
+        "sentiment_label",
+        ReviewedFilter,
+        ConfidenceBandFilter,
+        TickerFilter,
+        ("created_utc", admin.DateFieldListFilter),
+    ]
+    search_fields = ["title", "body", "author", "=reddit_id"]
+    search_help_text = "Searches title, body, author, and the exact Reddit id (t3_… / t1_…)."
+    list_per_page = 100
+    show_full_result_count = False
+    list_select_related = ["reviewed_by"]
+    ordering = ["-created_utc"]
+    inlines = [MentionInline]
+    actions = [
+        _mark(SentimentLabel.POSITIVE.value),
+        _mark(SentimentLabel.NEGATIVE.value),
+        _mark(SentimentLabel.NEUTRAL.value),
+        "clear_review",
+        "requeue",
+    ]
+    change_list_template = "admin/articles/article/change_list.html"
+    fieldsets = [
+        ("Review", {"fields": ["reviewed_label", "reviewed_by", "reviewed_at"]}),
+        ("Text", {"fields": ["reddit_link", "title", "body", "author", "is_removed"]}),
+        (
+            "Model output",
+            {"fields": ["sentiment_label", "sentiment_confidence", "sentiment_score", "sentiment_model", "scored_at", "vader_label", "vader_score"]},
+        ),
+        (
+            "Reddit",
+            {"fields": ["reddit_id", "kind", "subreddit", "parent_post_id", "permalink", "score", "num_comments", "created_utc", "first_seen_at", "updated_at"]},
+        ),
+    ]
+    # Everything but the reviewed label is read-only, for everyone.
+    readonly_fields = [
+        "reviewed_by",
+        "reviewed_at",
+        "reddit_link",
+        "title",
+        "body",
+        "author",
+        "is_removed",
+        "sentiment_label",
+        "sentiment_confidence",
+        "sentiment_score",
+        "sentiment_model",
+        "scored_at",
+        "vader_label",
+        "vader_score",
+        "reddit_id",
+        "kind",
+        "subreddit",
+        "parent_post_id",
+        "permalink",
+        "score",
+        "num_comments",
+        "created_utc",
+        "first_seen_at",
+        "updated_at",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related(
+            Prefetch("tickers", queryset=Ticker.objects.only("id", "symbol").order_by("symbol"))
+        )
+
+    # Articles come from Reddit: never added or deleted by hand (the scraper would
+    # bring a deleted one back on its next pass anyway).
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_review_permission(self, request):
+        return request.user.has_perm(REVIEW_PERMISSION)
+
+    # --- columns
+    @admin.display(description="text")
+    def snippet(self, obj: Article) -> str:
+        return article_snippet(obj)
+
+    @admin.display(description="tickers")
+    def ticker_list(self, obj: Article) -> str:
+        return ", ".join(t.symbol for t in obj.tickers.all())
+
+    @admin.display(description="model", ordering="sentiment_confidence")
+    def model_label(self, obj: Article) -> str:
+        if not obj.sentiment_label:
+            return "—"
+        conf = f" {obj.sentiment_confidence:.0%}" if obj.sentiment_confidence is not None else ""
+        return f"{obj.sentiment_label}{conf}"
+
+    @admin.display(description="Reddit")
+    def reddit_link(self, obj: Article) -> str:
+        return format_html('<a href="{}" target="_blank" rel="noopener noreferrer nofollow">open ↗</a>', safe_reddit_url(obj))
+
+    # --- saving: through the review services only
+    def save_model(self, request, obj, form, change):
+        if "reviewed_label" not in form.changed_data:
+            return
+        label = form.cleaned_data.get("reviewed_label") or ""
+        if label:
+            review.review_mark(article_ids=[obj.pk], label=label, reviewer=request.user)
+        else:
+            review.review_clear(article_ids=[obj.pk])
+        obj.refresh_from_db()
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Mention:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)  # collects deleted_objects, writes nothing
+        removed = [m.pk for m in formset.deleted_objects]
+        if removed:
+            n = review.mention_unlink(mention_ids=removed)
+            self.message_user(request, f"Unlinked {n} mention(s).", messages.SUCCESS)
+
+    # --- actions
+    @admin.action(permissions=["review"], description="Review: clear the review (the model's label counts again)")
+    def clear_review(self, request, queryset):
+        n = review.review_clear(article_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Cleared the review of {n} article(s).", messages.SUCCESS)
+
+    @admin.action(permissions=["review"], description="Re-queue for sentiment scoring")
+    def requeue(self, request, queryset):
+        n = review.review_requeue(article_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Re-queued {n} article(s); analyze_sentiment scores them on its next run.", messages.SUCCESS)
+
+    # --- extra pages: the queue and the quality page
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        extra = [
+            path("review-queue/", view(admin_views.ReviewQueueView.as_view(model_admin=self)), name="articles_article_review_queue"),
+            path("quality/", view(admin_views.QualityView.as_view(model_admin=self)), name="articles_article_quality"),
+        ]
+        return extra + super().get_urls()
+
+
+# --- Tickers ------------------------------------------------------------------------------
+
+
+@admin.register(Ticker)
+class TickerAdmin(admin.ModelAdmin):
+    list_display = ["symbol", "name", "exchange", "is_etf", "is_active", "alias_list", "mentions_to_remove"]
+    list_filter = ["is_etf", "is_active", "exchange"]
+    search_fields = ["symbol", "name", "aliases"]
+    search_help_text = "Searches symbol, company name and aliases."
+    list_per_page = 100
+    show_full_result_count = False
+    actions = ["unlink_flagged"]
+    fields = ["symbol", "name", "exchange", "is_etf", "aliases", "is_active", "linked_mentions", "created_at", "updated_at"]
+    readonly_fields = ["linked_mentions", "created_at", "updated_at"]
+
+    def get_queryset(self, request):
+        # Count mentions only for "never link" tickers (what the unlink action would remove);
+        # the subquery is evaluated for those rows only.
+        count = (
+            Mention.objects.filter(ticker_id=OuterRef("pk"))
+            .order_by()
+            .values("ticker_id")
+            .annotate(n=Count("id"))
+            .values("n")
+        )
+        return super().get_queryset(request).annotate(
+            flagged_mentions=Case(
+                When(is_active=False, then=Coalesce(Subquery(count, output_field=IntegerField()), Value(0))),
+                default=Value(None),
+                output_field=IntegerField(),
+            )
+        )
+
+    @admin.display(description="aliases")
+    def alias_list(self, obj: Ticker) -> str:
+        return ", ".join(str(a) for a in (obj.aliases or []))
+
+    @admin.display(description="mentions the unlink would remove", ordering="flagged_mentions")
+    def mentions_to_remove(self, obj: Ticker) -> str:
+        return "—" if obj.flagged_mentions is None else str(obj.flagged_mentions)
+
+    @admin.display(description="linked mentions")
+    def linked_mentions(self, obj: Ticker) -> str:
+        if obj.pk is None:
+            return "—"
+        n = Mention.objects.filter(ticker=obj).count()
+        if obj.is_active:
+            return f"{n} (if flagged \"never link\", the unlink action would remove them all)"
+        return f"{n} — flagged \"never link\": the unlink action would remove them all"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            self.message_user(
+                request,
+                f"{obj.symbol} will no longer be linked. Its past mentions stay until you run "
+                "\"Unlink past mentions of never-link tickers\" on it.",
+                messages.WARNING,
+            )
+
+    @admin.action(permissions=["change"], description="Unlink past mentions of never-link tickers (and rebuild their rollups)")
+    def unlink_flagged(self, request, queryset):
+        active = list(queryset.filter(is_active=True).values_list("symbol", flat=True))
+        result = review.ticker_unlink_flagged(ticker_ids=queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            f"Removed {result['mentions']} mention(s) of {result['tickers']} never-link ticker(s); rollups rebuilt.",
+            messages.SUCCESS,
+        )
+        if active:
+            self.message_user(
+                request,
+                f"Skipped {', '.join(active[:20])}: still linkable (untick \"linkable\" first).",
+                messages.WARNING,
+            )
+
+
+# --- Mentions ------------------------------------------------------------------------------
 
 
 @admin.register(Mention)
 class MentionAdmin(admin.ModelAdmin):
-    list_display = ["article", "ticker", "matched_text"]
+    list_display = ["ticker", "article_text", "matched_text", "confidence", "created_utc"]
     list_select_related = ["article", "ticker"]
+    search_fields = ["=ticker__symbol", "=article__reddit_id", "matched_text"]
+    search_help_text = "Exact ticker symbol or Reddit id, or the matched text."
+    list_per_page = 100
+    show_full_result_count = False
+    actions = ["unlink"]
+    readonly_fields = ["article", "ticker", "matched_text", "confidence", "created_utc"]
+
+    # Mentions are the scraper's; reviewers only unlink wrong ones (through the service).
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_unlink_permission(self, request):
+        return request.user.has_perm(REVIEW_PERMISSION)
+
+    @admin.display(description="article")
+    def article_text(self, obj: Mention) -> str:
+        return article_snippet(obj.article, 80)
+
+    @admin.action(permissions=["unlink"], description="Unlink the selected mentions (wrong ticker)")
+    def unlink(self, request, queryset):
+        n = review.mention_unlink(mention_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Unlinked {n} mention(s); the ticker pages are updated.", messages.SUCCESS)
+

@@ -1,0 +1,189 @@
+"""Sentiment review: the writes reviewers make, and the "Needs review" queue.
+
+Every write here is one transaction followed by a rollup refresh for exactly the
+tickers and hours it touched (`articles.services.rollups_refresh_for_articles`), so
+the public pages change as soon as a reviewer acts. A review never touches the
+model's own output (`sentiment_*`, `vader_*`): the quality page compares the two.
+
+The queue's review value (higher = review first), for unreviewed, scored,
+not-removed articles::
+
+    value = 2.0 * (1 - sentiment_confidence)              # the model was unsure
+          + 1.5 * [vader_label set and != sentiment_label] # VADER and the model disagree
+          + min(1, ln(1 + max(upvotes, 0)) / ln(1001))     # many people saw it (1.0 at 1000 upvotes)
+          + 1.0 * [mentions a ticker in today's top list]  # it feeds a figure many people read
+
+"Today's top list" is the QUEUE_TOP_N tickers with the most mentions over the last
+24 hours (from `TickerHourly`). Ties break on upvotes, then newest first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Cast, Coalesce, Greatest, Least, Ln
+from django.utils import timezone
+
+from articles.models import LABEL_VALUES, Article, Mention, Ticker, TickerHourly
+from articles.services import rollups_refresh, rollups_refresh_for_articles
+
+QUEUE_TOP_N = 10
+WEIGHT_UNSURE = 2.0
+WEIGHT_DISAGREE = 1.5
+WEIGHT_UPVOTES = 1.0
+WEIGHT_TOP_TICKER = 1.0
+UPVOTES_FULL = 1000
+_BATCH = 1000
+
+
+def _ids(article_ids: Iterable[int]) -> list[int]:
+    return sorted({int(pk) for pk in article_ids})
+
+
+def review_mark(*, article_ids: Iterable[int], label: str, reviewer, now: datetime | None = None) -> int:
+    """Store a reviewer's label on the articles (model output untouched); refresh rollups.
+
+    Returns the number of articles updated.
+    """
+    if label not in LABEL_VALUES:
+        raise ValueError(f"label must be one of {', '.join(LABEL_VALUES)}, not {label!r}")
+    ids = _ids(article_ids)
+    if not ids:
+        return 0
+    now = now or timezone.now()
+    with transaction.atomic():
+        updated = Article.objects.filter(pk__in=ids).update(
+            reviewed_label=label, reviewed_by=reviewer, reviewed_at=now, updated_at=now
+        )
+    rollups_refresh_for_articles(article_ids=ids)
+    return updated
+
+
+def review_clear(*, article_ids: Iterable[int]) -> int:
+    """Remove the review from the articles (the model's label counts again); refresh rollups."""
+    ids = _ids(article_ids)
+    if not ids:
+        return 0
+    with transaction.atomic():
+        updated = (
+            Article.objects.filter(pk__in=ids)
+            .exclude(reviewed_label="")
+            .update(reviewed_label="", reviewed_by=None, reviewed_at=None, updated_at=timezone.now())
+        )
+    rollups_refresh_for_articles(article_ids=ids)
+    return updated
+
+
+def review_requeue(*, article_ids: Iterable[int]) -> int:
+    """Send the articles back to analyze_sentiment: they become unscored (scored_at NULL).
+
+    The model fields are cleared together (the "label and time together" constraint);
+    VADER's opinion and any human review are kept. Until re-scored, an unreviewed
+    article counts as a mention without sentiment in the rollups.
+    """
+    ids = _ids(article_ids)
+    if not ids:
+        return 0
+    with transaction.atomic():
+        updated = (
+            Article.objects.filter(pk__in=ids)
+            .exclude(scored_at__isnull=True)
+            .update(
+                scored_at=None,
+                sentiment_label="",
+                sentiment_score=None,
+                sentiment_confidence=None,
+                sentiment_model="",
+                updated_at=timezone.now(),
+            )
+        )
+    rollups_refresh_for_articles(article_ids=ids)
+    return updated
+
+
+def mention_unlink(*, mention_ids: Iterable[int]) -> int:
+    """Delete wrong ticker mentions; refresh the rollups of their articles and tickers."""
+    ids = sorted({int(pk) for pk in mention_ids})
+    if not ids:
+        return 0
+    with transaction.atomic():
+        rows = list(Mention.objects.filter(pk__in=ids).values_list("pk", "article_id", "ticker_id"))
+        if not rows:
+            return 0
+        Mention.objects.filter(pk__in=[r[0] for r in rows]).delete()
+    rollups_refresh_for_articles(article_ids={r[1] for r in rows}, ticker_ids={r[2] for r in rows})
+    return len(rows)
+
+
+def ticker_unlink_flagged(*, ticker_ids: Iterable[int]) -> dict[str, int]:
+    """Delete every mention of the given tickers that are flagged "never link", and
+    rebuild their rollups (which then disappear). Active tickers are left alone.
+
+    Deletes in batches so a ticker with a million mentions never holds one huge
+    transaction. Returns {"tickers": n, "mentions": n}.
+    """
+    flagged = list(Ticker.objects.filter(pk__in=list(ticker_ids), is_active=False).values_list("pk", flat=True))
+    removed = 0
+    for ticker_id in flagged:
+        while True:
+            with transaction.atomic():
+                batch = list(Mention.objects.filter(ticker_id=ticker_id).values_list("pk", flat=True)[:_BATCH])
+                if not batch:
+                    break
+                removed += Mention.objects.filter(pk__in=batch).delete()[0]
+    if flagged:
+        rollups_refresh(ticker_ids=flagged)
+    return {"tickers": len(flagged), "mentions": removed}
+
+
+# --- The queue ------------------------------------------------------------------------
+
+
+def top_ticker_ids(*, now: datetime | None = None, limit: int = QUEUE_TOP_N) -> list[int]:
+    """Today's top list: the tickers with the most mentions over the last 24 hours."""
+    now = now or timezone.now()
+    return list(
+        TickerHourly.objects.filter(hour__gte=now - timedelta(hours=24), ticker__is_active=True)
+        .values("ticker_id")
+        .annotate(total=Sum("mentions"))
+        .order_by("-total", "ticker_id")
+        .values_list("ticker_id", flat=True)[:limit]
+    )
+
+
+def review_queue(*, now: datetime | None = None, top_ids: list[int] | None = None) -> QuerySet[Article]:
+    """Unreviewed, scored, not-removed articles, most worth reviewing first.
+
+    Annotates `review_value` (see the module docstring for the formula) and its
+    parts `value_unsure`, `value_disagree`, `value_upvotes`, `value_top`.
+    """
+    if top_ids is None:
+        top_ids = top_ticker_ids(now=now)
+    unsure = Value(WEIGHT_UNSURE) * (Value(1.0) - Coalesce(F("sentiment_confidence"), Value(0.0)))
+    disagree = Case(
+        When(~Q(vader_label="") & ~Q(vader_label=F("sentiment_label")), then=Value(WEIGHT_DISAGREE)),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    upvotes = Value(WEIGHT_UPVOTES) * Least(
+        Value(1.0),
+        Ln(Value(1.0) + Cast(Greatest(F("score"), Value(0)), FloatField())) / Value(math.log(1 + UPVOTES_FULL)),
+    )
+    top = Case(
+        When(
+            Exists(Mention.objects.filter(article_id=OuterRef("pk"), ticker_id__in=top_ids or [0])),
+            then=Value(WEIGHT_TOP_TICKER),
+        ),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    return (
+        Article.objects.filter(reviewed_label="", scored_at__isnull=False, is_removed=False)
+        .annotate(value_unsure=unsure, value_disagree=disagree, value_upvotes=upvotes, value_top=top)
+        .annotate(review_value=F("value_unsure") + F("value_disagree") + F("value_upvotes") + F("value_top"))
+        .order_by("-review_value", "-score", "-created_utc", "-pk")
+    )
