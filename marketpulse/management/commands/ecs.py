@@ -1,0 +1,243 @@
+"""manage.py ecs: run and watch the scheduled jobs on ECS, from the operator's machine.
+
+    manage.py ecs schedules status [NAME]
+    manage.py ecs schedules enable|disable NAME|--all [--dry-run]
+    manage.py ecs run scrape|sentiment|status [--subnets ... --security-groups ...] [--dry-run]
+    manage.py ecs tasks
+    manage.py ecs logs scraper|sentiment|status [--since 1h] [--follow]
+
+A thin command over `marketpulse.aws`. Names come from ECS_NAME_PREFIX (default
+`market-pulse-`), the cluster from ECS_CLUSTER or --cluster, region, credentials and
+endpoint from the standard AWS environment variables (AWS_REGION, AWS_PROFILE,
+AWS_ENDPOINT_URL, ...). AWS errors end the command with one line on stderr and exit 1;
+usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from marketpulse import aws
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
+
+
+class Command(BaseCommand):
+    help = "Operate the ECS jobs: schedules status/enable/disable, run a task now, list tasks, read logs."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="area", required=True, metavar="{schedules,run,tasks,logs}")
+
+        schedules = sub.add_parser("schedules", help="Show, enable or disable the EventBridge Scheduler schedules.")
+        schedules.add_argument(
+            "action", choices=["status", "enable", "disable"], help="status lists them; enable/disable flips their state."
+        )
+        schedules.add_argument(
+            "name",
+            nargs="?",
+            help="A schedule: its full name (market-pulse-scraper) or the job (scraper, sentiment, status).",
+        )
+        schedules.add_argument("--all", action="store_true", help="Every schedule whose name starts with the prefix.")
+        schedules.add_argument(
+            "--prefix", default=None, help="Schedule name prefix (default: ECS_NAME_PREFIX, market-pulse-)."
+        )
+        schedules.add_argument("--group", default="default", help="Schedule group for a named schedule (default: default).")
+        schedules.add_argument("--dry-run", action="store_true", help="Say what would change; change nothing.")
+
+        run = sub.add_parser("run", help="Start one task of a job now (ECS RunTask).")
+        run.add_argument("job", choices=["scrape", "sentiment", "status"], help="Which job's task definition to run.")
+        run.add_argument("--cluster", default=None, help="ECS cluster (default: ECS_CLUSTER, market-pulse).")
+        run.add_argument(
+            "--subnets",
+            default="",
+            help="Comma-separated subnet ids (default: the ones the job's schedule uses).",
+        )
+        run.add_argument(
+            "--security-groups",
+            default="",
+            help="Comma-separated security group ids (default: the ones the job's schedule uses).",
+        )
+        run.add_argument(
+            "--assign-public-ip",
+            action="store_true",
+            default=None,
+            help="Give the task a public IP (only for public subnets without a NAT).",
+        )
+        spot = run.add_mutually_exclusive_group()
+        spot.add_argument(
+            "--spot", dest="use_spot", action="store_true", default=None, help="Run on FARGATE_SPOT."
+        )
+        spot.add_argument(
+            "--on-demand",
+            dest="use_spot",
+            action="store_false",
+            help="Run on on-demand FARGATE (default: the schedule's capacity provider strategy).",
+        )
+        run.add_argument(
+            "--command",
+            dest="task_command",
+            default="",
+            help='Override the container command, e.g. "scrape_reddit --mode backfill --days 2".',
+        )
+        run.add_argument(
+            "--env",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="Extra environment variable for the container (repeatable).",
+        )
+        run.add_argument("--cpu", type=int, default=None, help="Task CPU override in CPU units (e.g. 1024).")
+        run.add_argument("--memory", type=int, default=None, help="Task memory override in MiB (e.g. 4096).")
+        run.add_argument("--dry-run", action="store_true", help="Print the RunTask request as JSON; start nothing.")
+
+        tasks = sub.add_parser("tasks", help="List running and recently stopped tasks with stop reasons and exit codes.")
+        tasks.add_argument("--cluster", default=None, help="ECS cluster (default: ECS_CLUSTER, market-pulse).")
+        tasks.add_argument("--prefix", default=None, help="Task definition family prefix (default: ECS_NAME_PREFIX).")
+
+        logs = sub.add_parser("logs", help="Print a job's CloudWatch log events.")
+        logs.add_argument(
+            "job", choices=["scraper", "scrape", "sentiment", "status"], help="Whose log group (/ecs/market-pulse-JOB)."
+        )
+        logs.add_argument("--since", default="1h", help="How far back: 30m, 1h, 2d (default 1h).")
+        logs.add_argument("--follow", action="store_true", help="Keep printing new events until Ctrl-C.")
+        logs.add_argument(
+            "--follow-for",
+            type=float,
+            default=None,
+            metavar="SECONDS",
+            help="With --follow: stop after this many seconds (default: until Ctrl-C).",
+        )
+        logs.add_argument("--poll", type=float, default=2.0, metavar="SECONDS", help="With --follow: seconds between reads.")
+
+    def handle(self, *args, **options):
+        handler = getattr(self, f"_{options['area']}")
+        try:
+            handler(options)
+        except aws.AwsError as exc:
+            raise CommandError(str(exc), returncode=1) from None
+
+    # --- schedules ---------------------------------------------------------------------------
+
+    def _schedule_name(self, raw: str, prefix: str) -> str:
+        if raw.startswith(prefix):
+            return raw
+        if raw.lower() in aws.RUN_ALIASES:
+            return prefix + aws.job_name_resolve(raw)
+        return raw  # let AWS say whether it exists
+
+    def _schedules(self, options):
+        prefix = options["prefix"] if options["prefix"] is not None else settings.ECS_NAME_PREFIX
+        action, name, every = options["action"], options["name"], options["all"]
+        if action != "status" and bool(name) == bool(every):
+            raise CommandError(f"ecs schedules {action}: give exactly one of NAME or --all", returncode=2)
+        if name:
+            targets = [aws.schedule_get(name=self._schedule_name(name, prefix), group=options["group"])]
+        else:
+            targets = aws.schedules_list(prefix=prefix)
+            if not targets:
+                raise CommandError(
+                    f"no schedules whose names start with {prefix!r} in {settings.AWS_REGION} "
+                    "(has the Terraform in infra/ been applied?)",
+                    returncode=1,
+                )
+        if action == "status":
+            for schedule in targets:
+                self.stdout.write(
+                    f"{schedule.name:<32} {schedule.state:<10} {schedule.expression:<22} "
+                    f"{schedule.task_definition_arn.rsplit('/', 1)[-1] or '-'}"
+                )
+            return
+        enabled = action == "enable"
+        changed_count = 0
+        for schedule in targets:
+            after, changed = aws.schedule_set_state(
+                name=schedule.name, group=schedule.group, enabled=enabled, dry_run=options["dry_run"]
+            )
+            changed_count += changed
+            wanted = "ENABLED" if enabled else "DISABLED"
+            if not changed:
+                self.stdout.write(f"{schedule.name}: already {wanted}")
+            elif options["dry_run"]:
+                self.stdout.write(f"{schedule.name}: would change {schedule.state} -> {wanted} (dry run)")
+            else:
+                self.stdout.write(self.style.SUCCESS(f"{schedule.name}: {schedule.state} -> {after.state}"))
+        if options["verbosity"] >= 1:
+            verb = "would change" if options["dry_run"] else "changed"
+            self.stdout.write(f"{verb} {changed_count} of {len(targets)} schedule(s)")
+
+    # --- run ---------------------------------------------------------------------------------------
+
+    def _run(self, options):
+        environment = {}
+        for item in options["env"]:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise CommandError(f"--env wants NAME=VALUE, not {item!r}", returncode=2)
+            environment[key] = value
+        request = aws.RunRequest(
+            job=options["job"],
+            cluster=options["cluster"] or settings.ECS_CLUSTER,
+            subnets=[s.strip() for s in options["subnets"].split(",") if s.strip()],
+            security_groups=[s.strip() for s in options["security_groups"].split(",") if s.strip()],
+            assign_public_ip=options["assign_public_ip"],
+            command=options["task_command"].split() or None,
+            environment=environment,
+            cpu=options["cpu"],
+            memory=options["memory"],
+            use_spot=options["use_spot"],
+        )
+        result = aws.task_run(request=request, dry_run=options["dry_run"])
+        if options["dry_run"]:
+            self.stdout.write("dry run: would call RunTask with")
+            self.stdout.write(json.dumps(result, indent=2, sort_keys=True))
+            return
+        task_id = result["taskArn"].rsplit("/", 1)[-1]
+        self.stdout.write(
+            self.style.SUCCESS(f"started {aws.task_family(options['job'])} task {task_id} on {request.cluster}")
+        )
+        self.stdout.write(f"  status: {result.get('lastStatus', '?')}; follow it with: manage.py ecs tasks")
+        self.stdout.write(f"  logs:   manage.py ecs logs {aws.job_name_resolve(options['job'])} --follow")
+
+    # --- tasks --------------------------------------------------------------------------------------
+
+    def _tasks(self, options):
+        cluster = options["cluster"] or settings.ECS_CLUSTER
+        tasks = aws.tasks_list(cluster=cluster, prefix=options["prefix"])
+        if not tasks:
+            self.stdout.write(f"no running or recently stopped tasks on {cluster}")
+            return
+        self.stdout.write(f"{'TASK':<34} {'FAMILY':<24} {'STATUS':<9} {'STARTED':<19}  {'STOPPED':<19}  EXIT  REASON")
+        for task in tasks:
+            codes = ",".join("-" if code is None else str(code) for code in task.exit_codes.values()) or "-"
+            reason = task.stopped_reason or task.stop_code or ""
+            self.stdout.write(
+                f"{task.task_id:<34} {task.family:<24} {task.last_status:<9} {_when(task.started_at):<19}  "
+                f"{_when(task.stopped_at):<19}  {codes:<4}  {reason}"
+            )
+
+    # --- logs ----------------------------------------------------------------------------------------
+
+    def _logs(self, options):
+        since = aws.parse_since(options["since"])
+        count = 0
+        try:
+            for event in aws.logs_read(
+                job=options["job"],
+                since=since,
+                follow=options["follow"],
+                follow_for=options["follow_for"],
+                poll_seconds=options["poll"],
+            ):
+                count += 1
+                self.stdout.write(f"{_when(event.timestamp)} {event.stream.rsplit('/', 1)[-1]}  {event.message}")
+                self.stdout.flush()
+        except KeyboardInterrupt:
+            pass
+        if count == 0 and options["verbosity"] >= 1:
+            self.stderr.write(f"no events in {aws.log_group(options['job'])} in the last {options['since']}")

@@ -1,0 +1,75 @@
+"""manage.py setup_secrets: create or update the `market-pulse/*` Secrets Manager secrets.
+
+The ECS task definitions read these secrets by ARN and hand them to the container as
+environment variables:
+
+    market-pulse/django-secret-key     -> DJANGO_SECRET_KEY
+    market-pulse/database-url          -> DATABASE_URL
+    market-pulse/reddit-client-id      -> REDDIT_CLIENT_ID
+    market-pulse/reddit-client-secret  -> REDDIT_CLIENT_SECRET
+
+Values come from a hidden prompt (getpass; an empty answer keeps the current value),
+or with --from-env from environment variables named `SECRET_<VARIABLE>` (e.g.
+SECRET_DATABASE_URL), so the operator's own local DATABASE_URL is never sent by
+mistake. A value is never printed, logged or echoed: the output says only
+created/updated/unchanged/skipped per secret.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from marketpulse import aws
+
+ENV_PREFIX = "SECRET_"
+
+
+class Command(BaseCommand):
+    help = "Create or update the market-pulse/* secrets in Secrets Manager (values from a hidden prompt or SECRET_* env)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--from-env",
+            action="store_true",
+            help="Read each value from SECRET_<VARIABLE> (e.g. SECRET_DATABASE_URL) instead of prompting; "
+            "secrets whose variable is unset are skipped.",
+        )
+        parser.add_argument(
+            "--only",
+            action="append",
+            default=[],
+            choices=sorted(aws.SECRETS),
+            help="Only this secret (repeatable). Default: all of them.",
+        )
+        parser.add_argument("--dry-run", action="store_true", help="Say what would be created or updated; write nothing.")
+
+    def handle(self, *args, **options):
+        wanted = options["only"] or list(aws.SECRETS)
+        interactive = not options["from_env"]
+        if interactive and not sys.stdin.isatty():
+            raise CommandError(
+                "setup_secrets: no terminal to prompt on; use --from-env with SECRET_<VARIABLE> variables", returncode=2
+            )
+        counts: dict[str, int] = {}
+        for short in wanted:
+            variable = aws.SECRETS[short]
+            name = aws.secret_id(short)
+            if interactive:
+                value = getpass.getpass(f"{name} ({variable}; empty keeps the current value): ")
+            else:
+                value = os.environ.get(ENV_PREFIX + variable, "")
+            if not value:
+                outcome = "skipped (no value given)"
+            else:
+                try:
+                    outcome = aws.secret_put(short_name=short, value=value, dry_run=options["dry_run"])
+                except aws.AwsError as exc:
+                    raise CommandError(str(exc), returncode=1) from None
+            counts[outcome.split(" ")[0]] = counts.get(outcome.split(" ")[0], 0) + 1
+            self.stdout.write(f"{name}: {outcome}")
+        summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+        self.stdout.write(self.style.SUCCESS(f"secrets: {summary}") if "skipped" not in counts else f"secrets: {summary}")
