@@ -1,11 +1,111 @@
-"""Public pages. (Placeholder home until the site issue lands.)"""
+"""Public pages: the leaderboard (/), a ticker (/t/SYMBOL/), browse/search (/tickers/).
+
+Thin views: parse parameters (`api_params`), call `selectors`, shape chart
+geometry (`charts`), render. Aggregates come from the rollups only. Cache-Control,
+ETag/304 and the CSP header are added by `marketpulse.middleware`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe
 
-from articles.models import Article, Ticker
+from articles import api_params, charts, selectors
 
 
+def _bad_request(request: HttpRequest, exc: api_params.BadParameter) -> HttpResponse:
+    return render(request, "articles/bad_request.html", {"error": exc.message, "parameter": exc.parameter}, status=400)
+
+
+def _query(request: HttpRequest, **changes) -> str:
+    """The current query string with `changes` applied (None removes a key)."""
+    params = request.GET.copy()
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    context = {"articles": Article.objects.count(), "tickers": Ticker.objects.count()}
+    try:
+        window = api_params.window(request.GET)
+        page = api_params.page(request.GET)
+        include_etfs = api_params.flag(request.GET, "etfs", True)
+    except api_params.BadParameter as exc:
+        return _bad_request(request, exc)
+    board = selectors.ticker_leaderboard(window=window, include_etfs=include_etfs, page=page, page_size=50)
+    for row in board.rows:
+        row.chart = charts.sparkline(row.spark)
+    context = {
+        "board": board,
+        "mood_bar": charts.split_bar(positive=board.mood.positive, neutral=board.mood.neutral, negative=board.mood.negative),
+        "freshness": selectors.scraper_freshness(),
+        "windows": [(w, _query(request, window=w, page=None)) for w in selectors.WINDOWS],
+        "etf_toggle": _query(request, etfs="0" if include_etfs else "1", page=None),
+        "next_page": _query(request, page=str(page + 1)) if board.has_next else None,
+        "prev_page": _query(request, page=str(page - 1)) if page > 1 else None,
+        "spark_unit": {"24h": "hour", "7d": "7 hours", "30d": "30 hours"}[window],
+    }
     return render(request, "articles/home.html", context)
+
+
+@require_safe
+def ticker_detail(request: HttpRequest, symbol: str) -> HttpResponse:
+    ticker = selectors.ticker_get(symbol=symbol)
+    if ticker is None:
+        return render(request, "articles/ticker_404.html", {"symbol": symbol[:20]}, status=404)
+    if ticker.symbol != symbol:
+        return redirect("articles:ticker", symbol=ticker.symbol, permanent=True)
+    try:
+        range_ = api_params.range_(request.GET)
+        sort = api_params.sort(request.GET)
+        label = api_params.label(request.GET)
+        kind = api_params.kind(request.GET)
+        cursor = api_params.cursor(request.GET)
+        timeline = selectors.ticker_timeline(ticker=ticker, range_=range_)
+        since = timeline.end - timedelta(hours=selectors.RANGES[range_]) if sort == "top" else None
+        page = selectors.ticker_articles(ticker=ticker, sort=sort, label=label, kind=kind, cursor=cursor, since=since)
+    except api_params.BadParameter as exc:
+        return _bad_request(request, exc)
+    except selectors.InvalidCursor as exc:
+        return _bad_request(request, api_params.BadParameter("cursor", str(exc)))
+    context = {
+        "ticker": ticker,
+        "timeline": timeline,
+        "chart": charts.timeline_chart(timeline.points, granularity=timeline.granularity),
+        "split": charts.split_bar(
+            positive=timeline.totals.positive, neutral=timeline.totals.neutral, negative=timeline.totals.negative
+        ),
+        "page": page,
+        "range": range_,
+        "sort": sort,
+        "label": label or "all",
+        "kind": kind or "all",
+        "ranges": [(r, _query(request, range=r, cursor=None)) for r in selectors.RANGES],
+        "sorts": [(s, _query(request, sort=s, cursor=None)) for s in selectors.SORTS],
+        "labels": [(x, _query(request, label=None if x == "all" else x, cursor=None)) for x in ("all", *selectors.LABELS)],
+        "kinds": [(x, _query(request, kind=None if x == "all" else x, cursor=None)) for x in ("all", *selectors.KINDS)],
+        "next_page": _query(request, cursor=page.next_cursor) if page.next_cursor else None,
+        "first_page": _query(request, cursor=None) if cursor else None,
+        "freshness": selectors.scraper_freshness(),
+    }
+    return render(request, "articles/ticker.html", context)
+
+
+@require_safe
+def ticker_list(request: HttpRequest) -> HttpResponse:
+    try:
+        q = api_params.query(request.GET)
+    except api_params.BadParameter as exc:
+        return _bad_request(request, exc)
+    tickers = selectors.ticker_search(q=q, limit=100)
+    context = {"q": q, "tickers": tickers, "freshness": selectors.scraper_freshness(), "limit": 100}
+    return render(request, "articles/ticker_list.html", context)
+

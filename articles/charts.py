@@ -1,0 +1,105 @@
+"""Geometry for the server-rendered inline SVG charts (no JavaScript, no CDN).
+
+These functions only compute numbers; the templates in
+`articles/templates/articles/_*.svg.html` draw them, so every text that ends up in
+the SVG (titles, labels) goes through Django's autoescape. Colours come from CSS
+classes, so dark mode is a stylesheet concern.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass
+class Bar:
+    x: float
+    y: float
+    w: float
+    h: float
+    value: int | float
+    label: str = ""
+    css: str = ""
+
+
+def sparkline(values: Sequence[int], *, width: int = 96, height: int = 24, gap: float = 1.0) -> dict:
+    """Bars for a small sparkline; a zero value still draws a 1px baseline tick."""
+    n = max(1, len(values))
+    top = max(values) if values else 0
+    slot = width / n
+    bars = []
+    for i, v in enumerate(values):
+        h = (height - 1) * v / top + 1 if top else 1
+        bars.append(Bar(x=round(i * slot, 2), y=round(height - h, 2), w=round(max(slot - gap, 0.5), 2), h=round(h, 2), value=v))
+    return {"width": width, "height": height, "bars": bars, "max": top, "total": sum(values)}
+
+
+def _fmt_time(moment: datetime, granularity: str) -> str:
+    return moment.strftime("%b %d") if granularity == "day" else moment.strftime("%b %d %H:00")
+
+
+def timeline_chart(points: Sequence, *, granularity: str, width: int = 720, height: int = 220) -> dict:
+    """Mention bars plus a net-sentiment line (-1..1) for a ticker's timeline.
+
+    `points` are `selectors.TimelinePoint`s. Returns the bars (each with its own
+    label for a `<title>` tooltip), the sentiment polyline as an SVG points string,
+    the zero line, and a few x-axis labels.
+    """
+    pad_left, pad_right, pad_top, pad_bottom = 36, 8, 8, 22
+    plot_w = width - pad_left - pad_right
+    plot_h = height - pad_top - pad_bottom
+    n = max(1, len(points))
+    slot = plot_w / n
+    top = max((p.mentions for p in points), default=0)
+    bars: list[Bar] = []
+    line: list[str] = []
+    for i, p in enumerate(points):
+        x = pad_left + i * slot
+        h = plot_h * p.mentions / top if top else 0
+        net = p.sentiment
+        mood = "pos" if net is not None and net > 0.05 else "neg" if net is not None and net < -0.05 else "neu"
+        label = f"{_fmt_time(p.start, granularity)}: {p.mentions} mentions"
+        if net is not None:
+            label += f", net sentiment {net:+.2f}"
+        bars.append(
+            Bar(x=round(x + 0.5, 2), y=round(pad_top + plot_h - h, 2), w=round(max(slot - 1, 0.5), 2), h=round(h, 2),
+                value=p.mentions, label=label, css=mood)
+        )
+        if net is not None:
+            y = pad_top + plot_h * (1 - (net + 1) / 2)
+            line.append(f"{x + slot / 2:.1f},{y:.1f}")
+    ticks = []
+    if points:
+        for index in sorted({0, len(points) // 2, len(points) - 1}):
+            ticks.append({"x": round(pad_left + index * slot + slot / 2, 1), "label": _fmt_time(points[index].start, granularity)})
+    return {
+        "width": width,
+        "height": height,
+        "bars": bars,
+        "line": " ".join(line),
+        "has_line": len(line) > 1,
+        "zero_y": round(pad_top + plot_h / 2, 1),
+        "plot_left": pad_left,
+        "plot_right": width - pad_right,
+        "plot_top": pad_top,
+        "plot_bottom": pad_top + plot_h,
+        "max": top,
+        "ticks": ticks,
+        "axis_y": height - 6,
+    }
+
+
+def split_bar(*, positive: int, neutral: int, negative: int, width: int = 300, height: int = 16) -> dict:
+    """One horizontal bar split into bullish / neutral / bearish shares."""
+    total = positive + neutral + negative
+    segments = []
+    x = 0.0
+    for css, label, value in (("pos", "bullish", positive), ("neu", "neutral", neutral), ("neg", "bearish", negative)):
+        w = width * value / total if total else 0
+        if w > 0:
+            pct = 100.0 * value / total
+            segments.append({"x": round(x, 2), "w": round(w, 2), "css": css, "label": f"{label} {pct:.0f}% ({value})"})
+        x += w
+    return {"width": width, "height": height, "segments": segments, "total": total}

@@ -1,0 +1,69 @@
+"""Small number formatters for the page templates (all return plain text; autoescape still applies)."""
+
+from __future__ import annotations
+
+from django import template
+
+register = template.Library()
+DASH = "\u2013"
+
+
+@register.filter
+def pct(value) -> str:
+    return DASH if value is None else f"{value:.0f}%"
+
+
+@register.filter
+def net(value) -> str:
+    return DASH if value is None else f"{value:+.2f}"
+
+
+@register.filter
+def signed_pct(value) -> str:
+    return DASH if value is None else f"{value:+.0f}%"
+
+
+@register.filter
+def compact(value) -> str:
+    if value is None:
+        return DASH
+    n = abs(value)
+    sign = "-" if value < 0 else ""
+    if n >= 1_000_000:
+        return f"{sign}{n / 1_000_000:.1f}M"
+    if n >= 10_000:
+        return f"{sign}{n / 1000:.0f}k"
+    if n >= 1_000:
+        return f"{sign}{n / 1000:.1f}k"
+    return f"{value}"
+
+
+@register.filter
+def rank_move(change) -> str:
+    """Arrow and places for a rank change (positive = climbed); 'new' when absent before."""
+    if change is None:
+        return "new"
+    if change > 0:
+        return f"\u25b2{change}"
+    if change < 0:
+        return f"\u25bc{-change}"
+    return "="
+
+
+@register.filter
+def tone(value) -> str:
+    """CSS class for a signed number: pos, neg or neu."""
+    if value is None:
+        return "neu"
+    if value > 0.05:
+        return "pos"
+    if value < -0.05:
+        return "neg"
+    return "neu"
+
+
+@register.filter
+def move_tone(value) -> str:
+    if value is None or value == 0:
+        return "neu"
+    return "pos" if value > 0 else "neg"
