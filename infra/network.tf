@@ -1,0 +1,45 @@
+# The tasks' security group: no ingress at all, egress only where the jobs go, and one
+# rule on the existing PostgreSQL security group that lets the tasks in on 5432.
+
+resource "aws_security_group" "tasks" {
+  #checkov:skip=CKV2_AWS_5:Attached to the tasks through the schedules' awsvpc network configuration (aws_scheduler_schedule.jobs), which checkov's graph does not follow.
+  name        = "${var.name_prefix}tasks"
+  description = "Market Pulse scheduled jobs: egress only (HTTPS, PostgreSQL)"
+  vpc_id      = var.vpc_id
+
+  tags = {
+    Name = "${var.name_prefix}tasks"
+  }
+}
+
+# HTTPS out: Reddit's API, and ECR, CloudWatch Logs and Secrets Manager (through NAT or
+# VPC interface endpoints). Reddit's addresses are not fixed, hence 0.0.0.0/0 on 443 only.
+resource "aws_security_group_rule" "tasks_https_out" {
+  type              = "egress"
+  description       = "HTTPS to Reddit and AWS APIs"
+  security_group_id = aws_security_group.tasks.id
+  protocol          = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_blocks       = ["0.0.0.0/0"]
+}
+
+resource "aws_security_group_rule" "tasks_postgres_out" {
+  type                     = "egress"
+  description              = "PostgreSQL"
+  security_group_id        = aws_security_group.tasks.id
+  protocol                 = "tcp"
+  from_port                = var.postgres_port
+  to_port                  = var.postgres_port
+  source_security_group_id = var.postgres_security_group_id
+}
+
+resource "aws_security_group_rule" "postgres_from_tasks" {
+  type                     = "ingress"
+  description              = "Market Pulse scheduled jobs"
+  security_group_id        = var.postgres_security_group_id
+  protocol                 = "tcp"
+  from_port                = var.postgres_port
+  to_port                  = var.postgres_port
+  source_security_group_id = aws_security_group.tasks.id
+}

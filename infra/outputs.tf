@@ -1,0 +1,76 @@
+# What the Makefile, the deploy workflow and `manage.py ecs` read.
+
+output "ecr_repository_urls" {
+  description = "ECR repository URLs by image (web, jobs): push <url>:<tag>."
+  value       = { for k, r in aws_ecr_repository.this : k => r.repository_url }
+}
+
+output "cluster_name" {
+  description = "ECS cluster name (ECS_CLUSTER for manage.py ecs)."
+  value       = aws_ecs_cluster.this.name
+}
+
+output "cluster_arn" {
+  description = "ECS cluster ARN."
+  value       = aws_ecs_cluster.this.arn
+}
+
+output "name_prefix" {
+  description = "Name prefix of schedules, task definition families and log groups (ECS_NAME_PREFIX for manage.py ecs)."
+  value       = var.name_prefix
+}
+
+output "task_definition_arns" {
+  description = "Task definition ARNs (with revision) by job."
+  value       = { for k, t in aws_ecs_task_definition.jobs : k => t.arn }
+}
+
+output "task_definition_families" {
+  description = "Task definition families by job."
+  value       = { for k, t in aws_ecs_task_definition.jobs : k => t.family }
+}
+
+output "schedule_names" {
+  description = "EventBridge Scheduler schedule names (default group) by job."
+  value       = { for k, s in aws_scheduler_schedule.jobs : k => s.name }
+}
+
+output "log_group_names" {
+  description = "CloudWatch log group names by job."
+  value       = { for k, g in aws_cloudwatch_log_group.jobs : k => g.name }
+}
+
+output "dead_letter_queue_urls" {
+  description = "SQS dead-letter queue URLs by job."
+  value       = { for k, q in aws_sqs_queue.dlq : k => q.url }
+}
+
+output "secret_arns" {
+  description = "Secrets Manager secret ARNs by short name (values are set by manage.py setup_secrets)."
+  value       = { for k, s in aws_secretsmanager_secret.this : k => s.arn }
+}
+
+output "task_security_group_id" {
+  description = "Security group of the tasks (manage.py ecs run reads the network from the schedule)."
+  value       = aws_security_group.tasks.id
+}
+
+output "private_subnet_ids" {
+  description = "Subnets the tasks run in."
+  value       = var.private_subnet_ids
+}
+
+output "alarms_topic_arn" {
+  description = "SNS topic the alarms publish to."
+  value       = aws_sns_topic.alarms.arn
+}
+
+output "task_execution_role_arn" {
+  description = "ARN of the task execution role."
+  value       = aws_iam_role.execution.arn
+}
+
+output "task_role_arn" {
+  description = "ARN of the task role."
+  value       = aws_iam_role.task.arn
+}

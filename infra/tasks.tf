@@ -1,0 +1,64 @@
+# One Fargate task definition per job, all on the jobs image (ENTRYPOINT python manage.py).
+# Each container: its own CPU/memory, non-root user, read-only root filesystem with a
+# writable /tmp scratch volume, stopTimeout 120 (the Fargate maximum; a Spot interruption
+# gives two minutes' warning and the jobs stop cleanly on SIGTERM), an init process that
+# forwards signals, secrets by ARN, and awslogs to the job's own log group.
+
+locals {
+  job_image = "${aws_ecr_repository.this["jobs"].repository_url}:${var.image_tag}"
+
+  # Fixed settings win over var.job_environment.
+  job_environment = merge(var.job_environment, {
+    DJANGO_DEBUG      = "false"
+    LOG_FORMAT        = "json"
+    HF_HUB_OFFLINE    = "1"
+    METRICS_NAMESPACE = var.metrics_namespace
+    TMPDIR            = "/tmp"
+  })
+}
+
+resource "aws_ecs_task_definition" "jobs" {
+  for_each = local.jobs
+
+  family                   = "${var.name_prefix}${each.key}"
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = tostring(each.value.size.cpu)
+  memory                   = tostring(each.value.size.memory)
+  execution_role_arn       = aws_iam_role.execution.arn
+  task_role_arn            = aws_iam_role.task.arn
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = "X86_64"
+  }
+
+  # Fargate task storage (ephemeral), mounted at /tmp: the only writable path.
+  volume {
+    name = "tmp"
+  }
+
+  container_definitions = jsonencode([{
+    name                   = each.key
+    image                  = local.job_image
+    essential              = true
+    command                = each.value.command
+    cpu                    = each.value.size.cpu
+    memory                 = each.value.size.memory
+    user                   = var.container_user
+    readonlyRootFilesystem = true
+    stopTimeout            = 120
+    linuxParameters        = { initProcessEnabled = true }
+    mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
+    environment            = [for k in sort(keys(local.job_environment)) : { name = k, value = local.job_environment[k] }]
+    secrets                = [for s in each.value.secrets : { name = local.secrets[s], valueFrom = aws_secretsmanager_secret.this[s].arn }]
+    logConfiguration = {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = aws_cloudwatch_log_group.jobs[each.key].name
+        awslogs-region        = local.region
+        awslogs-stream-prefix = "ecs"
+      }
+    }
+  }])
+}
