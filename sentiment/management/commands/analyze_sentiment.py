@@ -1,0 +1,169 @@
+"""manage.py analyze_sentiment: score every article that has no score yet.
+
+Thin: parses arguments, loads the analyzer, runs `sentiment.services.articles_score`
+inside a JobRun, prints a summary. Exit codes: 0 done (or stopped cleanly by
+SIGTERM/SIGINT: the JobRun says interrupted), 2 bad arguments, 3 the configured
+model is missing or broken (nothing was claimed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from marketpulse.jobs import job_run
+from sentiment.analyzers import ModelBroken, VaderAnalyzer, analyzer_load
+from sentiment.selectors import SOURCES
+from sentiment.services import articles_score, backlog_count, peak_rss_mb
+
+EXIT_MODEL_BROKEN = 3
+
+
+def _positive_int(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+class Command(BaseCommand):
+    help = "Score the sentiment of articles that have none yet (FinBERT, or VADER), in parallel-safe batches."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--source",
+            choices=SOURCES,
+            default="all",
+            help="Which articles: 'reddit' (Reddit fullnames t1_/t3_) or 'all' (default).",
+        )
+        parser.add_argument(
+            "--hours-back",
+            type=_positive_int,
+            default=None,
+            metavar="N",
+            help="Only articles first seen in the last N hours (default: the whole backlog).",
+        )
+        parser.add_argument(
+            "--limit", type=_positive_int, default=None, metavar="N", help="Score at most N articles in this run."
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=_positive_int,
+            default=None,
+            metavar="N",
+            help=f"Texts per model forward pass (default SENTIMENT_BATCH_SIZE={settings.SENTIMENT_BATCH_SIZE}); "
+            "a claimed chunk is 4 batches.",
+        )
+        parser.add_argument(
+            "--model",
+            choices=["finbert", "vader"],
+            default=None,
+            help=f"Analyzer (default SENTIMENT_BACKEND={settings.SENTIMENT_BACKEND}); FinBERT comes from "
+            "SENTIMENT_MODEL, a local directory or a hub id already in the local cache.",
+        )
+        parser.add_argument(
+            "--rescore",
+            action="store_true",
+            help="Score again articles that already have a score (e.g. after a model change); each once per run.",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Load the model and score one chunk (or --limit articles) without writing anything.",
+        )
+
+    def handle(self, *args, **options):
+        backend = options["model"] or settings.SENTIMENT_BACKEND
+        batch_size = options["batch_size"] or settings.SENTIMENT_BATCH_SIZE
+        verbosity = options["verbosity"]
+
+        with job_run("analyze_sentiment", arguments=options) as run:
+            # Fail fast: the model is loaded before any article is claimed.
+            try:
+                analyzer = analyzer_load(
+                    backend=backend,
+                    model_ref=settings.SENTIMENT_MODEL,
+                    max_tokens=settings.SENTIMENT_MAX_TOKENS,
+                    batch_size=batch_size,
+                    quantize=settings.SENTIMENT_QUANTIZE,
+                    warn=lambda message: self.stderr.write(self.style.WARNING(f"WARNING: {message}")),
+                )
+            except ModelBroken as exc:
+                raise CommandError(
+                    f"sentiment model unusable: {exc}. Fix SENTIMENT_MODEL (a directory made by "
+                    "`python -m sentiment.download_model --out DIR`), or run with --model vader.",
+                    returncode=EXIT_MODEL_BROKEN,
+                ) from exc
+            vader = analyzer if isinstance(analyzer, VaderAnalyzer) else VaderAnalyzer()
+            run.set("model", analyzer.name)
+            for name in ("scored", "positive", "negative", "neutral"):
+                run.set(name, 0)
+            run.save_counters()
+            if verbosity >= 1:
+                self.stdout.write(f"analyze_sentiment: model {analyzer.name}" + (" (dry run)" if options["dry_run"] else ""))
+
+            bar = None
+            if verbosity >= 1 and not options["dry_run"] and sys.stderr.isatty():
+                from tqdm import tqdm
+
+                total = backlog_count()
+                if options["limit"]:
+                    total = min(total, options["limit"])
+                bar = tqdm(total=total, unit="article", desc="scoring", file=sys.stderr)
+            try:
+                outcome = articles_score(
+                    analyzer=analyzer,
+                    vader=vader,
+                    run=run,
+                    source=options["source"],
+                    hours_back=options["hours_back"],
+                    limit=options["limit"],
+                    rescore=options["rescore"],
+                    dry_run=options["dry_run"],
+                    on_chunk=(lambda _o, written: bar.update(written)) if bar is not None else None,
+                )
+            finally:
+                if bar is not None:
+                    bar.close()
+
+            backlog = backlog_count()
+            run.set("backlog", backlog)
+            run.set("items_per_s", round(outcome.items_per_second, 2))
+            run.set("peak_rss_mb", round(peak_rss_mb(), 1))
+            if outcome.lost_races:
+                run.set("lost_races", outcome.lost_races)
+
+            if options["dry_run"]:
+                labels = {"positive": 0, "negative": 0, "neutral": 0}
+                for _pk, _text, score, _vader in outcome.samples:
+                    labels[score[0]] += 1
+                self.stdout.write(
+                    f"dry run: would score {len(outcome.samples)} articles "
+                    f"(positive {labels['positive']}, negative {labels['negative']}, neutral {labels['neutral']}); "
+                    "nothing written"
+                )
+                if verbosity >= 2:
+                    for pk, text, score, vader_score in outcome.samples:
+                        snippet = " ".join(text.split())[:80]
+                        self.stdout.write(
+                            f"  #{pk} {score[0]:8} {score[1]:+.3f} conf {score[2]:.2f} | vader {vader_score[0]:8} "
+                            f"{vader_score[1]:+.3f} | {snippet}"
+                        )
+                return
+
+            summary = (
+                f"analyze_sentiment: scored {outcome.scored} (positive {outcome.by_label['positive']}, "
+                f"negative {outcome.by_label['negative']}, neutral {outcome.by_label['neutral']}) "
+                f"in {outcome.seconds:.1f} s, {outcome.items_per_second:.1f} items/s, "
+                f"peak RSS {peak_rss_mb():.0f} MB, model {analyzer.name}, backlog {backlog}"
+            )
+            if outcome.stopped:
+                summary += " — stopped by signal, the JobRun is marked interrupted"
+            if verbosity >= 1:
+                self.stdout.write(self.style.SUCCESS(summary) if not outcome.stopped else self.style.WARNING(summary))

@@ -1,0 +1,251 @@
+"""Writes for analyze_sentiment: claim unscored articles, score them, write the scores.
+
+One loop, one chunk at a time (`claim_size` articles, a few model batches):
+
+PostgreSQL — claim, score and write inside ONE transaction:
+
+    BEGIN; SELECT ... FOR UPDATE SKIP LOCKED LIMIT n; <forward passes>; UPDATE ...; COMMIT
+
+The row locks are the claim: a second worker skips the locked rows and takes the
+next ones, so no article is scored twice and none is skipped; if the process dies
+(SIGKILL, OOM, Spot reclaim) the transaction aborts and the rows are simply
+unclaimed again. The price is a transaction open for one chunk's forward passes.
+We accept it, on purpose: a chunk is 4 model batches (about 1-10 s of CPU), the
+locked rows are ones nobody else writes (the scraper only updates score and
+comment counts of old rows, and would wait those seconds at most), and the
+alternative — a lease column (claimed_by/claimed_until) claimed in one short
+transaction and released in another — needs a schema change, expiry rules and a
+sweeper for leases of dead workers. SIGTERM is checked between model batches, so
+the chunk ends early (the finished part is written, the rest is released) and
+the lock is never held past the stop.
+
+SQLite — no row locks: read the chunk in autocommit, score it with no transaction
+open (a read transaction held across the forward pass would make our write fail
+with SQLITE_BUSY_SNAPSHOT if anyone else wrote meanwhile), then write in one short
+transaction. The UPDATE repeats the claim condition (`scored_at IS NULL`, or
+older than this run with --rescore), so a second worker that raced us writes
+nothing twice; one worker at a time is the normal SQLite case.
+
+Either way, an article's scores are written exactly once per run, in one bulk
+UPDATE per chunk, and the rollups of the articles written are refreshed after
+the commit (`articles.services.rollups_refresh_for_articles`).
+"""
+
+from __future__ import annotations
+
+import logging
+import resource
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import OperationalError, connection, transaction
+from django.utils import timezone
+
+from articles.models import Article
+from articles.services import rollups_refresh_for_articles
+from sentiment.analyzers import Analyzer, Score, VaderAnalyzer
+from sentiment.selectors import CLAIM_FIELDS, articles_backlog_count, articles_claimable, claimable_condition
+from sentiment.text import article_text
+
+logger = logging.getLogger(__name__)
+
+SCORE_FIELDS = [
+    "sentiment_label",
+    "sentiment_score",
+    "sentiment_confidence",
+    "sentiment_model",
+    "scored_at",
+    "vader_label",
+    "vader_score",
+]
+CLAIM_BATCHES = 4  # model batches per claimed chunk (sorting by length works across the chunk)
+LOG_EVERY_SECONDS = 30.0
+
+
+@dataclass
+class ScoringOutcome:
+    scored: int = 0
+    by_label: Counter = field(default_factory=Counter)
+    chunks: int = 0
+    lost_races: int = 0  # SQLite only: rows another worker scored between our read and our write
+    stopped: bool = False
+    seconds: float = 0.0
+    samples: list[tuple[int, str, Score, Score]] = field(default_factory=list)  # dry run: (id, text, model, vader)
+
+    @property
+    def items_per_second(self) -> float:
+        return self.scored / self.seconds if self.seconds > 0 else 0.0
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+class _Stop:
+    """Anything with a `stop_requested` attribute (the JobRun handle)."""
+
+    stop_requested = False
+
+
+def articles_score(
+    *,
+    analyzer: Analyzer,
+    vader: VaderAnalyzer,
+    run: Any = None,
+    source: str = "all",
+    hours_back: int | None = None,
+    limit: int | None = None,
+    rescore: bool = False,
+    dry_run: bool = False,
+    claim_size: int | None = None,
+    on_chunk: Callable[[ScoringOutcome, int], None] | None = None,
+) -> ScoringOutcome:
+    """Score claimable articles until none is left, `limit` is reached, or a stop is requested.
+
+    `run` is the JobRun handle: its `stop_requested` is checked between model
+    batches; counters are incremented and saved after each committed chunk.
+    `on_chunk(outcome, written)` is called after each chunk (progress bars, logs).
+    """
+    run = run if run is not None else _Stop()
+    claim_size = claim_size or analyzer.batch_size * CLAIM_BATCHES
+    run_started = timezone.now()
+    rescore_before = run_started if rescore else None
+    outcome = ScoringOutcome()
+    started = time.monotonic()
+    last_log = started
+    postgres = connection.vendor == "postgresql"
+    if dry_run and limit is None:
+        limit = claim_size
+
+    while not run.stop_requested:
+        want = claim_size if limit is None else min(claim_size, limit - outcome.scored - len(outcome.samples))
+        if want <= 0:
+            break
+        queryset = articles_claimable(
+            source=source, hours_back=hours_back, rescore_before=rescore_before, now=run_started
+        ).only(*CLAIM_FIELDS)
+        if dry_run:
+            rows = list(queryset[:want])
+            if not rows:
+                break
+            scores, vader_scores = _score_rows(rows, analyzer, vader, run)
+            for row, s, v in zip(rows, scores, vader_scores):
+                if s is not None:
+                    outcome.samples.append((row.pk, _text(row), s, v))
+            outcome.chunks += 1
+            break  # a dry run never writes, so the same rows would come back: one chunk shows it
+        if postgres:
+            with transaction.atomic():
+                rows = list(queryset.select_for_update(skip_locked=True)[:want])
+                if not rows:
+                    break
+                scores, vader_scores = _score_rows(rows, analyzer, vader, run)
+                written = _write(rows, scores, vader_scores, analyzer.name, rescore_before)
+        else:
+            rows = list(queryset[:want])
+            if not rows:
+                break
+            scores, vader_scores = _score_rows(rows, analyzer, vader, run)
+            with transaction.atomic():
+                written = _write(rows, scores, vader_scores, analyzer.name, rescore_before)
+        attempted = sum(1 for s in scores if s is not None)
+        outcome.lost_races += attempted - len(written)
+        outcome.chunks += 1
+        if written:
+            _refresh_rollups([pk for pk, _ in written])
+            labels = Counter(label for _, label in written)
+            outcome.scored += len(written)
+            outcome.by_label.update(labels)
+            if hasattr(run, "incr"):
+                run.incr("scored", len(written))
+                for label in ("positive", "negative", "neutral"):
+                    run.incr(label, labels.get(label, 0))
+                run.save_counters()
+        outcome.seconds = time.monotonic() - started
+        if on_chunk is not None:
+            on_chunk(outcome, len(written))
+        now = time.monotonic()
+        if now - last_log >= LOG_EVERY_SECONDS:
+            last_log = now
+            logger.info(
+                "analyze_sentiment: %d scored so far, %.1f items/s, peak RSS %.0f MB",
+                outcome.scored,
+                outcome.items_per_second,
+                peak_rss_mb(),
+            )
+    outcome.stopped = bool(run.stop_requested)
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def _text(row: Article) -> str:
+    return article_text(kind=row.kind, title=row.title, body=row.body)
+
+
+def _score_rows(
+    rows: Sequence[Article], analyzer: Analyzer, vader: VaderAnalyzer, run: Any
+) -> tuple[list[Score | None], list[Score | None]]:
+    """Model scores (None where a stop cut the chunk short) and VADER's opinion for the scored ones."""
+    texts = [_text(row) for row in rows]
+    scores: list[Score | None] = [None] * len(rows)
+    for idx, batch_scores in analyzer.score_batches(texts):
+        for i, s in zip(idx, batch_scores):
+            scores[i] = s
+        if run.stop_requested:
+            break  # the finished batches are written; the rest is released unscored
+    if isinstance(analyzer, VaderAnalyzer):
+        return scores, list(scores)
+    vader_scores: list[Score | None] = [vader.score_one(t) if s is not None else None for t, s in zip(texts, scores)]
+    return scores, vader_scores
+
+
+def _write(
+    rows: Sequence[Article],
+    scores: Sequence[Score | None],
+    vader_scores: Sequence[Score | None],
+    model_name: str,
+    rescore_before: datetime | None,
+) -> list[tuple[int, str]]:
+    """One bulk UPDATE for the chunk, guarded by the claim condition; returns (id, label) written."""
+    now = timezone.now()
+    objs = []
+    for row, s, v in zip(rows, scores, vader_scores):
+        if s is None:
+            continue
+        row.sentiment_label, row.sentiment_score, row.sentiment_confidence = s
+        row.sentiment_model = model_name
+        row.scored_at = now
+        row.vader_label, row.vader_score = (v[0], v[1]) if v is not None else ("", None)
+        objs.append(row)
+    if not objs:
+        return []
+    Article.objects.filter(claimable_condition(rescore_before=rescore_before)).bulk_update(
+        objs, SCORE_FIELDS, batch_size=500
+    )
+    # Which of ours landed: our exact timestamp and model (another worker on SQLite may have won a row).
+    ids = [o.pk for o in objs]
+    return list(
+        Article.objects.filter(pk__in=ids, scored_at=now, sentiment_model=model_name).values_list("id", "sentiment_label")
+    )
+
+
+def _refresh_rollups(article_ids: list[int], attempts: int = 4) -> None:
+    """Refresh after commit; concurrent workers' upserts can deadlock on PostgreSQL, so retry."""
+    for attempt in range(1, attempts + 1):
+        try:
+            rollups_refresh_for_articles(article_ids=article_ids)
+            return
+        except OperationalError as exc:
+            if attempt == attempts or not transaction.get_autocommit():
+                raise
+            logger.warning("rollup refresh failed (%s), retrying (%d/%d)", exc, attempt, attempts - 1)
+            time.sleep(0.1 * attempt)
+
+
+def backlog_count() -> int:
+    return articles_backlog_count()
