@@ -240,6 +240,10 @@ class ArticleAdmin(admin.ModelAdmin):
     def has_review_permission(self, request):
         return request.user.has_perm(REVIEW_PERMISSION)
 
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_review": self.has_review_permission(request)}
+        return super().changelist_view(request, extra_context)
+
     # --- columns
     @admin.display(description="text")
     def snippet(self, obj: Article) -> str:

@@ -143,9 +143,10 @@ def ticker_unlink_flagged(*, ticker_ids: Iterable[int]) -> dict[str, int]:
 # --- The queue ------------------------------------------------------------------------
 
 
-def top_ticker_ids(*, now: datetime | None = None, limit: int = QUEUE_TOP_N) -> list[int]:
-    """Today's top list: the tickers with the most mentions over the last 24 hours."""
+def top_ticker_ids(*, now: datetime | None = None, limit: int | None = None) -> list[int]:
+    """Today's top list: the QUEUE_TOP_N tickers with the most mentions over the last 24 hours."""
     now = now or timezone.now()
+    limit = QUEUE_TOP_N if limit is None else limit
     return list(
         TickerHourly.objects.filter(hour__gte=now - timedelta(hours=24), ticker__is_active=True)
         .values("ticker_id")

@@ -37,8 +37,16 @@ def _key(kind: str, value: str) -> str:
 
 
 def _client_ip(request) -> str:
+    """The client's address. Behind the TLS-terminating load balancer (the setting
+    SECURE_PROXY_SSL_HEADER is on) REMOTE_ADDR is the balancer's, so take the last
+    X-Forwarded-For entry, the one the balancer itself appended (earlier entries
+    are whatever the client claimed)."""
     if request is None:
         return ""
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if forwarded:
+            return forwarded[-1]
     return request.META.get("REMOTE_ADDR", "") or ""
 
 

@@ -105,3 +105,13 @@ def bare_staff_client(client, db):
     user = User.objects.create_user("sam", password="staff-pass-123", is_staff=True)
     client.force_login(user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Login-throttle counters live in the cache; start every test clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
