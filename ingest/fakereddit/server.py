@@ -1,0 +1,515 @@
+"""A small Reddit-compatible HTTP server: the tests' Reddit and the demo's replay server.
+
+It answers what praw asks for when scraping, in the shapes real Reddit uses (see
+`../shared/reddit-api-samples/`, Betamax cassettes recorded from reddit.com):
+
+    POST /api/v1/access_token            application-only OAuth token
+    GET  /r/<sub>/hot|new|top|rising     subreddit listings (limit/after/count, t= for top)
+    GET  /r/<sub>/comments               newest comments across the subreddit
+    GET  /comments/<id>/                 a post and its comment tree, with `more` stubs
+    GET  /comments/<id>/_/<comment>      "continue this thread"
+    POST /api/morechildren               expands a `more` stub
+    GET  /api/info?id=t3_a,t1_b          things by fullname
+
+Two kinds of data, loaded from JSON files:
+
+* a *dataset* `{"posts": [t3 data...], "comments": [t1 data...]}` (what
+  `ingest/sample_data/generate.py` writes): trees are rendered on the fly like
+  Reddit does -- at most `initial_comments` comments per page, nesting cut at
+  `max_depth` with a "continue this thread" stub, the rest behind `more` stubs;
+* a *cassette* (`{"interactions": [...]}`): recorded responses are replayed
+  verbatim, `morechildren` matched on the set of requested ids.
+
+Every API answer carries `x-ratelimit-used/remaining/reset` for a fixed window;
+past the limit the answer is 429 with `retry-after`. Faults can be injected
+(429, 500, truncated JSON, slow answers) for the resilience tests.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+LISTING_CAP = 1000  # Reddit listings stop after about 1000 items
+PAGE_CAP = 100
+MORE_CHUNK = 100
+
+
+@dataclass
+class Fault:
+    """One injected fault: `kind` in {"429", "500", "truncated", "slow"}."""
+
+    kind: str
+    path: re.Pattern[str]
+    times: int | None = 1  # None: forever
+    retry_after: int = 1
+    delay: float = 0.0
+    hits: int = 0
+
+    def matches(self, path: str) -> bool:
+        return self.path.search(path) is not None and (self.times is None or self.hits < self.times)
+
+
+@dataclass
+class RequestRecord:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    form: dict[str, list[str]]
+    status: int = 0
+
+
+@dataclass
+class _Recorded:
+    status: int
+    body: str
+
+
+@dataclass
+class ServerState:
+    posts: dict[str, dict[str, Any]] = field(default_factory=dict)  # id36 -> t3 data
+    comments: dict[str, dict[str, Any]] = field(default_factory=dict)  # id36 -> t1 data
+    children_of: dict[str, list[str]] = field(default_factory=dict)  # parent fullname -> comment ids
+    recorded_get: dict[str, _Recorded] = field(default_factory=dict)  # path -> response
+    recorded_more: dict[frozenset[str], _Recorded] = field(default_factory=dict)
+
+
+def _fullname_sort_key(thing: dict[str, Any]) -> float:
+    return float(thing.get("created_utc") or 0)
+
+
+class FakeReddit:
+    """The server. `start()` returns its base URL; `stop()` shuts it down."""
+
+    def __init__(
+        self,
+        *,
+        data: str | Path | None = None,
+        rate_limit: int = 1000,
+        window_seconds: int = 60,
+        initial_comments: int = 200,
+        max_depth: int = 8,
+        shift_to_now: bool = False,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.state = ServerState()
+        self.rate_limit = rate_limit
+        self.window_seconds = window_seconds
+        self.initial_comments = initial_comments
+        self.max_depth = max_depth
+        self.delay = 0.0
+        self.faults: list[Fault] = []
+        self.requests: list[RequestRecord] = []
+        self._lock = threading.RLock()
+        self._window_start = time.monotonic()
+        self._window_used = 0
+        self._host, self._port = host, port
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        if data is not None:
+            self.load(data, shift_to_now=shift_to_now)
+
+    # ----------------------------------------------------------------- data
+
+    def load(self, data: str | Path, *, shift_to_now: bool = False) -> None:
+        """Load every `*.json` file of a directory (or one file): datasets and cassettes."""
+        path = Path(data)
+        files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+        if not files:
+            raise FileNotFoundError(f"no *.json data files in {path}")
+        for file in files:
+            payload = json.loads(file.read_text(encoding="utf-8"))
+            if isinstance(payload, dict) and "interactions" in payload:
+                self.load_cassette(payload)
+            elif isinstance(payload, dict) and "posts" in payload:
+                self.add_dataset(payload.get("posts", []), payload.get("comments", []))
+        if shift_to_now:
+            self.shift_to_now()
+
+    def add_dataset(self, posts: list[dict[str, Any]], comments: list[dict[str, Any]]) -> None:
+        with self._lock:
+            for post in posts:
+                self.state.posts[post["id"]] = dict(post)
+            for comment in comments:
+                self.add_comment(comment)
+
+    def add_comment(self, comment: dict[str, Any]) -> None:
+        with self._lock:
+            data = dict(comment)
+            data["replies"] = ""
+            new = data["id"] not in self.state.comments
+            self.state.comments[data["id"]] = data
+            if new:
+                self.state.children_of.setdefault(data["parent_id"], []).append(data["id"])
+
+    def load_cassette(self, cassette: dict[str, Any]) -> None:
+        """Replay a Betamax cassette: responses verbatim, and its things for /api/info."""
+        for interaction in cassette["interactions"]:
+            request, response = interaction["request"], interaction["response"]
+            uri = urlsplit(request["uri"])
+            body = response["body"].get("string", "")
+            recorded = _Recorded(int(response["status"]["code"]), body)
+            path = _norm_path(uri.path)
+            if path.endswith("/api/morechildren"):
+                form = parse_qs(request.get("body") or "")
+                ids = frozenset(",".join(form.get("children", [""])).split(","))
+                self.state.recorded_more[ids] = recorded
+            elif request["method"] == "GET":
+                self.state.recorded_get.setdefault(path, recorded)
+            try:
+                parsed = json.loads(body) if body else None
+            except ValueError:
+                continue
+            for kind, data in _walk_things(parsed):
+                if kind == "t3":
+                    self.state.posts.setdefault(data["id"], data)
+
+    def shift_to_now(self) -> float:
+        """Move every timestamp so the newest item is one minute old; returns the shift."""
+        with self._lock:
+            stamps = [float(t.get("created_utc") or 0) for t in [*self.state.posts.values(), *self.state.comments.values()]]
+            if not stamps:
+                return 0.0
+            delta = math.floor(time.time() - 60 - max(stamps))
+            for thing in [*self.state.posts.values(), *self.state.comments.values()]:
+                for key in ("created_utc", "created"):
+                    if thing.get(key) is not None:
+                        thing[key] = float(thing[key]) + delta
+            return delta
+
+    def bump_scores(self, amount: int = 1) -> None:
+        """Everything gains `amount` upvotes (posts also one more comment count)."""
+        with self._lock:
+            for thing in [*self.state.posts.values(), *self.state.comments.values()]:
+                thing["score"] = int(thing.get("score") or 0) + amount
+                thing["ups"] = thing["score"]
+
+    # --------------------------------------------------------------- faults
+
+    def inject(self, kind: str, *, path: str = r".", times: int | None = 1, retry_after: int = 1, delay: float = 0.0) -> Fault:
+        if kind not in {"429", "500", "truncated", "slow"}:
+            raise ValueError(f"unknown fault {kind!r}")
+        fault = Fault(kind=kind, path=re.compile(path), times=times, retry_after=retry_after, delay=delay)
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self.faults.clear()
+            self.delay = 0.0
+
+    def _take_fault(self, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.matches(path):
+                    fault.hits += 1
+                    return fault
+        return None
+
+    def _rate_headers(self) -> tuple[dict[str, str], bool]:
+        """Count one API request in the window; returns the headers and whether it is over."""
+        with self._lock:
+            now = time.monotonic()
+            if now - self._window_start >= self.window_seconds:
+                self._window_start, self._window_used = now, 0
+            self._window_used += 1
+            used = self._window_used
+            reset = max(0, int(math.ceil(self.window_seconds - (now - self._window_start))))
+        remaining = max(0, self.rate_limit - used)
+        headers = {"x-ratelimit-used": str(used), "x-ratelimit-remaining": f"{remaining:.1f}", "x-ratelimit-reset": str(reset)}
+        return headers, used > self.rate_limit
+
+    # ---------------------------------------------------------------- server
+
+    def start(self) -> str:
+        handler = type("Handler", (_Handler,), {"app": self})
+        self._httpd = ThreadingHTTPServer((self._host, self._port), handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fakereddit", daemon=True)
+        self._thread.start()
+        return self.url
+
+    @property
+    def url(self) -> str:
+        assert self._httpd is not None, "server not started"
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> FakeReddit:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def count(self, pattern: str) -> int:
+        rx = re.compile(pattern)
+        with self._lock:
+            return sum(1 for r in self.requests if rx.search(r.path))
+
+    # ------------------------------------------------------------- routing
+
+    def handle(self, method: str, path: str, query: dict[str, list[str]], form: dict[str, list[str]]) -> tuple[int, Any]:
+        path = _norm_path(path)
+        if method == "POST" and path == "/api/v1/access_token":
+            return 200, {"access_token": "fake-access-token", "token_type": "bearer", "expires_in": 86400, "scope": "*"}
+        if method == "POST" and path == "/api/morechildren":
+            return self._morechildren(form)
+        if method == "GET":
+            recorded = self.state.recorded_get.get(path)
+            if recorded is not None:
+                return recorded.status, _Raw(recorded.body)
+            m = re.fullmatch(r"/r/([^/]+)/(hot|new|top|rising|controversial)", path)
+            if m:
+                return 200, self._listing(m.group(1), m.group(2), query)
+            m = re.fullmatch(r"/r/([^/]+)/comments", path)
+            if m:
+                return 200, self._comment_listing(m.group(1), query)
+            m = re.fullmatch(r"/(?:r/[^/]+/)?comments/([a-z0-9]+)(?:/[^/]*)?(?:/([a-z0-9]+))?", path)
+            if m:
+                return self._submission(m.group(1), m.group(2), query)
+            if path == "/api/info":
+                return 200, self._info(query)
+        return 404, {"message": "Not Found", "error": 404}
+
+    def _sorted_posts(self, sub: str, sort: str, query: dict[str, list[str]]) -> list[dict[str, Any]]:
+        now = time.time()
+        with self._lock:
+            posts = [p for p in self.state.posts.values() if str(p.get("subreddit", "")).lower() == sub.lower()]
+        if sort == "new":
+            posts.sort(key=_fullname_sort_key, reverse=True)
+        elif sort == "top":
+            span = {"hour": 3600, "day": 86400, "week": 7 * 86400, "month": 31 * 86400, "year": 366 * 86400}
+            window = span.get((query.get("t") or ["day"])[0])
+            if window:
+                posts = [p for p in posts if now - float(p["created_utc"]) <= window]
+            posts.sort(key=lambda p: (int(p.get("score") or 0), _fullname_sort_key(p)), reverse=True)
+        else:  # hot: stickies first, then score decayed by age
+            def hot(p: dict[str, Any]) -> tuple[int, float]:
+                age_h = max(0.0, (now - float(p["created_utc"])) / 3600)
+                return (1 if p.get("stickied") else 0, math.log10(max(1, int(p.get("score") or 0))) - age_h / 12.5)
+
+            posts.sort(key=hot, reverse=True)
+        return posts[:LISTING_CAP]
+
+    def _listing(self, sub: str, sort: str, query: dict[str, list[str]]) -> dict[str, Any]:
+        things = [{"kind": "t3", "data": p} for p in self._sorted_posts(sub, sort, query)]
+        return _page(things, query)
+
+    def _comment_listing(self, sub: str, query: dict[str, list[str]]) -> dict[str, Any]:
+        with self._lock:
+            comments = [c for c in self.state.comments.values() if str(c.get("subreddit", "")).lower() == sub.lower()]
+        comments.sort(key=_fullname_sort_key, reverse=True)
+        return _page([{"kind": "t1", "data": c} for c in comments[:LISTING_CAP]], query)
+
+    def _info(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        ids = [i for i in ",".join(query.get("id", [])).split(",") if i]
+        children = []
+        with self._lock:
+            for fullname in ids[:PAGE_CAP]:
+                prefix, _, id36 = fullname.partition("_")
+                if prefix == "t3" and id36 in self.state.posts:
+                    children.append({"kind": "t3", "data": self.state.posts[id36]})
+                elif prefix == "t1" and id36 in self.state.comments:
+                    children.append({"kind": "t1", "data": {**self.state.comments[id36], "replies": ""}})
+        return {"kind": "Listing", "data": {"after": None, "before": None, "dist": len(children), "modhash": "", "children": children}}
+
+    def _submission(self, post_id: str, focus: str | None, query: dict[str, list[str]]) -> tuple[int, Any]:
+        with self._lock:
+            post = self.state.posts.get(post_id)
+            if post is None:
+                return 404, {"message": "Not Found", "error": 404}
+            sort = (query.get("sort") or ["confidence"])[0]
+            budget = [self.initial_comments]
+            if focus:
+                comment = self.state.comments.get(focus)
+                if comment is None:
+                    return 404, {"message": "Not Found", "error": 404}
+                tree = [self._render_comment(comment, 0, sort, budget)]
+            else:
+                tree = self._render_children(f"t3_{post_id}", 0, sort, budget)
+            post_listing = {"kind": "Listing", "data": {"after": None, "before": None, "dist": 1, "modhash": "", "children": [{"kind": "t3", "data": post}]}}
+            comments = {"kind": "Listing", "data": {"after": None, "before": None, "dist": None, "modhash": "", "children": tree}}
+            return 200, [post_listing, comments]
+
+    def _kids(self, parent: str, sort: str) -> list[dict[str, Any]]:
+        kids = [self.state.comments[c] for c in self.state.children_of.get(parent, [])]
+        if sort in {"new", "old"}:
+            kids.sort(key=_fullname_sort_key, reverse=(sort == "new"))
+        else:
+            kids.sort(key=lambda c: (int(c.get("score") or 0), _fullname_sort_key(c)), reverse=True)
+        return kids
+
+    def _subtree_ids(self, comment: dict[str, Any], sort: str) -> list[str]:
+        out, stack = [], [comment]
+        while stack:
+            node = stack.pop(0)
+            out.append(node["id"])
+            stack[0:0] = self._kids(node["name"], sort)
+        return out
+
+    def _render_children(self, parent: str, depth: int, sort: str, budget: list[int]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        kids = self._kids(parent, sort)
+        for index, kid in enumerate(kids):
+            if budget[0] <= 0:
+                hidden: list[str] = []
+                for rest in kids[index:]:
+                    hidden.extend(self._subtree_ids(rest, sort))
+                for start in range(0, len(hidden), MORE_CHUNK):
+                    chunk = hidden[start : start + MORE_CHUNK]
+                    out.append({"kind": "more", "data": {"count": len(chunk), "name": f"t1_{chunk[0]}", "id": chunk[0], "parent_id": parent, "depth": depth, "children": chunk}})
+                break
+            out.append(self._render_comment(kid, depth, sort, budget))
+        return out
+
+    def _render_comment(self, comment: dict[str, Any], depth: int, sort: str, budget: list[int]) -> dict[str, Any]:
+        budget[0] -= 1
+        data = dict(comment)
+        data["depth"] = depth
+        if self.state.children_of.get(data["name"]):
+            if depth + 1 >= self.max_depth:
+                stub = {"kind": "more", "data": {"count": 0, "name": "t1__", "id": "_", "parent_id": data["name"], "depth": depth + 1, "children": []}}
+                data["replies"] = {"kind": "Listing", "data": {"after": None, "before": None, "dist": None, "modhash": "", "children": [stub]}}
+            else:
+                children = self._render_children(data["name"], depth + 1, sort, budget)
+                data["replies"] = {"kind": "Listing", "data": {"after": None, "before": None, "dist": None, "modhash": "", "children": children}}
+        else:
+            data["replies"] = ""
+        return {"kind": "t1", "data": data}
+
+    def _morechildren(self, form: dict[str, list[str]]) -> tuple[int, Any]:
+        ids = [i for i in ",".join(form.get("children", [""])).split(",") if i]
+        recorded = self.state.recorded_more.get(frozenset(ids))
+        if recorded is not None:
+            return recorded.status, _Raw(recorded.body)
+        things = []
+        with self._lock:
+            for id36 in ids:
+                comment = self.state.comments.get(id36)
+                if comment is not None:
+                    things.append({"kind": "t1", "data": {**comment, "replies": ""}})
+        return 200, {"json": {"errors": [], "data": {"things": things}}}
+
+
+class _Raw(str):
+    """A recorded body, sent as is."""
+
+
+def _norm_path(path: str) -> str:
+    path = re.sub(r"\.json$", "", path)
+    return path.rstrip("/") or "/"
+
+
+def _page(things: list[dict[str, Any]], query: dict[str, list[str]]) -> dict[str, Any]:
+    limit = max(1, min(PAGE_CAP, int((query.get("limit") or ["25"])[0] or 25)))
+    after = (query.get("after") or [""])[0]
+    start = 0
+    if after:
+        names = [t["data"]["name"] for t in things]
+        start = names.index(after) + 1 if after in names else len(things)
+    page = things[start : start + limit]
+    next_after = page[-1]["data"]["name"] if page and start + limit < len(things) else None
+    return {"kind": "Listing", "data": {"after": next_after, "before": None, "dist": len(page), "modhash": "", "children": page}}
+
+
+def _walk_things(node: Any):
+    if isinstance(node, list):
+        for item in node:
+            yield from _walk_things(item)
+    elif isinstance(node, dict):
+        kind, data = node.get("kind"), node.get("data")
+        if kind in {"t1", "t3"} and isinstance(data, dict):
+            yield kind, data
+            if isinstance(data.get("replies"), dict):
+                yield from _walk_things(data["replies"])
+        elif kind == "Listing" and isinstance(data, dict):
+            yield from _walk_things(data.get("children", []))
+        elif "json" in node:
+            yield from _walk_things(node["json"].get("data", {}).get("things", []))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    app: FakeReddit
+    protocol_version = "HTTP/1.1"
+    server_version = "fakereddit/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _serve(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        query, form = parse_qs(parts.query), parse_qs(raw)
+        record = RequestRecord(method, parts.path, query, form)
+        with self.app._lock:
+            self.app.requests.append(record)
+        is_token = parts.path.rstrip("/") == "/api/v1/access_token"
+        if not is_token and not self.headers.get("authorization", "").lower().startswith("bearer "):
+            self._send(record, 401, {"message": "Unauthorized", "error": 401}, {})
+            return
+        if self.app.delay:
+            time.sleep(self.app.delay)
+        headers: dict[str, str] = {}
+        over = False
+        if not is_token:
+            headers, over = self.app._rate_headers()
+        fault = self.app._take_fault(parts.path)
+        if fault is not None and fault.kind == "slow":
+            time.sleep(fault.delay)
+            fault = None
+        if over or (fault is not None and fault.kind == "429"):
+            retry = fault.retry_after if fault is not None else int(headers.get("x-ratelimit-reset", "1"))
+            headers["retry-after"] = str(retry)
+            self._send(record, 429, {"message": "Too Many Requests", "error": 429}, headers)
+            return
+        if fault is not None and fault.kind == "500":
+            self._send(record, 500, {"message": "Internal Server Error", "error": 500}, headers)
+            return
+        try:
+            status, payload = self.app.handle(method, parts.path, query, form)
+        except Exception as exc:  # a bug here must show as a 500, like a real server
+            status, payload = 500, {"message": f"{type(exc).__name__}: {exc}", "error": 500}
+        body = payload if isinstance(payload, _Raw) else json.dumps(payload)
+        if fault is not None and fault.kind == "truncated":
+            body = body[: max(1, len(body) // 2)]
+        self._send(record, status, _Raw(body), headers)
+
+    def _send(self, record: RequestRecord, status: int, payload: Any, headers: dict[str, str]) -> None:
+        record.status = status
+        body = (payload if isinstance(payload, str) else json.dumps(payload)).encode("utf-8")
+        try:
+            self.send_response(status)
+            self.send_header("content-type", "application/json; charset=UTF-8")
+            self.send_header("content-length", str(len(body)))
+            for key, value in headers.items():
+                self.send_header(key, value)
+            if (self.headers.get("connection") or "").lower() == "close":
+                self.send_header("connection", "close")  # tell the client, so it does not reuse the socket
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")

@@ -1,0 +1,234 @@
+"""praw, configured for this project: endpoint from settings, request budget, retries.
+
+* `praw.Reddit(..., oauth_url=settings.REDDIT_OAUTH_URL, reddit_url=settings.REDDIT_URL)`:
+  prawcore joins paths onto these URLs and does not insist on https, so plain
+  `http://127.0.0.1:PORT` works for the tests and the demo's replay server with no
+  patching of praw.
+* Every HTTP request goes through `GuardedSession`, a `requests.Session` handed to
+  praw with the public `requestor_kwargs={"session": ...}`. Before each request it
+  checks the stop flag (SIGTERM) and the run's request budget (raising
+  `StopFetching` / `BudgetExhausted`), and keeps under Reddit's rate limit using the
+  `x-ratelimit-remaining/reset` headers of the previous answer (prawcore also
+  spaces requests over the window). After each answer it counts the request.
+* `RedditClient.call(fn)` retries one logical fetch on 429 (waiting `retry-after`,
+  capped), 5xx, truncated JSON and connection errors, with capped exponential
+  backoff; prawcore itself also retries 5xx twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import praw
+import prawcore
+import requests
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MAX_ATTEMPTS = 5
+BACKOFF_CAP_SECONDS = 30.0
+RETRY_AFTER_CAP_SECONDS = 60.0
+RATE_RESERVE = 2  # keep this many requests of Reddit's window unused
+
+
+class StopFetching(Exception):
+    """A stop was requested (SIGTERM/SIGINT): no more requests."""
+
+
+class BudgetExhausted(Exception):
+    """The run's request budget is spent."""
+
+
+class GuardedSession(requests.Session):
+    def __init__(self, *, budget: int, should_stop: Callable[[], bool], sleep: Callable[[float], None]) -> None:
+        super().__init__()
+        self.budget = budget
+        self.should_stop = should_stop
+        self._sleep = sleep
+        self.requests_made = 0
+        self.limit_budget: int | None = None  # a lower cap for the current unit of work
+        self.ratelimit_remaining: float | None = None
+        self.ratelimit_reset_at: float | None = None
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if self.should_stop():
+            raise StopFetching("stop requested")
+        if self.requests_made >= self.budget:
+            raise BudgetExhausted(f"request budget of {self.budget} spent")
+        if self.limit_budget is not None and self.requests_made >= self.limit_budget:
+            raise BudgetExhausted("per-thread request cap reached")
+        if self.ratelimit_remaining is not None and self.ratelimit_remaining <= RATE_RESERVE and self.ratelimit_reset_at:
+            wait = min(self.ratelimit_reset_at - time.monotonic(), RETRY_AFTER_CAP_SECONDS)
+            if wait > 0:
+                logger.info("Reddit rate limit nearly used (%s left): waiting %.0f s for the window to reset", self.ratelimit_remaining, wait)
+                self._sleep(wait)
+                if self.should_stop():
+                    raise StopFetching("stop requested")
+        response = super().request(method, url, *args, **kwargs)
+        self.requests_made += 1
+        remaining = response.headers.get("x-ratelimit-remaining")
+        reset = response.headers.get("x-ratelimit-reset")
+        if remaining is not None and reset is not None:
+            try:
+                self.ratelimit_remaining = float(remaining)
+                self.ratelimit_reset_at = time.monotonic() + float(reset)
+            except ValueError:
+                pass
+        return response
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    original = getattr(exc, "original_exception", None)
+    if isinstance(original, (StopFetching, BudgetExhausted)):
+        return original
+    return exc
+
+
+class RedditClient:
+    def __init__(self, *, budget: int, should_stop: Callable[[], bool] = lambda: False) -> None:
+        self.should_stop = should_stop
+        self.session = GuardedSession(budget=budget, should_stop=should_stop, sleep=self.sleep)
+        self.reddit = praw.Reddit(
+            client_id=settings.REDDIT_CLIENT_ID,
+            client_secret=settings.REDDIT_CLIENT_SECRET,
+            user_agent=settings.REDDIT_USER_AGENT,
+            oauth_url=settings.REDDIT_OAUTH_URL.rstrip("/"),
+            reddit_url=settings.REDDIT_URL.rstrip("/"),
+            check_for_updates=False,
+            requestor_kwargs={"session": self.session},
+        )
+        self.reddit.read_only = True
+
+    @property
+    def requests_made(self) -> int:
+        return self.session.requests_made
+
+    @property
+    def budget_left(self) -> int:
+        return max(0, self.session.budget - self.session.requests_made)
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep in short steps so a stop request cuts the wait short."""
+        end = time.monotonic() + max(0.0, seconds)
+        while not self.should_stop():
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, 0.25))
+
+    def call(self, fn: Callable[[], T], *, what: str) -> T:
+        """Run one fetch, retrying 429/5xx/bad JSON/connection errors with capped backoff."""
+        delay = 1.0
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return fn()
+            except prawcore.TooManyRequests as exc:
+                retry_after = _retry_after(exc.response)
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                logger.warning("%s: 429 Too Many Requests, retrying in %.0f s (attempt %d/%d)", what, retry_after, attempt, MAX_ATTEMPTS)
+                self.sleep(retry_after)
+            except (prawcore.ServerError, prawcore.BadJSON, prawcore.RequestException) as exc:
+                real = _unwrap(exc)
+                if real is not exc:
+                    raise real from None
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                logger.warning("%s: %s, retrying in %.0f s (attempt %d/%d)", what, _describe(exc), delay, attempt, MAX_ATTEMPTS)
+                self.sleep(delay)
+                delay = min(delay * 2, BACKOFF_CAP_SECONDS)
+            if self.should_stop():
+                raise StopFetching("stop requested")
+        raise AssertionError("unreachable")
+
+
+def _retry_after(response: requests.Response | None) -> float:
+    raw = response.headers.get("retry-after") if response is not None else None
+    try:
+        value = float(raw) if raw is not None else 5.0
+    except ValueError:
+        value = 5.0
+    return max(0.0, min(value, RETRY_AFTER_CAP_SECONDS))
+
+
+def _describe(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    if response is not None:
+        return f"{type(exc).__name__} (HTTP {response.status_code})"
+    original = getattr(exc, "original_exception", None)
+    return f"{type(exc).__name__} ({type(original).__name__ if original else exc})"
+
+
+# ------------------------------------------------------------------ parsing
+
+
+def _clean(value: Any, limit: int | None = None) -> str:
+    text = "" if value is None else str(value)
+    if "\x00" in text:
+        text = text.replace("\x00", "")  # PostgreSQL text cannot hold NUL
+    return text[:limit] if limit else text
+
+
+def _author(obj: Any) -> str:
+    author = obj.__dict__.get("author")
+    if author is None:
+        return "[deleted]"
+    return _clean(getattr(author, "name", author), 64)
+
+
+def _when(value: Any) -> datetime:
+    return datetime.fromtimestamp(float(value or 0), tz=UTC)
+
+
+REMOVED_MARKERS = {"[deleted]", "[removed]"}
+
+
+def submission_item(post: Any) -> dict[str, Any]:
+    """A praw Submission -> the fields of an Article row (no lazy fetch is triggered)."""
+    data = post.__dict__
+    body = _clean(data.get("selftext"))
+    removed = body in REMOVED_MARKERS or data.get("removed_by_category") in {"deleted", "moderator", "author"}
+    subreddit = data.get("subreddit")
+    return {
+        "reddit_id": f"t3_{data['id']}",
+        "kind": "post",
+        "subreddit": _clean(getattr(subreddit, "display_name", subreddit), 64),
+        "parent_post_id": "",
+        "title": "" if removed else _clean(data.get("title")),
+        "body": "" if removed else body,
+        "author": _author(post),
+        "permalink": _clean(data.get("permalink"), 512),
+        "score": int(data.get("score") or 0),
+        "num_comments": max(0, int(data.get("num_comments") or 0)),
+        "is_removed": bool(removed),
+        "created_utc": _when(data.get("created_utc")),
+    }
+
+
+def comment_item(comment: Any, *, subreddit: str | None = None) -> dict[str, Any]:
+    data = comment.__dict__
+    body = _clean(data.get("body"))
+    removed = body in REMOVED_MARKERS
+    sub = data.get("subreddit") or subreddit
+    link_id = _clean(data.get("link_id"))
+    permalink = data.get("permalink") or ""
+    return {
+        "reddit_id": f"t1_{data['id']}",
+        "kind": "comment",
+        "subreddit": _clean(getattr(sub, "display_name", sub), 64),
+        "parent_post_id": link_id,
+        "title": "",
+        "body": "" if removed else body,
+        "author": _author(comment),
+        "permalink": _clean(permalink, 512),
+        "score": int(data.get("score") or 0),
+        "num_comments": 0,
+        "is_removed": removed,
+        "created_utc": _when(data.get("created_utc")),
+    }

@@ -1,0 +1,30 @@
+"""Regenerate the demo's bundled replay data (fixed seed, so the output never changes).
+
+    .venv/bin/python ingest/sample_data/generate.py
+
+Writes `ingest/sample_data/wallstreetbets.json`: a dataset the replay server
+(`python -m ingest.fakereddit --data ingest/sample_data`) serves in Reddit's shapes.
+Timestamps end on 2026-11-27 20:00 UTC; the server shifts them to "now" when it starts.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent))
+
+from ingest.fakereddit.datagen import wsb_sample
+
+
+def main() -> None:
+    data = wsb_sample()
+    out = HERE / "wallstreetbets.json"
+    out.write_text(json.dumps(data, ensure_ascii=False, indent=0, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {out}: {len(data['posts'])} posts, {len(data['comments'])} comments, {out.stat().st_size} bytes")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Reads for `scrape_reddit --mode status`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from articles.models import Article
+from ingest.models import ScrapeLock, SubredditCheckpoint, ThreadCheckpoint
+from marketpulse.models import JobRun
+
+
+@dataclass
+class ScrapeStatus:
+    threads: list[ThreadCheckpoint]
+    subreddits: list[SubredditCheckpoint]
+    runs: list[JobRun]
+    backlog: int
+    articles: int
+    locks: list[ScrapeLock]
+
+
+def scrape_status_get(*, threads: int = 10, runs: int = 5) -> ScrapeStatus:
+    return ScrapeStatus(
+        threads=list(ThreadCheckpoint.objects.order_by("-created_utc")[:threads]),
+        subreddits=list(SubredditCheckpoint.objects.order_by("subreddit")),
+        runs=list(JobRun.objects.filter(command="scrape_reddit").order_by("-started_at")[:runs]),
+        backlog=Article.objects.filter(scored_at__isnull=True).count(),
+        articles=Article.objects.count(),
+        locks=list(ScrapeLock.objects.all()),
+    )
+
+
+def status_lines(status: ScrapeStatus) -> list[str]:
+    def when(value: Any) -> str:
+        return f"{value:%Y-%m-%d %H:%M} UTC" if value else "never"
+
+    lines = ["Tracked threads (comments stored / Reddit's count):"]
+    if not status.threads:
+        lines.append("  none yet")
+    for t in status.threads:
+        more = f", {t.unexpanded_more} 'more' stubs left" if t.unexpanded_more else ""
+        lines.append(
+            f"  {t.reddit_id:<12} {t.kind:<9} {t.comments_seen:>6} / {t.reddit_num_comments:<6} newest {when(t.newest_comment_utc)}, "
+            f"scraped {when(t.last_scraped_at)}{more}  {t.title[:60]}"
+        )
+    lines.append("Subreddits (newest post stored):")
+    if not status.subreddits:
+        lines.append("  none yet")
+    for s in status.subreddits:
+        lines.append(f"  r/{s.subreddit}: {s.newest_post_id or '-'} at {when(s.newest_post_utc)}")
+    lines.append("Last runs:")
+    if not status.runs:
+        lines.append("  none yet")
+    for r in status.runs:
+        c = r.counters or {}
+        took = f"{r.duration_seconds:.0f} s" if r.duration_seconds is not None else "running"
+        lines.append(
+            f"  #{r.pk} {when(r.started_at)} {r.status:<11} {took:>8}: threads={c.get('threads', 0)} "
+            f"posts+{c.get('posts_new', 0)} comments+{c.get('comments_new', 0)} mentions={c.get('mentions', 0)} "
+            f"requests={c.get('requests', 0)}" + (f" error: {r.error[:80]}" if r.error else "")
+        )
+    for lock in status.locks:
+        lines.append(f"Lock held: r/{lock.subreddit} by pid {lock.pid} on {lock.hostname}, heartbeat {when(lock.heartbeat_at)}")
+    lines.append(f"Backlog: {status.backlog} of {status.articles} articles not scored yet")
+    return lines

@@ -1,0 +1,610 @@
+"""scrape_reddit: Reddit -> Article and Mention rows.
+
+Writes are batched: `articles_upsert` stores up to `BATCH_SIZE` items with a fixed
+number of queries (look up existing rows, upsert new/changed ones, replace the
+mentions of re-linked articles, move the checkpoint, refresh the rollups), all in
+one transaction. So the checkpoint can never run ahead of the rows, and a run
+killed at any line leaves either the whole batch or none of it; the next run
+re-fetches and upserts by Reddit fullname, so nothing is lost or doubled.
+
+The rollups are refreshed inside the batch's transaction (the contract asks for a
+refresh after every committed batch; doing it before the commit makes the two
+atomic, so a kill between them cannot leave stale rollups behind).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from articles.models import Article, Mention, Ticker
+from articles.services import rollups_refresh_for_articles
+from ingest.linker import TickerSet, link
+from ingest.models import SubredditCheckpoint, ThreadCheckpoint
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+_CHUNK = 500  # ids per IN (...) lookup
+THREAD_LIVE_HOURS = 36  # keep scraping a tracked thread this long after it was posted
+REFRESH_POSTS_DAYS = 3  # refresh score/comment count of posts this young
+LOG_EVERY_SECONDS = 15.0
+
+DAILY_TITLE = re.compile(r"\b(daily|weekend)\s+discussion\s+thread\b", re.IGNORECASE)
+MOVES_TITLE = re.compile(r"\bwhat\s+are\s+your\s+moves\s+tomorrow\b", re.IGNORECASE)
+
+_COUNT_FIELDS = ["score", "num_comments", "updated_at"]
+_TEXT_FIELDS = [
+    "title", "body", "author", "permalink", "is_removed", "score", "num_comments", "updated_at",
+    # The text changed, so the old score no longer describes it: back to the sentiment backlog.
+    "sentiment_score", "sentiment_label", "sentiment_confidence", "sentiment_model", "scored_at", "vader_score", "vader_label",
+]
+
+
+def thread_kind(title: str) -> str | None:
+    if MOVES_TITLE.search(title or ""):
+        return ThreadCheckpoint.Kind.MOVES
+    if DAILY_TITLE.search(title or ""):
+        return ThreadCheckpoint.Kind.DAILY
+    return None
+
+
+# ---------------------------------------------------------------- tickers
+
+
+@dataclass
+class TickerIndex:
+    tickers: TickerSet
+    ids: dict[str, int]
+
+
+def ticker_index_load() -> TickerIndex:
+    """The active tickers, read once per run ("never link" takes effect on the next run)."""
+    rows = list(Ticker.objects.filter(is_active=True).values_list("symbol", "id"))
+    return TickerIndex(tickers=TickerSet(symbol for symbol, _ in rows), ids={symbol.upper(): pk for symbol, pk in rows})
+
+
+def _article_text(item: dict[str, Any]) -> str:
+    if item["kind"] == "post" and item["title"]:
+        return f"{item['title']}\n\n{item['body']}"
+    return item["body"]
+
+
+# ----------------------------------------------------------------- writes
+
+
+@dataclass
+class BatchResult:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    mentions: int = 0
+    posts_new: int = 0
+    posts_updated: int = 0
+    comments_new: int = 0
+    comments_updated: int = 0
+
+
+def _chunks(values: list[Any], size: int = _CHUNK) -> Iterable[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def articles_upsert(
+    *, items: list[dict[str, Any]], index: TickerIndex, on_commit_state: Callable[[], None] | None = None
+) -> BatchResult:
+    """Store one batch: insert new articles, update changed ones, relink, checkpoint, rollups.
+
+    `on_commit_state` runs inside the same transaction (checkpoints, lock heartbeat).
+    Queries grow with batches, not items.
+    """
+    result = BatchResult()
+    by_id: dict[str, dict[str, Any]] = {}
+    for item in items:
+        by_id[item["reddit_id"]] = item
+    if not by_id and on_commit_state is None:
+        return result
+    with transaction.atomic():
+        existing: dict[str, tuple] = {}
+        for chunk in _chunks(list(by_id)):
+            for row in Article.objects.filter(reddit_id__in=chunk).values_list(
+                "reddit_id", "id", "score", "num_comments", "title", "body", "is_removed", "author"
+            ):
+                existing[row[0]] = row
+        new, counts, texts = [], [], []
+        for rid, item in by_id.items():
+            row = existing.get(rid)
+            if row is None:
+                new.append(item)
+            elif (row[4], row[5], row[6]) != (item["title"], item["body"], item["is_removed"]) or (
+                item["is_removed"] and row[7] != item["author"]
+            ):
+                texts.append(item)
+            elif (row[2], row[3]) != (item["score"], item["num_comments"]):
+                counts.append(item)
+            else:
+                result.unchanged += 1
+        if new or counts:
+            Article.objects.bulk_create(
+                [Article(**item) for item in [*new, *counts]],
+                batch_size=BATCH_SIZE,
+                update_conflicts=True,
+                unique_fields=["reddit_id"],
+                update_fields=_COUNT_FIELDS,
+            )
+        if texts:
+            Article.objects.bulk_create(
+                [Article(**item) for item in texts],
+                batch_size=BATCH_SIZE,
+                update_conflicts=True,
+                unique_fields=["reddit_id"],
+                update_fields=_TEXT_FIELDS,
+            )
+        touched = [item["reddit_id"] for item in [*new, *texts, *counts]]
+        ids: dict[str, int] = {}
+        for chunk in _chunks(touched):
+            ids.update(Article.objects.filter(reddit_id__in=chunk).values_list("reddit_id", "id"))
+        removed_tickers: set[int] = set()
+        relink_changed = [ids[item["reddit_id"]] for item in texts]
+        if relink_changed:
+            old = Mention.objects.filter(article_id__in=relink_changed)
+            removed_tickers.update(old.values_list("ticker_id", flat=True).distinct())
+            old.delete()
+        mentions = []
+        for item in [*new, *texts]:
+            if item["is_removed"]:
+                continue
+            for match in link(_article_text(item), index.tickers):
+                mentions.append(
+                    Mention(
+                        article_id=ids[item["reddit_id"]],
+                        ticker_id=index.ids[match.symbol],
+                        confidence=match.confidence,
+                        matched_text=match.matched_text[:64],
+                        created_utc=item["created_utc"],
+                    )
+                )
+        if mentions:
+            Mention.objects.bulk_create(mentions, batch_size=1000, ignore_conflicts=True)
+        if on_commit_state is not None:
+            on_commit_state()
+        if touched:
+            rollups_refresh_for_articles(article_ids=list(ids.values()), ticker_ids=removed_tickers)
+    result.new, result.updated, result.mentions = len(new), len(texts) + len(counts), len(mentions)
+    for item in new:
+        if item["kind"] == "post":
+            result.posts_new += 1
+        else:
+            result.comments_new += 1
+    for item in [*texts, *counts]:
+        if item["kind"] == "post":
+            result.posts_updated += 1
+        else:
+            result.comments_updated += 1
+    return result
+
+
+# --------------------------------------------------------------- progress
+
+
+class Progress:
+    """A tqdm bar on a terminal; a log line every LOG_EVERY_SECONDS otherwise."""
+
+    def __init__(self, *, tty: bool, label: str) -> None:
+        self.label = label
+        self._bar = None
+        self._last_log = time.monotonic()
+        if tty:
+            from tqdm import tqdm
+
+            self._bar = tqdm(desc=label, unit=" items", file=sys.stderr, dynamic_ncols=True)
+
+    def update(self, n: int, counters: dict[str, Any], note: str = "") -> None:
+        if self._bar is not None:
+            self._bar.update(n)
+            self._bar.set_postfix_str(f"{note} requests={counters.get('requests', 0)}", refresh=False)
+            return
+        now = time.monotonic()
+        if now - self._last_log >= LOG_EVERY_SECONDS:
+            self._last_log = now
+            logger.info("%s: %s", self.label, _counters_line(counters) + (f" ({note})" if note else ""))
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _counters_line(c: dict[str, Any]) -> str:
+    return (
+        f"threads={c.get('threads', 0)} posts new={c.get('posts_new', 0)} updated={c.get('posts_updated', 0)} "
+        f"comments new={c.get('comments_new', 0)} updated={c.get('comments_updated', 0)} "
+        f"mentions={c.get('mentions', 0)} requests={c.get('requests', 0)}"
+    )
+
+
+# -------------------------------------------------------------- the scrape
+
+
+@dataclass
+class ScrapeOptions:
+    mode: str = "incremental"
+    subreddits: list[str] = field(default_factory=list)
+    max_threads: int = 10
+    max_comments: int | None = None
+    dry_run: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+    thread_ids: list[str] = field(default_factory=list)
+    budget: int = 300
+    tty: bool = False
+
+
+@dataclass
+class ScrapeOutcome:
+    counters: dict[str, Any]
+    seconds: float
+    stopped: bool = False
+    budget_exhausted: bool = False
+    failed_subreddits: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class Scraper:
+    """One run over one or more subreddits. `run` is the JobRun handle (or a dry-run stand-in)."""
+
+    def __init__(self, *, options: ScrapeOptions, run: Any, client: Any, index: TickerIndex) -> None:
+        self.options = options
+        self.run = run
+        self.client = client
+        self.index = index
+        self.progress = Progress(tty=options.tty, label="scrape_reddit")
+        self.notes: list[str] = []
+        self.budget_exhausted = False
+        for name in ("threads", "posts_new", "posts_updated", "comments_new", "comments_updated", "mentions", "requests", "errors"):
+            run.counters.setdefault(name, 0)
+
+    # -- plumbing
+
+    def _sync_requests(self) -> None:
+        self.run.set("requests", self.client.requests_made)
+
+    def _write(self, items: list[dict[str, Any]], *, state: Callable[[], None] | None, lock: Any, note: str) -> BatchResult:
+        """Write one batch (or, in a dry run, only link it) and count it."""
+        self._sync_requests()
+        if self.options.dry_run:
+            # Read-only: what would be new, and the mentions the new ones would get.
+            result = BatchResult()
+            stored: set[str] = set()
+            for chunk in _chunks([i["reddit_id"] for i in items]):
+                stored.update(Article.objects.filter(reddit_id__in=chunk).values_list("reddit_id", flat=True))
+            for item in items:
+                if item["reddit_id"] in stored:
+                    continue
+                result.new += 1
+                result.mentions += 0 if item["is_removed"] else len(link(_article_text(item), self.index.tickers))
+                if item["kind"] == "post":
+                    result.posts_new += 1
+                else:
+                    result.comments_new += 1
+        else:
+            def on_commit_state() -> None:
+                if state is not None:
+                    state()
+                if lock is not None:
+                    lock.heartbeat()
+
+            result = articles_upsert(items=items, index=self.index, on_commit_state=on_commit_state)
+        for name in ("posts_new", "posts_updated", "comments_new", "comments_updated", "mentions"):
+            self.run.incr(name, getattr(result, name))
+        self.run.save_counters()
+        self.progress.update(len(items), self.run.counters, note)
+        return result
+
+    def _fetch(self, fn: Callable[[], Any], *, what: str) -> Any:
+        from ingest.reddit import BudgetExhausted
+
+        try:
+            return self.client.call(fn, what=what)
+        except BudgetExhausted:
+            self.budget_exhausted = True
+            raise
+        finally:
+            self._sync_requests()
+
+    # -- posts
+
+    def _posts_write(self, subreddit: str, items: list[dict[str, Any]], lock: Any) -> None:
+        for chunk in _chunks(items, BATCH_SIZE):
+            newest = max(chunk, key=lambda i: i["created_utc"])
+
+            def state(newest: dict[str, Any] = newest) -> None:
+                ckpt, _ = SubredditCheckpoint.objects.get_or_create(subreddit=subreddit)
+                if ckpt.newest_post_utc is None or newest["created_utc"] > ckpt.newest_post_utc:
+                    ckpt.newest_post_utc, ckpt.newest_post_id = newest["created_utc"], newest["reddit_id"]
+                    ckpt.save(update_fields=["newest_post_utc", "newest_post_id", "updated_at"])
+
+            self._write(chunk, state=state, lock=lock, note=f"r/{subreddit} posts")
+
+    def _listing(self, subreddit: str, sort: str, *, limit: int, stop_before: datetime | None = None, **params: Any) -> tuple[list[Any], bool]:
+        """Fetch a listing page by page. Returns (posts, exhausted: the listing ran out)."""
+        sub = self.client.reddit.subreddit(subreddit)
+        generator = getattr(sub, sort)(limit=limit, **params)
+        posts: list[Any] = []
+        exhausted = True
+        iterator = iter(generator)
+        while True:
+            post = self._fetch(lambda: next(iterator, None), what=f"r/{subreddit}/{sort}")
+            if post is None:
+                break
+            posts.append(post)
+            if stop_before is not None and datetime.fromtimestamp(post.created_utc, tz=UTC) < stop_before:
+                exhausted = False
+                break
+        else:  # pragma: no cover
+            pass
+        if len(posts) >= limit:
+            exhausted = False
+        return posts, exhausted
+
+    # -- threads
+
+    def _thread(self, subreddit: str, post_id: str, kind: str, lock: Any, submission: Any = None) -> None:
+        from praw.models import MoreComments
+
+        from ingest.reddit import (
+            BudgetExhausted,
+            StopFetching,
+            comment_item,
+            submission_item,
+        )
+
+        options = self.options
+        fullname = post_id if post_id.startswith("t3_") else f"t3_{post_id}"
+        id36 = fullname[3:]
+        submission = self.client.reddit.submission(id=id36)
+        submission.comment_sort = "new"
+        submission.comment_limit = 500
+        self._fetch(lambda: len(submission.comments), what=f"thread {fullname}")  # the post and the first page of comments
+        post_item = submission_item(submission)
+        tracked = ThreadCheckpoint.objects.filter(reddit_id=fullname).first()
+        expanded_ok = True
+        cap_before = self.client.session.limit_budget
+        try:
+            if options.max_comments is not None:
+                # Each expansion brings at most 100 comments: do not spend more requests than needed.
+                self.client.session.limit_budget = self.client.requests_made + max(0, -(-options.max_comments // 100))
+            self._fetch(lambda: submission.comments.replace_more(limit=None), what=f"more comments of {fullname}")
+        except (BudgetExhausted, StopFetching):
+            expanded_ok = False
+        finally:
+            self.client.session.limit_budget = cap_before
+        forest = submission.comments.list()
+        comments = [c for c in forest if not isinstance(c, MoreComments)]
+        unexpanded = sum(1 for c in forest if isinstance(c, MoreComments))
+        comments.sort(key=lambda c: c.created_utc, reverse=True)
+        if options.max_comments is not None:
+            comments = comments[: options.max_comments]
+        if options.mode == "backfill" and (options.since or options.until):
+            comments = [c for c in comments if _in_range(c.created_utc, options.since, options.until)]
+        items = [comment_item(c, subreddit=post_item["subreddit"]) for c in comments]
+        title = post_item["title"] or (tracked.title if tracked else "")
+        if not items:
+            items_batches: list[list[dict[str, Any]]] = [[]]
+        else:
+            items_batches = list(_chunks(items, BATCH_SIZE))
+        items_batches[0] = [post_item, *items_batches[0]]
+        self.run.incr("threads")
+        for number, batch in enumerate(items_batches, start=1):
+            last = number == len(items_batches)
+            newest = max((i["created_utc"] for i in batch if i["kind"] == "comment"), default=None)
+
+            def state(newest: datetime | None = newest, last: bool = last) -> None:
+                ckpt, _ = ThreadCheckpoint.objects.get_or_create(
+                    reddit_id=fullname,
+                    defaults={"subreddit": post_item["subreddit"] or subreddit, "title": title, "kind": kind, "created_utc": post_item["created_utc"]},
+                )
+                if newest is not None and (ckpt.newest_comment_utc is None or newest > ckpt.newest_comment_utc):
+                    ckpt.newest_comment_utc = newest
+                ckpt.title = title or ckpt.title
+                ckpt.reddit_num_comments = post_item["num_comments"]
+                ckpt.comments_seen = Article.objects.filter(parent_post_id=fullname).count()
+                ckpt.last_scraped_at = timezone.now()
+                if last:
+                    ckpt.unexpanded_more = unexpanded
+                ckpt.save()
+
+            self._write(batch, state=state, lock=lock, note=f"thread {fullname}")
+        if not expanded_ok:
+            raise StopFetching("stopped while expanding comments")
+
+    # -- modes
+
+    def _threads_to_scrape(self, subreddit: str, listed: list[Any]) -> list[tuple[str, str]]:
+        wanted: dict[str, str] = {}
+        for post in listed:
+            kind = thread_kind(post.title)
+            if kind:
+                wanted.setdefault(f"t3_{post.id}", kind)
+        if self.options.mode == "incremental":
+            live_since = timezone.now() - timedelta(hours=THREAD_LIVE_HOURS)
+            for rid, kind in ThreadCheckpoint.objects.filter(
+                subreddit__iexact=subreddit, created_utc__gte=live_since, kind__in=[ThreadCheckpoint.Kind.DAILY, ThreadCheckpoint.Kind.MOVES]
+            ).values_list("reddit_id", "kind"):
+                wanted.setdefault(rid, kind)
+        ordered = sorted(wanted.items(), key=lambda kv: kv[0], reverse=True)  # base-36 ids grow with time: newest first
+        return ordered[: self.options.max_threads]
+
+    def incremental(self, subreddit: str, lock: Any) -> None:
+        from ingest.reddit import submission_item
+
+        ckpt = SubredditCheckpoint.objects.filter(subreddit=subreddit).first()
+        stop_before = ckpt.newest_post_utc - timedelta(minutes=10) if ckpt and ckpt.newest_post_utc else None
+        hot, _ = self._listing(subreddit, "hot", limit=100)
+        new, _ = self._listing(subreddit, "new", limit=1000 if stop_before else 100, stop_before=stop_before)
+        top, _ = self._listing(subreddit, "top", limit=100, time_filter="day")
+        seen: dict[str, dict[str, Any]] = {}
+        for post in [*hot, *new, *top]:
+            item = submission_item(post)
+            seen[item["reddit_id"]] = item
+        self._posts_write(subreddit, list(seen.values()), lock)
+        # Posts already stored keep changing (score, comment count) for days.
+        young = timezone.now() - timedelta(days=REFRESH_POSTS_DAYS)
+        stale = list(
+            Article.objects.filter(kind=Article.Kind.POST, subreddit__iexact=subreddit, created_utc__gte=young)
+            .exclude(reddit_id__in=list(seen))
+            .values_list("reddit_id", flat=True)
+        )
+        for chunk in _chunks(stale, 100):
+            things = self._fetch(lambda chunk=chunk: list(self.client.reddit.info(fullnames=chunk)), what="refresh posts")
+            self._posts_write(subreddit, [submission_item(t) for t in things], lock)
+        for rid, kind in self._threads_to_scrape(subreddit, [*hot, *new]):
+            self._thread_guarded(subreddit, rid, kind, lock)
+
+    def backfill(self, subreddit: str, lock: Any) -> None:
+        from ingest.reddit import submission_item
+
+        since, until = self.options.since, self.options.until
+        posts, _ = self._listing(subreddit, "new", limit=1000, stop_before=since)
+        in_range = [p for p in posts if _in_range(p.created_utc, since, until)]
+        self._posts_write(subreddit, [submission_item(p) for p in in_range], lock)
+        oldest = min((p.created_utc for p in posts), default=None)
+        if since is not None and (oldest is None or datetime.fromtimestamp(oldest, tz=UTC) > since):
+            reached = datetime.fromtimestamp(oldest, tz=UTC) if oldest else None
+            note = (
+                f"r/{subreddit}: Reddit's listing ends at {reached:%Y-%m-%d %H:%M} UTC ({len(posts)} posts; listings stop at about 1000); "
+                f"{since:%Y-%m-%d %H:%M} to {reached:%Y-%m-%d %H:%M} cannot be covered"
+                if reached
+                else f"r/{subreddit}: the listing is empty; nothing from {since:%Y-%m-%d %H:%M} can be covered"
+            )
+            self.notes.append(note)
+            logger.warning(note)
+            self.run.set("uncovered", note)
+        threads = [p for p in in_range if thread_kind(p.title)]
+        for post in threads[: self.options.max_threads]:
+            self._thread_guarded(subreddit, f"t3_{post.id}", thread_kind(post.title), lock)
+
+    def requested(self, lock: Any) -> None:
+        for raw in self.options.thread_ids:
+            rid = raw.strip()
+            rid = rid if rid.startswith("t3_") else f"t3_{rid}"
+            self._thread_guarded("", rid, ThreadCheckpoint.Kind.REQUESTED, lock)
+
+    def _thread_guarded(self, subreddit: str, rid: str, kind: str, lock: Any) -> None:
+        """One bad thread is logged and counted, never the end of the run."""
+        from ingest.reddit import BudgetExhausted, StopFetching
+
+        if self.run.stop_requested or self.budget_exhausted:
+            raise StopFetching("stop requested") if self.run.stop_requested else BudgetExhausted("budget spent")
+        try:
+            self._thread(subreddit, rid, kind, lock)
+        except (StopFetching, BudgetExhausted):
+            raise
+        except Exception as exc:  # noqa: BLE001 - isolate the thread, keep the run going
+            self.run.incr("errors")
+            self.run.save_counters()
+            logger.error("thread %s failed, skipped: %s: %s", rid, type(exc).__name__, exc)
+            self.notes.append(f"thread {rid} skipped: {type(exc).__name__}: {str(exc)[:200]}")
+
+
+def _in_range(created_utc: float | datetime, since: datetime | None, until: datetime | None) -> bool:
+    moment = created_utc if isinstance(created_utc, datetime) else datetime.fromtimestamp(float(created_utc), tz=UTC)
+    return (since is None or moment >= since) and (until is None or moment < until)
+
+
+class DryRunHandle:
+    """A dry run writes nothing, not even a JobRun row; this stands in for the RunHandle."""
+
+    def __init__(self) -> None:
+        self.counters: dict[str, Any] = {}
+        self.stop_requested = False
+        self.stop_signal: int | None = None
+
+    def incr(self, name: str, amount: float = 1) -> None:
+        self.counters[name] = self.counters.get(name, 0) + amount
+
+    def set(self, name: str, value: Any) -> None:
+        self.counters[name] = value
+
+    def save_counters(self) -> None:
+        pass
+
+    def request_stop(self, signum: int | None = None) -> None:
+        self.stop_requested, self.stop_signal = True, signum
+
+
+def scrape_targets(options: ScrapeOptions) -> list[str]:
+    """What one run locks and scrapes: the subreddits, or the pseudo-target for --thread runs."""
+    return [REQUESTED_TARGET] if options.thread_ids else [s.lower() for s in options.subreddits]
+
+
+REQUESTED_TARGET = "requested-threads"
+
+
+def scrape_reddit(*, options: ScrapeOptions, run: Any, locks: dict[str, Any]) -> ScrapeOutcome:
+    """Run a scrape (incremental/backfill/--thread) over the targets whose lock is held.
+
+    `locks` maps each target to its held lock handle (None in a dry run).
+    """
+    from ingest.reddit import BudgetExhausted, RedditClient, StopFetching
+
+    started = time.monotonic()
+    index = ticker_index_load()
+    client = RedditClient(budget=options.budget, should_stop=lambda: run.stop_requested)
+    scraper = Scraper(options=options, run=run, client=client, index=index)
+    outcome = ScrapeOutcome(counters=run.counters, seconds=0.0)
+    try:
+        for target, handle in locks.items():
+            try:
+                if target == REQUESTED_TARGET:
+                    scraper.requested(handle)
+                elif options.mode == "backfill":
+                    scraper.backfill(target, handle)
+                else:
+                    scraper.incremental(target, handle)
+            except (StopFetching, BudgetExhausted):
+                raise
+            except Exception as exc:
+                logger.exception("r/%s failed", target)
+                run.incr("errors")
+                outcome.failed_subreddits.append((target, f"{type(exc).__name__}: {str(exc)[:300]}"))
+    except StopFetching:
+        outcome.stopped = True
+    except BudgetExhausted:
+        outcome.budget_exhausted = True
+    finally:
+        scraper.progress.close()
+    if scraper.budget_exhausted:
+        outcome.budget_exhausted = True
+    if outcome.budget_exhausted:
+        logger.warning("request budget of %d spent; the next run continues where this one stopped", options.budget)
+    if run.stop_requested:
+        outcome.stopped = True
+    run.set("requests", client.requests_made)
+    outcome.seconds = time.monotonic() - started
+    run.set("seconds", round(outcome.seconds, 2))
+    outcome.notes = scraper.notes
+    return outcome
+
+
+def summary_line(outcome: ScrapeOutcome) -> str:
+    c = outcome.counters
+    return (
+        f"scrape_reddit: {c.get('threads', 0)} threads, posts {c.get('posts_new', 0)} new/{c.get('posts_updated', 0)} updated, "
+        f"comments {c.get('comments_new', 0)} new/{c.get('comments_updated', 0)} updated, {c.get('mentions', 0)} mentions, "
+        f"{c.get('requests', 0)} requests, {outcome.seconds:.1f} s"
+        + (f", {c['errors']} errors" if c.get("errors") else "")
+    )
+
+
+def default_budget() -> int:
+    return settings.REDDIT_REQUEST_BUDGET
