@@ -2,7 +2,8 @@
 
 Every parser raises `BadParameter` with a message a person can act on; the API
 turns it into `400 {"error": ..., "parameter": ...}`, the pages into a 400 page.
-Nothing here may let a bad value reach the database as a 500.
+Nothing here may let a bad value reach the database as a 500. An empty value is a
+bad value (`?window=` is not a window); only an empty `q` or `cursor` means "none".
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class BadParameter(ValueError):
 
 def _choice(params: QueryDict, name: str, choices, default: str | None) -> str | None:
     raw = params.get(name)
-    if raw is None or raw == "" or (default is None and raw == "all"):
+    if raw is None or (default is None and raw == "all"):
         return default
     if raw not in choices:
         allowed = ", ".join(choices)
@@ -55,7 +56,7 @@ def kind(params: QueryDict) -> str | None:
 
 def page(params: QueryDict) -> int:
     raw = params.get("page")
-    if raw is None or raw == "":
+    if raw is None:
         return 1
     if not raw.isascii() or not raw.isdigit() or len(raw) > 6:
         raise BadParameter("page", f"page must be a whole number from 1 to {MAX_PAGE}")
@@ -67,7 +68,7 @@ def page(params: QueryDict) -> int:
 
 def flag(params: QueryDict, name: str, default: bool) -> bool:
     raw = params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     value = raw.lower()
     if value in {"1", "true", "yes", "on"}:

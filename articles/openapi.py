@@ -39,6 +39,7 @@ _SYMBOL = {
     "required": True,
     "description": "Ticker symbol, case-insensitive (e.g. TSLA).",
     "schema": {"type": "string", "pattern": r"^[A-Za-z0-9.\-]{1,10}$"},
+    "example": "TSLA",
 }
 
 
@@ -178,7 +179,6 @@ def document() -> dict:
         ),
         "Status": _obj(
             {
-                "now": _TIME,
                 "scraper": _obj(
                     {
                         "last_success": {"type": ["string", "null"], "format": "date-time"},
