@@ -16,6 +16,7 @@ import pytest
 
 from sentiment.samples import vocabulary
 
+ROOT_DIR = Path(__file__).resolve().parents[2]
 FINBERT_ID2LABEL = {0: "positive", 1: "negative", 2: "neutral"}
 MAX_POSITIONS = 512
 
