@@ -7,3 +7,11 @@ class MarketPulseConfig(AppConfig):
     name = "marketpulse"
     verbose_name = "Operations"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Every job ends with one CloudWatch Embedded Metric Format line (marketpulse.metrics).
+        # Both modules are light (no boto3): the metrics reach CloudWatch through the log stream.
+        from marketpulse.jobs import on_finish
+        from marketpulse.metrics import metrics_emit
+
+        on_finish(metrics_emit)

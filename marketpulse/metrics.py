@@ -1,0 +1,122 @@
+"""CloudWatch Embedded Metric Format (EMF): one JSON line at the end of every job.
+
+CloudWatch Logs turns the line into metrics as it ingests the task's stdout (the
+`awslogs` driver), so the jobs make no PutMetricData calls and need no IAM for it.
+The Terraform alarms read `ArticlesScraped` and `ScoreBacklog` with the dimension
+`Job` = the management command (scrape_reddit, analyze_sentiment, daily_status).
+
+The line is written straight to stdout, not through the logging formatter: with
+LOG_FORMAT=json the formatter would wrap it inside another object and CloudWatch
+would no longer see the `_aws` envelope at the top level.
+
+Metrics, computed from the run's counters (the names every job keeps) and its JobRun row:
+
+    DurationSeconds  every job         finished_at - started_at                       Seconds
+    Failures         every job         1 when the run failed, else 0                  Count
+    ArticlesScraped  scrape_reddit     posts + comments stored (new or updated)        Count
+    CommentsScraped  scrape_reddit     comments stored (new or updated)               Count
+    RedditRequests   scrape_reddit     HTTP requests made to Reddit                   Count
+    ArticlesScored   analyze_sentiment articles scored in this run                    Count
+    ScoreBacklog     analyze_sentiment unscored articles left at the end              Count
+
+A job only reports the metrics that mean something for it: a scrape run has no
+opinion on the backlog, and a 0 from it would mislead an alarm.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import IO, Any
+
+from django.conf import settings
+from django.utils import timezone
+
+SCRAPE = "scrape_reddit"
+SENTIMENT = "analyze_sentiment"
+
+UNITS = {
+    "ArticlesScraped": "Count",
+    "CommentsScraped": "Count",
+    "ArticlesScored": "Count",
+    "ScoreBacklog": "Count",
+    "RedditRequests": "Count",
+    "DurationSeconds": "Seconds",
+    "Failures": "Count",
+}
+
+
+def _number(counters: dict[str, Any], *names: str) -> int:
+    total = 0
+    for name in names:
+        value = counters.get(name, 0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        total += value
+    return int(total)
+
+
+def metrics_values(*, command: str, counters: dict[str, Any], status: str, duration_seconds: float) -> dict[str, float]:
+    """The metric values for one finished run, in a fixed order."""
+    values: dict[str, float] = {}
+    if command == SCRAPE:
+        values["ArticlesScraped"] = _number(counters, "posts_new", "posts_updated", "comments_new", "comments_updated")
+        values["CommentsScraped"] = _number(counters, "comments_new", "comments_updated")
+        values["RedditRequests"] = _number(counters, "requests")
+    elif command == SENTIMENT:
+        values["ArticlesScored"] = _number(counters, "scored")
+        if isinstance(counters.get("backlog"), (int, float)) and not isinstance(counters.get("backlog"), bool):
+            values["ScoreBacklog"] = int(counters["backlog"])
+    values["DurationSeconds"] = round(max(duration_seconds, 0.0), 3)
+    values["Failures"] = 1 if status == "failed" else 0
+    return values
+
+
+def emf_record(
+    *,
+    command: str,
+    counters: dict[str, Any],
+    status: str,
+    duration_seconds: float,
+    timestamp_ms: int,
+    namespace: str | None = None,
+) -> dict[str, Any]:
+    """The EMF object: the `_aws` envelope, the dimension and the metric values at the top level."""
+    values = metrics_values(command=command, counters=counters, status=status, duration_seconds=duration_seconds)
+    return {
+        "_aws": {
+            "Timestamp": int(timestamp_ms),
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": namespace or settings.METRICS_NAMESPACE,
+                    "Dimensions": [["Job"]],
+                    "Metrics": [{"Name": name, "Unit": UNITS[name]} for name in values],
+                }
+            ],
+        },
+        "Job": command,
+        **values,
+        # Plain properties: searchable in Logs Insights, not metrics.
+        "Status": status,
+    }
+
+
+def emf_line_for_run(run: Any) -> str:
+    row = run.row
+    finished = row.finished_at or timezone.now()
+    record = emf_record(
+        command=row.command,
+        counters=dict(run.counters or {}),
+        status=row.status,
+        duration_seconds=(finished - row.started_at).total_seconds(),
+        timestamp_ms=int(finished.timestamp() * 1000),
+    )
+    record["JobRunId"] = row.pk
+    return json.dumps(record, separators=(",", ":"), sort_keys=False)
+
+
+def metrics_emit(run: Any, *, stream: IO[str] | None = None) -> None:
+    """The `marketpulse.jobs.on_finish` hook: write the run's EMF line to stdout."""
+    out = stream or sys.stdout
+    out.write(emf_line_for_run(run) + "\n")
+    out.flush()

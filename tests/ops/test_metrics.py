@@ -1,0 +1,160 @@
+"""The CloudWatch Embedded Metric Format line every job ends with."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from django.core.management.base import CommandError
+from django.test import override_settings
+
+from marketpulse import jobs, metrics
+from marketpulse.models import JobRun
+
+EMF_KEYS = {"_aws", "Job", "Status", "JobRunId"}
+
+
+def emf_lines(text: str) -> list[dict]:
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("{") and '"_aws"' in line:
+            out.append(json.loads(line))
+    return out
+
+
+def check_envelope(record: dict, *, namespace: str, job: str, metric_names: list[str]) -> None:
+    """The EMF specification's shape, checked field by field."""
+    aws = record["_aws"]
+    assert set(aws) == {"Timestamp", "CloudWatchMetrics"}
+    assert isinstance(aws["Timestamp"], int)
+    # milliseconds since the epoch, within a minute of now
+    assert abs(aws["Timestamp"] - time.time() * 1000) < 60_000
+    (directive,) = aws["CloudWatchMetrics"]
+    assert directive["Namespace"] == namespace
+    assert directive["Dimensions"] == [["Job"]]
+    assert [m["Name"] for m in directive["Metrics"]] == metric_names
+    for metric in directive["Metrics"]:
+        assert set(metric) == {"Name", "Unit"}
+        assert metric["Unit"] == ("Seconds" if metric["Name"] == "DurationSeconds" else "Count")
+        # every declared metric has a numeric value at the top level
+        assert isinstance(record[metric["Name"]], (int, float)) and not isinstance(record[metric["Name"]], bool)
+    assert record["Job"] == job
+    # dimension values must be strings; nothing else at the top level but metrics and properties
+    assert isinstance(record["Job"], str)
+    assert set(record) == EMF_KEYS | set(metric_names)
+
+
+@pytest.mark.django_db
+def test_hook_is_registered_by_the_app():
+    assert metrics.metrics_emit in jobs._finish_hooks
+
+
+@pytest.mark.django_db
+@override_settings(METRICS_NAMESPACE="MarketPulseTest")
+def test_scrape_run_line(capsys):
+    with jobs.job_run("scrape_reddit", arguments={"mode": "incremental"}, handle_signals=False) as run:
+        run.incr("posts_new", 3)
+        run.incr("posts_updated", 2)
+        run.incr("comments_new", 40)
+        run.incr("comments_updated", 5)
+        run.incr("requests", 17)
+        run.incr("threads", 2)
+        run.set("mentions", 9)
+        time.sleep(0.05)
+    (record,) = emf_lines(capsys.readouterr().out)
+    check_envelope(
+        record,
+        namespace="MarketPulseTest",
+        job="scrape_reddit",
+        metric_names=["ArticlesScraped", "CommentsScraped", "RedditRequests", "DurationSeconds", "Failures"],
+    )
+    assert record["ArticlesScraped"] == 50
+    assert record["CommentsScraped"] == 45
+    assert record["RedditRequests"] == 17
+    assert record["Failures"] == 0
+    row = JobRun.objects.get()
+    assert record["JobRunId"] == row.pk
+    assert record["Status"] == "succeeded"
+    assert record["DurationSeconds"] == pytest.approx(row.duration_seconds, abs=0.002)
+    assert record["DurationSeconds"] >= 0.05
+    assert record["_aws"]["Timestamp"] == int(row.finished_at.timestamp() * 1000)
+
+
+@pytest.mark.django_db
+def test_sentiment_run_line(capsys, settings):
+    with jobs.job_run("analyze_sentiment", handle_signals=False) as run:
+        run.set("scored", 120)
+        run.set("positive", 50)
+        run.set("negative", 30)
+        run.set("neutral", 40)
+        run.set("backlog", 7)
+        run.set("model", "vader")  # a string counter must not become a metric
+    (record,) = emf_lines(capsys.readouterr().out)
+    check_envelope(
+        record,
+        namespace=settings.METRICS_NAMESPACE,
+        job="analyze_sentiment",
+        metric_names=["ArticlesScored", "ScoreBacklog", "DurationSeconds", "Failures"],
+    )
+    assert (record["ArticlesScored"], record["ScoreBacklog"], record["Failures"]) == (120, 7, 0)
+
+
+@pytest.mark.django_db
+def test_failed_run_counts_a_failure(capsys):
+    with pytest.raises(CommandError):
+        with jobs.job_run("scrape_reddit", handle_signals=False) as run:
+            run.incr("requests", 1)
+            raise CommandError("Reddit answered 500 three times", returncode=3)
+    (record,) = emf_lines(capsys.readouterr().out)
+    assert record["Failures"] == 1
+    assert record["Status"] == "failed"
+    assert record["ArticlesScraped"] == 0  # a failed scrape still reports, so the alarm sees a 0
+    assert record["RedditRequests"] == 1
+
+
+@pytest.mark.django_db
+def test_other_job_reports_duration_and_failures_only(capsys):
+    with jobs.job_run("load_tickers", handle_signals=False) as run:
+        run.set("created", 600)
+    (record,) = emf_lines(capsys.readouterr().out)
+    assert [m["Name"] for m in record["_aws"]["CloudWatchMetrics"][0]["Metrics"]] == ["DurationSeconds", "Failures"]
+    assert "created" not in record
+
+
+def test_record_is_pure_and_compact():
+    record = metrics.emf_record(
+        command="analyze_sentiment",
+        counters={"scored": 5, "backlog": True},  # a bool is not a number here
+        status="interrupted",
+        duration_seconds=-1.0,
+        timestamp_ms=1_700_000_000_123,
+        namespace="NS",
+    )
+    assert record["_aws"]["Timestamp"] == 1_700_000_000_123
+    assert "ScoreBacklog" not in record
+    assert record["DurationSeconds"] == 0.0
+    assert record["Failures"] == 0
+
+
+def test_line_reaches_stdout_of_a_real_job_process(transactional_db, subprocess_env, manage_py):
+    """A real `manage.py` job process writes the line as its own stdout line, with LOG_FORMAT=json too."""
+    code = (
+        "import django; django.setup();"
+        "from marketpulse.jobs import job_run;"
+        "import logging;"
+        "h = job_run('scrape_reddit', arguments={});"
+        "r = h.__enter__(); r.incr('posts_new', 2); logging.getLogger('x').warning('a log line');"
+        "h.__exit__(None, None, None)"
+    )
+    env = {**subprocess_env, "LOG_FORMAT": "json", "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Job"]]
+    assert lines[0]["ArticlesScraped"] == 2
+    # the log line went to stderr, as JSON, and is not mistaken for the metric line
+    assert json.loads(proc.stderr.strip().splitlines()[-1])["message"] == "a log line"
