@@ -88,9 +88,9 @@ def refresh():
 
 
 @pytest.fixture
-def reviewer(db) -> User:
+def reviewer(db, reviewers_group) -> User:
     user = User.objects.create_user("rita", password="review-pass-123", is_staff=True)
-    user.groups.add(Group.objects.get(name="reviewers"))
+    user.groups.add(reviewers_group)
     return user
 
 
@@ -115,3 +115,18 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def reviewers_group(db) -> Group:
+    """The `reviewers` group. A transactional test's flush empties it (data-migration
+    rows do not survive a flush), so re-run the migration's own function then."""
+    import importlib
+
+    from django.apps import apps
+
+    group = Group.objects.filter(name="reviewers").first()
+    if group is None:
+        importlib.import_module("articles.migrations.0002_reviewers_group").create_group(apps, None)
+        group = Group.objects.get(name="reviewers")
+    return group
