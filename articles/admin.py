@@ -18,8 +18,8 @@ from datetime import timedelta
 from django.contrib import admin, messages
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.urls import path
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 

@@ -127,6 +127,7 @@ class ReviewQueueView(_AdminPage):
                 "upvotes": review.WEIGHT_UPVOTES,
                 "top": review.WEIGHT_TOP_TICKER,
                 "top_n": review.QUEUE_TOP_N,
+                "days": review.QUEUE_DAYS,
                 "upvotes_full": review.UPVOTES_FULL,
             },
         )

@@ -13,6 +13,10 @@ not-removed articles::
           + min(1, ln(1 + max(upvotes, 0)) / ln(1001))     # many people saw it (1.0 at 1000 upvotes)
           + 1.0 * [mentions a ticker in today's top list]  # it feeds a figure many people read
 
+Only articles written in the last QUEUE_DAYS days are queued: they feed the figures
+readers see now, and the bound keeps the queue query to an index range at a
+million articles (older ones stay reachable through the article list's filters).
+
 "Today's top list" is the QUEUE_TOP_N tickers with the most mentions over the last
 24 hours (from `TickerHourly`). Ties break on upvotes, then newest first.
 """
@@ -32,6 +36,7 @@ from articles.models import LABEL_VALUES, Article, Mention, Ticker, TickerHourly
 from articles.services import rollups_refresh, rollups_refresh_for_articles
 
 QUEUE_TOP_N = 10
+QUEUE_DAYS = 7
 WEIGHT_UNSURE = 2.0
 WEIGHT_DISAGREE = 1.5
 WEIGHT_UPVOTES = 1.0
@@ -157,11 +162,12 @@ def top_ticker_ids(*, now: datetime | None = None, limit: int | None = None) -> 
 
 
 def review_queue(*, now: datetime | None = None, top_ids: list[int] | None = None) -> QuerySet[Article]:
-    """Unreviewed, scored, not-removed articles, most worth reviewing first.
+    """Unreviewed, scored, not-removed articles of the last QUEUE_DAYS days, most worth reviewing first.
 
     Annotates `review_value` (see the module docstring for the formula) and its
     parts `value_unsure`, `value_disagree`, `value_upvotes`, `value_top`.
     """
+    now = now or timezone.now()
     if top_ids is None:
         top_ids = top_ticker_ids(now=now)
     unsure = Value(WEIGHT_UNSURE) * (Value(1.0) - Coalesce(F("sentiment_confidence"), Value(0.0)))
@@ -183,7 +189,9 @@ def review_queue(*, now: datetime | None = None, top_ids: list[int] | None = Non
         output_field=FloatField(),
     )
     return (
-        Article.objects.filter(reviewed_label="", scored_at__isnull=False, is_removed=False)
+        Article.objects.filter(
+            reviewed_label="", scored_at__isnull=False, is_removed=False, created_utc__gte=now - timedelta(days=QUEUE_DAYS)
+        )
         .annotate(value_unsure=unsure, value_disagree=disagree, value_upvotes=upvotes, value_top=top)
         .annotate(review_value=F("value_unsure") + F("value_disagree") + F("value_upvotes") + F("value_top"))
         .order_by("-review_value", "-score", "-created_utc", "-pk")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -17,7 +17,7 @@ _seq = itertools.count(1)
 
 def hour_ago(hours: float = 1.0) -> datetime:
     """A time well inside an hour bucket, `hours` before now (UTC)."""
-    now = timezone.now().astimezone(dt_timezone.utc)
+    now = timezone.now().astimezone(UTC)
     return (now - timedelta(hours=hours)).replace(minute=30, second=0, microsecond=0)
 
 

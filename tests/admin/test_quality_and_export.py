@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from django.core.management import call_command
@@ -17,8 +17,8 @@ from articles.quality import quality_report
 
 pytestmark = pytest.mark.django_db
 
-JAN = datetime(2026, 1, 15, 12, 30, tzinfo=dt_timezone.utc)
-FEB = datetime(2026, 2, 10, 9, 30, tzinfo=dt_timezone.utc)
+JAN = datetime(2026, 1, 15, 12, 30, tzinfo=UTC)
+FEB = datetime(2026, 2, 10, 9, 30, tzinfo=UTC)
 
 # (model, month, reviewer's label (truth), model's label, how many)
 KNOWN_SET = [

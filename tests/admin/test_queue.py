@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from articles import review
 from articles.models import Article
@@ -28,7 +30,8 @@ def queue_set(make_article, tickers, refresh, monkeypatch, reviewer):
         "E": make_article(["TSLA"], label="neutral", confidence=1.0, vader="neutral", score=99),
         "F": make_article(["TSLA"], label="neutral", confidence=0.2, score=-50, vader="neutral"),
     }
-    # Not in the queue: removed, unscored, reviewed.
+    # Not in the queue: removed, unscored, reviewed, older than QUEUE_DAYS.
+    make_article(["TSLA"], confidence=0.05, vader="negative", score=5000, created=timezone.now() - timedelta(days=review.QUEUE_DAYS, hours=1))
     make_article(["TSLA"], confidence=0.1, is_removed=True, body="", title="")
     make_article(["TSLA"], scored=False)
     done = make_article(["TSLA"], confidence=0.1)
