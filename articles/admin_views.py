@@ -154,7 +154,9 @@ class ReviewQueueView(_AdminPage):
         if article.reviewed_label:
             messages.warning(request, f"{article.reddit_id} was already reviewed ({article.reviewed_label}); left as is.")
             return HttpResponseRedirect(self._url(offset))
-        review.review_mark(article_ids=[article.pk], label=label, reviewer=request.user)
+        if not review.review_mark(article_ids=[article.pk], label=label, reviewer=request.user, only_unreviewed=True):
+            messages.warning(request, f"{article.reddit_id} was reviewed by someone else just now; left as is.")
+            return HttpResponseRedirect(self._url(offset))
         messages.success(request, f"{article.reddit_id}: {label}.")
         # The reviewed article left the queue, so the same offset is the next one.
         return HttpResponseRedirect(self._url(offset))

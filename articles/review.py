@@ -49,9 +49,22 @@ def _ids(article_ids: Iterable[int]) -> list[int]:
     return sorted({int(pk) for pk in article_ids})
 
 
-def review_mark(*, article_ids: Iterable[int], label: str, reviewer, now: datetime | None = None) -> int:
+def _update_in_chunks(ids: list[int], queryset_filter, **values) -> int:
+    """One UPDATE per _BATCH ids (SQLite caps bound parameters), all in one transaction."""
+    updated = 0
+    with transaction.atomic():
+        for start in range(0, len(ids), _BATCH):
+            updated += queryset_filter(Article.objects.filter(pk__in=ids[start : start + _BATCH])).update(**values)
+    return updated
+
+
+def review_mark(
+    *, article_ids: Iterable[int], label: str, reviewer, now: datetime | None = None, only_unreviewed: bool = False
+) -> int:
     """Store a reviewer's label on the articles (model output untouched); refresh rollups.
 
+    With `only_unreviewed`, articles someone else reviewed meanwhile are left alone
+    (the check is part of the UPDATE, so two reviewers cannot both win).
     Returns the number of articles updated.
     """
     if label not in LABEL_VALUES:
@@ -60,11 +73,16 @@ def review_mark(*, article_ids: Iterable[int], label: str, reviewer, now: dateti
     if not ids:
         return 0
     now = now or timezone.now()
-    with transaction.atomic():
-        updated = Article.objects.filter(pk__in=ids).update(
-            reviewed_label=label, reviewed_by=reviewer, reviewed_at=now, updated_at=now
-        )
-    rollups_refresh_for_articles(article_ids=ids)
+    updated = _update_in_chunks(
+        ids,
+        (lambda qs: qs.filter(reviewed_label="")) if only_unreviewed else (lambda qs: qs),
+        reviewed_label=label,
+        reviewed_by=reviewer,
+        reviewed_at=now,
+        updated_at=now,
+    )
+    if updated:
+        rollups_refresh_for_articles(article_ids=ids)
     return updated
 
 
@@ -73,13 +91,16 @@ def review_clear(*, article_ids: Iterable[int]) -> int:
     ids = _ids(article_ids)
     if not ids:
         return 0
-    with transaction.atomic():
-        updated = (
-            Article.objects.filter(pk__in=ids)
-            .exclude(reviewed_label="")
-            .update(reviewed_label="", reviewed_by=None, reviewed_at=None, updated_at=timezone.now())
-        )
-    rollups_refresh_for_articles(article_ids=ids)
+    updated = _update_in_chunks(
+        ids,
+        lambda qs: qs.exclude(reviewed_label=""),
+        reviewed_label="",
+        reviewed_by=None,
+        reviewed_at=None,
+        updated_at=timezone.now(),
+    )
+    if updated:
+        rollups_refresh_for_articles(article_ids=ids)
     return updated
 
 
@@ -93,20 +114,18 @@ def review_requeue(*, article_ids: Iterable[int]) -> int:
     ids = _ids(article_ids)
     if not ids:
         return 0
-    with transaction.atomic():
-        updated = (
-            Article.objects.filter(pk__in=ids)
-            .exclude(scored_at__isnull=True)
-            .update(
-                scored_at=None,
-                sentiment_label="",
-                sentiment_score=None,
-                sentiment_confidence=None,
-                sentiment_model="",
-                updated_at=timezone.now(),
-            )
-        )
-    rollups_refresh_for_articles(article_ids=ids)
+    updated = _update_in_chunks(
+        ids,
+        lambda qs: qs.exclude(scored_at__isnull=True),
+        scored_at=None,
+        sentiment_label="",
+        sentiment_score=None,
+        sentiment_confidence=None,
+        sentiment_model="",
+        updated_at=timezone.now(),
+    )
+    if updated:
+        rollups_refresh_for_articles(article_ids=ids)
     return updated
 
 
@@ -115,11 +134,15 @@ def mention_unlink(*, mention_ids: Iterable[int]) -> int:
     ids = sorted({int(pk) for pk in mention_ids})
     if not ids:
         return 0
+    rows: list[tuple[int, int, int]] = []
     with transaction.atomic():
-        rows = list(Mention.objects.filter(pk__in=ids).values_list("pk", "article_id", "ticker_id"))
-        if not rows:
-            return 0
-        Mention.objects.filter(pk__in=[r[0] for r in rows]).delete()
+        for start in range(0, len(ids), _BATCH):
+            chunk = ids[start : start + _BATCH]
+            found = list(Mention.objects.filter(pk__in=chunk).values_list("pk", "article_id", "ticker_id"))
+            Mention.objects.filter(pk__in=[r[0] for r in found]).delete()
+            rows.extend(found)
+    if not rows:
+        return 0
     rollups_refresh_for_articles(article_ids={r[1] for r in rows}, ticker_ids={r[2] for r in rows})
     return len(rows)
 
