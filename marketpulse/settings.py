@@ -259,6 +259,8 @@ if SENTIMENT_BACKEND not in {"finbert", "vader"}:
 SENTIMENT_QUANTIZE = _bool("SENTIMENT_QUANTIZE", False)
 SENTIMENT_BATCH_SIZE = _int("SENTIMENT_BATCH_SIZE", 32, minimum=1)
 SENTIMENT_MAX_TOKENS = _int("SENTIMENT_MAX_TOKENS", 256, minimum=8)
+# torch threads for FinBERT; 0 = the CPUs the task really has (affinity mask and cgroup quota).
+SENTIMENT_THREADS = _int("SENTIMENT_THREADS", 0, minimum=0)
 
 # --- Operations (daily_status, metrics, ECS) ---------------------------------------------
 
