@@ -9,7 +9,13 @@ from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 
 from articles.models import Ticker
-from articles.tickers import BATCH_SIZE, BUNDLED_CSV, TickerRow, tickers_load, tickers_read
+from articles.tickers import (
+    BATCH_SIZE,
+    BUNDLED_CSV,
+    TickerRow,
+    tickers_load,
+    tickers_read,
+)
 
 pytestmark = pytest.mark.django_db
 

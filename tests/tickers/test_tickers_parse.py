@@ -49,7 +49,7 @@ def test_sec_json(fixture_path):
     assert by_symbol["AAPL"].exchange is None and by_symbol["AAPL"].is_etf is None and by_symbol["AAPL"].aliases is None
     assert result.skipped == {"invalid symbol": 1}  # ABCDEFGHIJKL is longer than 10
     # The parser keeps both TSLA entries; the loader keeps the first (tested in test_tickers_load).
-    assert [row.name for row in result.rows if row.symbol == "TSLA"][0] == "Tesla, Inc."
+    assert next(row.name for row in result.rows if row.symbol == "TSLA") == "Tesla, Inc."
 
 
 def test_sec_exchange_json(fixture_path):
