@@ -34,7 +34,7 @@ _URL = re.compile(r"(?:https?://|ftp://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|io|c
 _TAG = re.compile(r"</?[A-Za-z][^>\n]{0,200}>")
 # A candidate: an optional `$`, then a symbol-looking word. Symbols may hold one `.`
 # or `-` class suffix (BRK.B). Lookarounds keep it a standalone word.
-_CANDIDATE = re.compile(r"(?<![\w$&#])(\$?)([A-Za-z][A-Za-z0-9]{0,5}(?:[.\-][A-Za-z])?)(?![\w$])")
+_CANDIDATE = re.compile(r"(?<![\w$&])(\$?)([A-Za-z][A-Za-z0-9]{0,5}(?:[.\-][A-Za-z])?)(?![\w$])")
 
 
 @dataclass(frozen=True, slots=True)

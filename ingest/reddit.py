@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_ATTEMPTS = 5
+BACKOFF_START_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 30.0
 RETRY_AFTER_CAP_SECONDS = 60.0
 RATE_RESERVE = 2  # keep this many requests of Reddit's window unused
@@ -124,7 +125,7 @@ class RedditClient:
 
     def call(self, fn: Callable[[], T], *, what: str) -> T:
         """Run one fetch, retrying 429/5xx/bad JSON/connection errors with capped backoff."""
-        delay = 1.0
+        delay = BACKOFF_START_SECONDS
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 return fn()

@@ -377,15 +377,15 @@ class Scraper:
         self._fetch(lambda: len(submission.comments), what=f"thread {fullname}")  # the post and the first page of comments
         post_item = submission_item(submission)
         tracked = ThreadCheckpoint.objects.filter(reddit_id=fullname).first()
-        expanded_ok = True
+        interrupted: Exception | None = None
         cap_before = self.client.session.limit_budget
         try:
             if options.max_comments is not None:
                 # Each expansion brings at most 100 comments: do not spend more requests than needed.
                 self.client.session.limit_budget = self.client.requests_made + max(0, -(-options.max_comments // 100))
             self._fetch(lambda: submission.comments.replace_more(limit=None), what=f"more comments of {fullname}")
-        except (BudgetExhausted, StopFetching):
-            expanded_ok = False
+        except (BudgetExhausted, StopFetching) as exc:
+            interrupted = exc  # keep what was fetched: write it, then stop
         finally:
             self.client.session.limit_budget = cap_before
         forest = submission.comments.list()
@@ -424,8 +424,10 @@ class Scraper:
                 ckpt.save()
 
             self._write(batch, state=state, lock=lock, note=f"thread {fullname}")
-        if not expanded_ok:
-            raise StopFetching("stopped while expanding comments")
+        if interrupted is not None:
+            if isinstance(interrupted, BudgetExhausted) and self.client.budget_left > 0:
+                return  # only the per-thread cap (--max-comments) was reached
+            raise interrupted
 
     # -- modes
 

@@ -153,13 +153,14 @@ class Generator:
             comment = self.comment(post, parent["name"] if parent else post["name"], created=moment, body=body, deleted=deleted, depth=depth + 1)
             made.append((comment, depth + 1))
         # A deep chain: replies to replies, deeper than Reddit nests on one page.
-        if deep_chain and made:
-            parent, depth = made[0]
-            moment = parent["created_utc"]
-            for _ in range(deep_chain):
-                moment += rng.uniform(5, 90)
-                parent = self.comment(post, parent["name"], created=min(moment, end), depth=depth + 1)
-                depth += 1
+        # A deep chain (replies to replies, deeper than Reddit nests on one page), started
+        # recently so it sits among the newest comments.
+        if deep_chain:
+            moment = end - 60.0 * (deep_chain + 2)
+            parent = self.comment(post, post["name"], created=moment, depth=0)
+            for depth in range(1, deep_chain + 1):
+                moment += rng.uniform(5, 55)
+                parent = self.comment(post, parent["name"], created=min(moment, end), depth=depth)
         post["num_comments"] = sum(1 for c in self.comments if c["link_id"] == post["name"])
 
     def dataset(self) -> dict[str, Any]:

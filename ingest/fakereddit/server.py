@@ -97,6 +97,7 @@ class FakeReddit:
         window_seconds: int = 60,
         initial_comments: int = 200,
         max_depth: int = 8,
+        more_chunk: int = MORE_CHUNK,
         shift_to_now: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -106,6 +107,7 @@ class FakeReddit:
         self.window_seconds = window_seconds
         self.initial_comments = initial_comments
         self.max_depth = max_depth
+        self.more_chunk = more_chunk
         self.delay = 0.0
         self.faults: list[Fault] = []
         self.requests: list[RequestRecord] = []
@@ -369,12 +371,18 @@ class FakeReddit:
         kids = self._kids(parent, sort)
         for index, kid in enumerate(kids):
             if budget[0] <= 0:
-                hidden: list[str] = []
+                # The rest hides behind `more` stubs. A stub holds whole subtrees (a
+                # comment with all its replies), so whatever order the client expands
+                # stubs in, a comment's parent is always already known to it.
+                chunk: list[str] = []
                 for rest in kids[index:]:
-                    hidden.extend(self._subtree_ids(rest, sort))
-                for start in range(0, len(hidden), MORE_CHUNK):
-                    chunk = hidden[start : start + MORE_CHUNK]
-                    out.append({"kind": "more", "data": {"count": len(chunk), "name": f"t1_{chunk[0]}", "id": chunk[0], "parent_id": parent, "depth": depth, "children": chunk}})
+                    subtree = self._subtree_ids(rest, sort)
+                    if chunk and len(chunk) + len(subtree) > self.more_chunk:
+                        out.append(_more_stub(chunk, parent, depth))
+                        chunk = []
+                    chunk.extend(subtree)
+                if chunk:
+                    out.append(_more_stub(chunk, parent, depth))
                 break
             out.append(self._render_comment(kid, depth, sort, budget))
         return out
@@ -406,6 +414,10 @@ class FakeReddit:
                 if comment is not None:
                     things.append({"kind": "t1", "data": {**comment, "replies": ""}})
         return 200, {"json": {"errors": [], "data": {"things": things}}}
+
+
+def _more_stub(ids: list[str], parent: str, depth: int) -> dict[str, Any]:
+    return {"kind": "more", "data": {"count": len(ids), "name": f"t1_{ids[0]}", "id": ids[0], "parent_id": parent, "depth": depth, "children": ids}}
 
 
 class _Raw(str):
@@ -448,6 +460,7 @@ def _walk_things(node: Any):
 class _Handler(BaseHTTPRequestHandler):
     app: FakeReddit
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms delayed-ACK stalls
     server_version = "fakereddit/1.0"
 
     def log_message(self, format: str, *args: Any) -> None:
