@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
+import sys
 from io import StringIO
 
 import pytest
@@ -168,3 +170,42 @@ def test_subprocess_loads_then_fails_cleanly(subprocess_env, manage_py, write_fi
         [*manage_py, "load_tickers", "--format", "xml"], env=subprocess_env, capture_output=True, text=True, timeout=120, check=False
     )
     assert unknown.returncode == 2 and "invalid choice: 'xml'" in unknown.stderr
+
+
+KILL_DRIVER = """
+import os, signal, sys
+import django
+django.setup()
+from django.core.management import call_command
+from django.db import connection
+
+inserts = 0
+
+def kill_on_second_insert(execute, sql, params, many, context):
+    global inserts
+    if sql.lstrip().upper().startswith('INSERT INTO "ARTICLES_TICKER"'):
+        inserts += 1
+        if inserts == 2:  # the first batch is already sent: die like an OOM kill or a Spot reclaim
+            os.kill(os.getpid(), signal.SIGKILL)
+    return execute(sql, params, many, context)
+
+with connection.execute_wrapper(kill_on_second_insert):
+    call_command("load_tickers")
+"""
+
+
+def test_killed_mid_load_writes_nothing_and_a_rerun_completes(subprocess_env, bundled_count):
+    """SIGKILL between two insert batches: the transaction never commits; the next run loads everything."""
+    assert bundled_count > 500  # more than one batch, so the kill lands between batches
+    env = {**subprocess_env, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_DRIVER], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert Ticker.objects.count() == 0
+    # The killed run could not record its end: its JobRun row stays "running" (what operators see).
+    assert list(JobRun.objects.filter(command="load_tickers").values_list("status", flat=True)) == ["running"]
+
+    call_command("load_tickers", verbosity=0)
+    assert Ticker.objects.count() == bundled_count
+    assert JobRun.objects.filter(command="load_tickers", status=JobRun.Status.SUCCEEDED).count() == 1
