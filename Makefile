@@ -35,3 +35,107 @@ demo: install
 test: install
 	@echo ">> running the test suite on $${DATABASE_URL:-SQLite (set DATABASE_URL for PostgreSQL)}"
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# --- Images, ECR and the ECS jobs (issue 7) -----------------------------------------------
+# Docker (or podman: make ... CONTAINER=podman) runs on the operator's machine or in the
+# deploy workflow. Repository URLs come from the Terraform outputs (terraform init first),
+# or set ECR_WEB_REPO / ECR_JOBS_REPO. The ecs-* and schedule-* targets call manage.py ecs
+# with the standard AWS variables (AWS_PROFILE, AWS_REGION, ...); ECS_ARGS adds flags.
+CONTAINER ?= docker
+TERRAFORM ?= terraform
+TF_DIR ?= infra
+BASE_IMAGE ?= python:3.11-slim
+IMAGE_TAG ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)
+WEB_IMAGE ?= market-pulse-web
+JOBS_IMAGE ?= market-pulse-jobs
+ECR_WEB_REPO ?= $(shell $(TERRAFORM) -chdir=$(TF_DIR) output -json ecr_repository_urls | python3 -c 'import json,sys; print(json.load(sys.stdin)["web"])')
+ECR_JOBS_REPO ?= $(shell $(TERRAFORM) -chdir=$(TF_DIR) output -json ecr_repository_urls | python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs"])')
+SINCE ?= 1h
+ECS_ARGS ?=
+# The operator's machine needs no Django secret to talk to AWS: ops commands run in development mode.
+OPS := DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(MANAGE)
+
+.PHONY: lint  ## hadolint (both Dockerfiles), actionlint (workflows), import-linter contracts
+lint: install
+	@echo ">> lint: hadolint, actionlint, lint-imports"
+	VENV=$(VENV) bash .ci/pre.d/20-lint.sh
+
+.PHONY: build-web-image  ## build the slim web image (Dockerfile.web) as market-pulse-web:IMAGE_TAG
+build-web-image:
+	@echo ">> building $(WEB_IMAGE):$(IMAGE_TAG) from Dockerfile.web (base $(BASE_IMAGE))"
+	$(CONTAINER) build -f Dockerfile.web --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(WEB_IMAGE):$(IMAGE_TAG) .
+
+.PHONY: build-jobs-image  ## build the jobs image (Dockerfile.jobs, CPU torch, model baked in) as market-pulse-jobs:IMAGE_TAG
+build-jobs-image:
+	@echo ">> building $(JOBS_IMAGE):$(IMAGE_TAG) from Dockerfile.jobs (base $(BASE_IMAGE)); downloads the model once"
+	$(CONTAINER) build -f Dockerfile.jobs --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(JOBS_IMAGE):$(IMAGE_TAG) .
+
+.PHONY: ecr-login  ## log docker in to the ECR registry (password from manage.py ecs ecr-password)
+ecr-login: install
+	@echo ">> logging $(CONTAINER) in to ECR in $${AWS_REGION:-the default region}"
+	@registry="$$($(OPS) ecs ecr-password --registry-only)" && \
+	  $(OPS) ecs ecr-password | $(CONTAINER) login --username AWS --password-stdin "$$registry"
+
+.PHONY: push-jobs-image  ## build, tag and push the jobs image to ECR as :IMAGE_TAG (make ecr-login first)
+push-jobs-image: build-jobs-image
+	@echo ">> pushing $(JOBS_IMAGE):$(IMAGE_TAG) to $(ECR_JOBS_REPO):$(IMAGE_TAG)"
+	@test -n "$(ECR_JOBS_REPO)" || { echo "error: no jobs repository URL (terraform -chdir=$(TF_DIR) init, or set ECR_JOBS_REPO)"; exit 1; }
+	$(CONTAINER) tag $(JOBS_IMAGE):$(IMAGE_TAG) $(ECR_JOBS_REPO):$(IMAGE_TAG)
+	$(CONTAINER) push $(ECR_JOBS_REPO):$(IMAGE_TAG)
+
+.PHONY: push-web-image  ## build, tag and push the web image to ECR as :IMAGE_TAG (make ecr-login first)
+push-web-image: build-web-image
+	@echo ">> pushing $(WEB_IMAGE):$(IMAGE_TAG) to $(ECR_WEB_REPO):$(IMAGE_TAG)"
+	@test -n "$(ECR_WEB_REPO)" || { echo "error: no web repository URL (terraform -chdir=$(TF_DIR) init, or set ECR_WEB_REPO)"; exit 1; }
+	$(CONTAINER) tag $(WEB_IMAGE):$(IMAGE_TAG) $(ECR_WEB_REPO):$(IMAGE_TAG)
+	$(CONTAINER) push $(ECR_WEB_REPO):$(IMAGE_TAG)
+
+.PHONY: ecs-run-scraper  ## run the scraper task on ECS now (schedule's network; ECS_ARGS="--on-demand" etc.)
+ecs-run-scraper: install
+	@echo ">> ECS RunTask: scraper"
+	$(OPS) ecs run scrape $(ECS_ARGS)
+
+.PHONY: ecs-run-sentiment  ## run the sentiment task on ECS now
+ecs-run-sentiment: install
+	@echo ">> ECS RunTask: sentiment"
+	$(OPS) ecs run sentiment $(ECS_ARGS)
+
+.PHONY: ecs-run-status  ## run the daily_status task on ECS now
+ecs-run-status: install
+	@echo ">> ECS RunTask: status"
+	$(OPS) ecs run status $(ECS_ARGS)
+
+.PHONY: ecs-logs-scraper  ## print the scraper's CloudWatch logs (SINCE=1h, FOLLOW=1 to follow)
+ecs-logs-scraper: install
+	@echo ">> logs of /ecs/market-pulse-scraper since $(SINCE)"
+	$(OPS) ecs logs scraper --since $(SINCE) $(if $(FOLLOW),--follow) $(ECS_ARGS)
+
+.PHONY: ecs-logs-sentiment  ## print the sentiment job's CloudWatch logs (SINCE=1h, FOLLOW=1 to follow)
+ecs-logs-sentiment: install
+	@echo ">> logs of /ecs/market-pulse-sentiment since $(SINCE)"
+	$(OPS) ecs logs sentiment --since $(SINCE) $(if $(FOLLOW),--follow) $(ECS_ARGS)
+
+.PHONY: ecs-logs-status  ## print the daily_status job's CloudWatch logs (SINCE=1h, FOLLOW=1 to follow)
+ecs-logs-status: install
+	@echo ">> logs of /ecs/market-pulse-status since $(SINCE)"
+	$(OPS) ecs logs status --since $(SINCE) $(if $(FOLLOW),--follow) $(ECS_ARGS)
+
+.PHONY: ecs-list-tasks  ## running and recently stopped tasks with stop reasons and exit codes
+ecs-list-tasks: install
+	@echo ">> ECS tasks on $${ECS_CLUSTER:-market-pulse}"
+	$(OPS) ecs tasks $(ECS_ARGS)
+
+.PHONY: schedule-enable-all  ## enable every market-pulse-* schedule (the cutover)
+schedule-enable-all: install
+	@echo ">> enabling every schedule named $${ECS_NAME_PREFIX:-market-pulse-}*"
+	$(OPS) ecs schedules enable --all $(ECS_ARGS)
+
+.PHONY: schedule-disable-all  ## disable every market-pulse-* schedule (the rollback)
+schedule-disable-all: install
+	@echo ">> disabling every schedule named $${ECS_NAME_PREFIX:-market-pulse-}*"
+	$(OPS) ecs schedules disable --all $(ECS_ARGS)
+
+.PHONY: schedule-status  ## state, expression and task definition of every market-pulse-* schedule
+schedule-status: install
+	@echo ">> schedules named $${ECS_NAME_PREFIX:-market-pulse-}*"
+	$(OPS) ecs schedules status $(ECS_ARGS)

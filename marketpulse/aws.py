@@ -547,3 +547,19 @@ def secret_put(*, short_name: str, value: str, dry_run: bool = False) -> str:
         return "unchanged"
     _call(f"update secret {name}", client.put_secret_value, SecretId=name, SecretString=value)
     return "updated"
+
+
+# --- ECR -------------------------------------------------------------------------------------------
+
+
+def ecr_login() -> tuple[str, str]:
+    """(registry host, password) for `docker login --username AWS --password-stdin HOST`."""
+    import base64
+
+    client = _client("ecr")
+    data = _call("get ECR authorization token", client.get_authorization_token)["authorizationData"][0]
+    user, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
+    if user != "AWS" or not password:
+        raise AwsError("get ECR authorization token: unexpected token format")
+    host = data.get("proxyEndpoint", "").removeprefix("https://").removeprefix("http://")
+    return host, password

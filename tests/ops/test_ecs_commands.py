@@ -300,3 +300,13 @@ def test_setup_secrets_without_terminal_or_credentials(aws_env, monkeypatch):
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     with pytest.raises(CommandError, match="no AWS credentials found"):
         run("setup_secrets", "--from-env", "--only", "database-url")
+
+
+# --- ECR login --------------------------------------------------------------------------------------
+
+
+def test_ecr_password_for_docker_login(aws_env):
+    host = run("ecs", "ecr-password", "--registry-only").strip()
+    assert host.endswith(".amazonaws.com") and ".dkr.ecr.us-east-1." in host
+    password = run("ecs", "ecr-password")
+    assert password and "\n" not in password and " " not in password

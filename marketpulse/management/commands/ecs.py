@@ -32,7 +32,7 @@ class Command(BaseCommand):
     help = "Operate the ECS jobs: schedules status/enable/disable, run a task now, list tasks, read logs."
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="area", required=True, metavar="{schedules,run,tasks,logs}")
+        sub = parser.add_subparsers(dest="area", required=True, metavar="{schedules,run,tasks,logs,ecr-password}")
 
         schedules = sub.add_parser("schedules", help="Show, enable or disable the EventBridge Scheduler schedules.")
         schedules.add_argument(
@@ -115,8 +115,17 @@ class Command(BaseCommand):
         )
         logs.add_argument("--poll", type=float, default=2.0, metavar="SECONDS", help="With --follow: seconds between reads.")
 
+        ecr = sub.add_parser(
+            "ecr-password",
+            help="Print an ECR login password for piping: manage.py ecs ecr-password | docker login "
+            "--username AWS --password-stdin REGISTRY (make ecr-login does this).",
+        )
+        ecr.add_argument(
+            "--registry-only", action="store_true", help="Print the registry host instead of the password."
+        )
+
     def handle(self, *args, **options):
-        handler = getattr(self, f"_{options['area']}")
+        handler = getattr(self, f"_{options['area'].replace('-', '_')}")
         try:
             handler(options)
         except aws.AwsError as exc:
@@ -220,6 +229,18 @@ class Command(BaseCommand):
                 f"{task.task_id:<34} {task.family:<24} {task.last_status:<9} {_when(task.started_at):<19}  "
                 f"{_when(task.stopped_at):<19}  {codes:<4}  {reason}"
             )
+
+    # --- ECR -----------------------------------------------------------------------------------------
+
+    def _ecr_password(self, options):
+        host, password = aws.ecr_login()
+        if options["registry_only"]:
+            self.stdout.write(host)
+            return
+        if self.stdout.isatty():
+            raise CommandError("refusing to print a password to a terminal: pipe it into docker login --password-stdin", returncode=2)
+        self.stdout.write(password, ending="")
+        self.stdout.flush()
 
     # --- logs ----------------------------------------------------------------------------------------
 
