@@ -30,7 +30,7 @@ from articles.models import Article, Mention, SentimentLabel, Ticker, TickerHour
 REVIEW_PERMISSION = "articles.change_article"
 
 
-def article_snippet(article: Article, length: int = 100) -> str:
+def article_snippet(article: Article, length: int = 70) -> str:
     if article.is_removed and not article.text:
         return "[removed]"
     return Truncator(" ".join(article.text.split())).chars(length) or "(no text)"
