@@ -37,6 +37,7 @@ import io
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -518,14 +519,23 @@ def tickers_load(
 
 
 def tickers_load_files(
-    *, paths: list[str | Path] | None = None, fmt: str = "auto", dry_run: bool = False, only_new: bool = False
-) -> tuple[list[TickerFile], TickerLoadResult]:
+    *,
+    paths: list[str | Path] | None = None,
+    fmt: str = "auto",
+    dry_run: bool = False,
+    only_new: bool = False,
+    should_stop: Callable[[], bool] | None = None,
+) -> tuple[list[TickerFile], TickerLoadResult | None]:
     """Read `paths` (the bundled CSV when None) and load them in one transaction.
 
     Rows from several files are merged, the first file winning for a symbol in two.
+    `should_stop` is asked once the files are read (the slow part for big lists):
+    when it says yes (SIGTERM arrived), nothing is written and the result is None.
     """
     files = [tickers_read(path, fmt=fmt) for path in (paths or [BUNDLED_CSV])]
     rows = [row for ticker_file in files for row in ticker_file.rows]
     if not rows:
         raise TickerFileError(f"no tickers found in {', '.join(f.path for f in files)}")
+    if should_stop is not None and should_stop():
+        return files, None
     return files, tickers_load(rows=rows, dry_run=dry_run, only_new=only_new)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from articles import tickers
 from articles.models import Ticker
 from articles.tickers import BUNDLED_CSV, tickers_read
 from marketpulse.models import JobRun
@@ -209,3 +211,21 @@ def test_killed_mid_load_writes_nothing_and_a_rerun_completes(subprocess_env, bu
     call_command("load_tickers", verbosity=0)
     assert Ticker.objects.count() == bundled_count
     assert JobRun.objects.filter(command="load_tickers", status=JobRun.Status.SUCCEEDED).count() == 1
+
+
+@pytest.mark.django_db
+def test_sigterm_while_reading_writes_nothing_and_marks_the_run_interrupted(monkeypatch):
+    real_read = tickers.tickers_read
+
+    def read_then_sigterm(*args, **kwargs):
+        result = real_read(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)  # what ECS sends; job_run's handler only sets the stop flag
+        return result
+
+    monkeypatch.setattr(tickers, "tickers_read", read_then_sigterm)
+    err = StringIO()
+    call_command("load_tickers", stdout=StringIO(), stderr=err)
+    assert "stop requested before writing; nothing was changed" in err.getvalue()
+    assert Ticker.objects.count() == 0
+    job = JobRun.objects.get(command="load_tickers")
+    assert job.status == JobRun.Status.INTERRUPTED and job.error == "stopped by SIGTERM"

@@ -47,10 +47,17 @@ class Command(BaseCommand):
         with job_run("load_tickers", arguments=options) as run:
             try:
                 files, result = tickers_load_files(
-                    paths=paths, fmt=options["format"], dry_run=dry_run, only_new=options["only_new"]
+                    paths=paths,
+                    fmt=options["format"],
+                    dry_run=dry_run,
+                    only_new=options["only_new"],
+                    should_stop=lambda: run.stop_requested,
                 )
             except TickerFileError as exc:
                 raise CommandError(f"load_tickers: {exc}", returncode=2) from None
+            if result is None:  # SIGTERM/SIGINT while reading: leave before writing; the run is marked interrupted
+                self.stderr.write("load_tickers: stop requested before writing; nothing was changed")
+                return
             skipped = sum(sum(f.skipped.values()) for f in files)
             for name, value in result.as_counters().items():
                 run.set(name, value)
