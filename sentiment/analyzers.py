@@ -359,6 +359,7 @@ def analyzer_load(
     max_tokens: int,
     batch_size: int,
     quantize: bool,
+    threads: int | None = None,
     warn: Callable[[str], None] | None = None,
 ) -> Analyzer:
     """The analyzer for `backend` (finbert|vader); see the module docstring for the rules.
@@ -373,7 +374,9 @@ def analyzer_load(
         raise ValueError(f"unknown sentiment backend {backend!r}")
     quantize = quantize and _quantize_allowed(model_ref)
     try:
-        return FinbertAnalyzer(model_ref, max_tokens=max_tokens, batch_size=batch_size, quantize=quantize)
+        return FinbertAnalyzer(
+            model_ref, max_tokens=max_tokens, batch_size=batch_size, quantize=quantize, threads=threads or None
+        )
     except ModelUnavailable as exc:
         message = f"FinBERT is not available ({exc}); scoring with VADER instead, rows record sentiment_model='vader'"
         if not _warned_fallback:

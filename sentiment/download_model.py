@@ -43,10 +43,11 @@ def default_out(model: str) -> Path:
 def quantization_check(model_dir: str, *, n: int = 400, max_tokens: int = 256) -> dict:
     """Label agreement of int8 dynamic quantisation vs fp32 on the check set."""
     texts = CHECK_SENTENCES + generate_comments(n, seed=7)
-    fp32 = FinbertAnalyzer(model_dir, max_tokens=max_tokens, batch_size=32)
+    threads = int(os.environ.get("SENTIMENT_THREADS") or 0) or None
+    fp32 = FinbertAnalyzer(model_dir, max_tokens=max_tokens, batch_size=32, threads=threads)
     reference = fp32.score(texts)
     del fp32
-    int8 = FinbertAnalyzer(model_dir, max_tokens=max_tokens, batch_size=32, quantize=True)
+    int8 = FinbertAnalyzer(model_dir, max_tokens=max_tokens, batch_size=32, quantize=True, threads=threads)
     quantized = int8.score(texts)
     agreement = label_agreement(reference, quantized)
     return {
@@ -57,9 +58,11 @@ def quantization_check(model_dir: str, *, n: int = 400, max_tokens: int = 256) -
     }
 
 
-def download(model: str, out: Path, *, check_quantization: bool = True, stdout=sys.stdout) -> dict:
+def download(model: str, out: Path, *, check_quantization: bool = True, check_size: int = 400, stdout=sys.stdout) -> dict:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()
     source = os.path.expanduser(model)
     started = time.monotonic()
     tokenizer = AutoTokenizer.from_pretrained(source)
@@ -81,7 +84,7 @@ def download(model: str, out: Path, *, check_quantization: bool = True, stdout=s
     }
     del classifier
     if check_quantization:
-        metadata["quantization"] = quantization_check(str(out))
+        metadata["quantization"] = quantization_check(str(out), n=check_size)
     (out / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
     stdout.write(
         f"saved {model} to {out} in {time.monotonic() - started:.1f} s"
@@ -109,15 +112,22 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="Skip measuring int8 vs fp32 agreement (then SENTIMENT_QUANTIZE runs unverified).",
     )
+    parser.add_argument(
+        "--check-size",
+        type=int,
+        default=400,
+        metavar="N",
+        help="Generated comments in the int8 check set, on top of the hand-written sentences (default 400).",
+    )
     args = parser.parse_args(argv)
     out = args.out or default_out(args.model)
     try:
-        download(args.model, out, check_quantization=not args.no_quantization_check)
+        download(args.model, out, check_quantization=not args.no_quantization_check, check_size=max(0, args.check_size))
     except (ModelBroken, ModelUnavailable) as exc:
         sys.stderr.write(f"download_model: {exc}\n")
         return 3
-    except OSError as exc:
-        sys.stderr.write(f"download_model: cannot load or save {args.model!r}: {exc}\n")
+    except Exception as exc:  # noqa: BLE001 - one clear line for the image build log
+        sys.stderr.write(f"download_model: cannot load or save {args.model!r}: {type(exc).__name__}: {exc}\n")
         return 1
     return 0
 

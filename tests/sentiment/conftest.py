@@ -161,4 +161,7 @@ def finbert_settings(settings, tiny_model_dir):
     settings.SENTIMENT_QUANTIZE = False
     settings.SENTIMENT_BATCH_SIZE = 8
     settings.SENTIMENT_MAX_TOKENS = 64
+    # One torch thread: a tiny model gains nothing from two, and on a busy machine
+    # (CI, parallel suites) two spinning OpenMP threads are many times slower.
+    settings.SENTIMENT_THREADS = 1
     return settings

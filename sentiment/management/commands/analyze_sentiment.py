@@ -92,6 +92,7 @@ class Command(BaseCommand):
                     max_tokens=settings.SENTIMENT_MAX_TOKENS,
                     batch_size=batch_size,
                     quantize=settings.SENTIMENT_QUANTIZE,
+                    threads=getattr(settings, "SENTIMENT_THREADS", 0) or None,
                     warn=lambda message: self.stderr.write(self.style.WARNING(f"WARNING: {message}")),
                 )
             except ModelBroken as exc:
