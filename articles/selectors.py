@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Case, IntegerField, Max, Q, Sum, Value, When
+from django.core.cache import cache
+from django.db.models import Case, Count, IntegerField, Max, Q, Sum, Value, When
 from django.db.models.functions import TruncDay
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -33,6 +34,7 @@ SORTS = ("new", "top")
 KINDS = ("post", "comment")
 LABELS = ("positive", "negative", "neutral")
 MOOD_THRESHOLD = 0.05
+LEADERBOARD_CACHE_SECONDS = 60  # the version in the key catches rollup changes; this bounds ticker renames/ETF flags
 SYMBOL_RE = re.compile(r"[A-Z0-9.\-]{1,10}")
 JOB_COMMANDS = ("scrape_reddit", "analyze_sentiment", "refresh_rollups", "daily_status")
 
@@ -165,16 +167,34 @@ def ticker_leaderboard(
 ) -> Leaderboard:
     """Top tickers by mentions in `window`, ranked, with the previous window beside them.
 
-    Two queries: one aggregate over the rollups of both windows (the
-    `TickerHourly(hour, ticker)` index bounds it to 2 x window hours), one for the
-    sparklines of the tickers on this page.
+    One query for the version of the rollups in scope; on a cache miss, two more:
+    one aggregate over the rollups of both windows (the `TickerHourly(hour, ticker)`
+    index bounds it to 2 x window hours), one for the sparklines of this page.
     """
     hours = WINDOWS[window]
     end = window_end(now)
     start = end - timedelta(hours=hours)
     prev_start = start - timedelta(hours=hours)
+    scope = TickerHourly.objects.filter(hour__gte=prev_start, hour__lt=end)
+    # The result only changes when a rollup row in scope changes: any upsert moves
+    # max(updated_at), any delete moves the count. That version check is one light
+    # query; the aggregate below then runs once per version and process.
+    version = scope.aggregate(at=Max("updated_at"), n=Count("id"))
+    at = version["at"].timestamp() if version["at"] else 0
+    key = f"mp:board:{window}:{int(include_etfs)}:{page}:{page_size}:{end.timestamp():.0f}:{at:.6f}:{version['n']}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    board = _leaderboard(scope, window=window, include_etfs=include_etfs, page=page, page_size=page_size,
+                         start=start, end=end, hours=hours)
+    cache.set(key, board, LEADERBOARD_CACHE_SECONDS)
+    return board
+
+
+def _leaderboard(
+    qs, *, window: str, include_etfs: bool, page: int, page_size: int, start: datetime, end: datetime, hours: int
+) -> Leaderboard:
     cur = Q(hour__gte=start)
-    qs = TickerHourly.objects.filter(hour__gte=prev_start, hour__lt=end)
     if not include_etfs:
         qs = qs.filter(ticker__is_etf=False)
     aggregates = (

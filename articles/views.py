@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
 from articles import api_params, charts, selectors
@@ -41,8 +42,14 @@ def home(request: HttpRequest) -> HttpResponse:
     except api_params.BadParameter as exc:
         return _bad_request(request, exc)
     board = selectors.ticker_leaderboard(window=window, include_etfs=include_etfs, page=page, page_size=50)
+    unit = {"24h": "hour", "7d": "7 hours", "30d": "30 hours"}[window]
     for row in board.rows:
-        row.chart = charts.sparkline(row.spark)
+        chart = charts.sparkline(row.spark)
+        row.spark_svg = charts.render_sparkline(
+            chart,
+            title=f"{row.symbol}: mentions per {unit}, {chart['total']} in total, peak {chart['max']}",
+            title_id=f"spark-{slugify(row.symbol)}",
+        )
     context = {
         "board": board,
         "mood_bar": charts.split_bar(positive=board.mood.positive, neutral=board.mood.neutral, negative=board.mood.negative),
@@ -51,7 +58,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "etf_toggle": _query(request, etfs="0" if include_etfs else "1", page=None),
         "next_page": _query(request, page=str(page + 1)) if board.has_next else None,
         "prev_page": _query(request, page=str(page - 1)) if page > 1 else None,
-        "spark_unit": {"24h": "hour", "7d": "7 hours", "30d": "30 hours"}[window],
     }
     return render(request, "articles/home.html", context)
 
@@ -76,10 +82,18 @@ def ticker_detail(request: HttpRequest, symbol: str) -> HttpResponse:
         return _bad_request(request, exc)
     except selectors.InvalidCursor as exc:
         return _bad_request(request, api_params.BadParameter("cursor", str(exc)))
+    chart = charts.timeline_chart(timeline.points, granularity=timeline.granularity)
     context = {
         "ticker": ticker,
         "timeline": timeline,
-        "chart": charts.timeline_chart(timeline.points, granularity=timeline.granularity),
+        "chart_svg": charts.render_timeline(
+            chart,
+            title=f"{ticker.symbol}: mentions per {timeline.granularity} and net sentiment, last {range_}",
+            desc=(
+                f"{timeline.totals.mentions} mentions in total, at most {chart['max']} in one {timeline.granularity}; "
+                "bars are mentions, coloured by net sentiment; the line is net sentiment from -1 (bottom) to +1 (top)."
+            ),
+        ),
         "split": charts.split_bar(
             positive=timeline.totals.positive, neutral=timeline.totals.neutral, negative=timeline.totals.negative
         ),
