@@ -247,7 +247,7 @@ def document() -> dict:
                     "summary": "Articles that mention a ticker, cursor-paginated",
                     "parameters": [
                         _SYMBOL,
-                        _enum_param("sort", selectors.SORTS, "new", "new: newest first; top: most upvoted within `range`."),
+                        _enum_param("sort", selectors.SORTS, "new", "new: newest first; top: most upvoted among the newest 1,000 mentions within `range`."),
                         _enum_param("label", ("all", *selectors.LABELS), "all", "Effective sentiment label."),
                         _enum_param("kind", ("all", *selectors.KINDS), "all", "Posts or comments."),
                         range_param,

@@ -30,6 +30,7 @@ WINDOWS: dict[str, int] = {"24h": 24, "7d": 24 * 7, "30d": 24 * 30}
 RANGES: dict[str, int] = {"24h": 24, "7d": 24 * 7, "30d": 24 * 30, "90d": 24 * 90}
 DAILY_RANGES = {"30d", "90d"}
 SPARK_BARS = 24
+TOP_CANDIDATES = 1000
 SORTS = ("new", "top")
 KINDS = ("post", "comment")
 LABELS = ("positive", "negative", "neutral")
@@ -401,29 +402,35 @@ def ticker_articles(
     """Articles that mention `ticker`, newest first or most upvoted first, keyset-paginated. One query.
 
     "new" walks the Mention(ticker, -created_utc, -article) index from the cursor;
-    "top" sorts by upvotes within `since` (the page's range) so the sort stays bounded.
+    "top" sorts by upvotes the newest TOP_CANDIDATES mentions within `since` (the
+    page's range), so its cost stays bounded for the busiest ticker.
     `label` is the effective label (a reviewer's, else the model's).
     """
-    qs = Mention.objects.filter(ticker=ticker).select_related("article")
+    mentions = Mention.objects.filter(ticker=ticker)
     if since is not None:
-        qs = qs.filter(created_utc__gte=since)
-    if label:
-        qs = qs.filter(Q(article__reviewed_label=label) | Q(article__reviewed_label="", article__sentiment_label=label))
-    if kind:
-        qs = qs.filter(article__kind=kind)
+        mentions = mentions.filter(created_utc__gte=since)
+    label_q = Q(reviewed_label=label) | Q(reviewed_label="", sentiment_label=label) if label else Q()
+    kind_q = Q(kind=kind) if kind else Q()
     if sort == "new":
+        qs = mentions.select_related("article").filter(
+            Q(article__reviewed_label=label) | Q(article__reviewed_label="", article__sentiment_label=label) if label else Q(),
+            Q(article__kind=kind) if kind else Q(),
+        )
         if cursor:
             at, article_id = decode_cursor(cursor, sort="new")
             qs = qs.filter(Q(created_utc__lt=at) | Q(created_utc=at, article_id__lt=article_id))
-        qs = qs.order_by("-created_utc", "-article_id")
+        rows = [m.article for m in qs.order_by("-created_utc", "-article_id")[: limit + 1]]
     else:
+        # Bounded work at any size: rank the newest TOP_CANDIDATES mentions in range by
+        # upvotes (one index range scan + PK lookups), not every mention of a busy ticker.
+        newest = mentions.order_by("-created_utc", "-article_id").values("article_id")[:TOP_CANDIDATES]
+        qs = Article.objects.filter(label_q, kind_q, id__in=newest)
         if cursor:
             score, article_id = decode_cursor(cursor, sort="top")
-            qs = qs.filter(Q(article__score__lt=score) | Q(article__score=score, article_id__lt=article_id))
-        qs = qs.order_by("-article__score", "-article_id")
-    mentions = list(qs[: limit + 1])
-    articles = [m.article for m in mentions[:limit]]
-    next_cursor = encode_cursor(sort=sort, article=articles[-1]) if len(mentions) > limit else None
+            qs = qs.filter(Q(score__lt=score) | Q(score=score, id__lt=article_id))
+        rows = list(qs.order_by("-score", "-id")[: limit + 1])
+    articles = rows[:limit]
+    next_cursor = encode_cursor(sort=sort, article=articles[-1]) if len(rows) > limit else None
     return ArticlePage(articles=articles, next_cursor=next_cursor, sort=sort)
 
 

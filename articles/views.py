@@ -109,6 +109,7 @@ def ticker_detail(request: HttpRequest, symbol: str) -> HttpResponse:
         "next_page": _query(request, cursor=page.next_cursor) if page.next_cursor else None,
         "first_page": _query(request, cursor=None) if cursor else None,
         "freshness": selectors.scraper_freshness(),
+        "top_candidates": f"{selectors.TOP_CANDIDATES:,}",
     }
     return render(request, "articles/ticker.html", context)
 

@@ -162,3 +162,14 @@ def test_status_on_an_empty_database(client, db):
     assert data == {"scraper": {"last_success": None, "minutes_ago": None, "stale": True,
                                 "stale_after_minutes": data["scraper"]["stale_after_minutes"]},
                     "backlog": 0, "jobs": []}
+
+
+def test_top_sort_ranks_only_the_newest_candidates(client, site_data, monkeypatch):
+    from articles import selectors
+
+    newest = client.get("/api/v1/tickers/TSLA/articles").json()["results"][:3]
+    monkeypatch.setattr(selectors, "TOP_CANDIDATES", 3)
+    top = client.get("/api/v1/tickers/TSLA/articles?sort=top&range=90d").json()
+    assert {a["reddit_id"] for a in top["results"]} == {a["reddit_id"] for a in newest}
+    assert [a["upvotes"] for a in top["results"]] == sorted((a["upvotes"] for a in newest), reverse=True)
+    assert top["next_cursor"] is None
