@@ -32,9 +32,12 @@ _QUOTE_LINE = re.compile(r"^[ \t]*(?:>|&gt;).*$", re.MULTILINE)
 _MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
 _URL = re.compile(r"(?:https?://|ftp://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|io|co)/\S*", re.IGNORECASE)
 _TAG = re.compile(r"</?[A-Za-z][^>\n]{0,200}>")
-# A candidate: an optional `$`, then a symbol-looking word. Symbols may hold one `.`
-# or `-` class suffix (BRK.B). Lookarounds keep it a standalone word.
-_CANDIDATE = re.compile(r"(?<![\w$&])(\$?)([A-Za-z][A-Za-z0-9]{0,5}(?:[.\-][A-Za-z])?)(?![\w$])")
+# A candidate: `$` and a symbol-looking word in any case, or a bare all-uppercase
+# word (lowercase words never match, which keeps the Python loop short). Symbols
+# may hold one `.`/`-` class suffix (BRK.B). Lookarounds keep it a standalone word.
+_CANDIDATE = re.compile(
+    r"(?<![\w$&])(?:\$([A-Za-z][A-Za-z0-9]{0,5}(?:[.\-][A-Za-z])?)|([A-Z][A-Z0-9]{0,5}(?:[.\-][A-Z])?))(?![\w$])"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,15 +87,16 @@ def link(text: str, tickers: TickerSet) -> list[Match]:
         return []
     cleaned = clean_text(text)
     found: dict[str, Match] = {}
-    for dollar, word in _CANDIDATE.findall(cleaned):
+    for cash, bare in _CANDIDATE.findall(cleaned):
+        word = cash or bare
         if ("." in word or "-" in word) and word.upper() not in tickers.all:
             word = re.split(r"[.\-]", word, maxsplit=1)[0]  # "TSLA.I think": a sentence end, not a class
-        if dollar:
+        if cash:
             symbol = word.upper()
             if symbol in tickers.all:
                 previous = found.get(symbol)
                 if previous is None or previous.confidence < 1.0:
                     found[symbol] = Match(symbol, f"${word}", 1.0)
-        elif word.isupper() and word in tickers.bare and word not in found:
+        elif word in tickers.bare and word not in found:
             found[word] = Match(word, word, 0.8)
     return list(found.values())
