@@ -316,7 +316,8 @@ class Scraper:
         try:
             return self.client.call(fn, what=what)
         except BudgetExhausted:
-            self.budget_exhausted = True
+            if self.client.budget_left <= 0:  # the run's budget, not a per-thread cap
+                self.budget_exhausted = True
             raise
         finally:
             self._sync_requests()

@@ -173,6 +173,12 @@ def test_max_comments_and_max_threads(reddit_settings, tickers, fake_reddit):
     scrape("--max-threads", "1", "--max-comments", "30")
     assert ThreadCheckpoint.objects.count() == 1
     assert Article.objects.filter(kind="comment").count() == 30
+    # The per-thread cap does not stop the other threads.
+    scrape("--max-threads", "3", "--max-comments", "30")
+    assert ThreadCheckpoint.objects.count() == 3
+    per_thread = [Article.objects.filter(parent_post_id=t).count() for t in ThreadCheckpoint.objects.values_list("reddit_id", flat=True)]
+    assert all(0 < n <= 30 for n in per_thread), per_thread
+    assert JobRun.objects.order_by("-started_at").first().status == JobRun.Status.SUCCEEDED
 
 
 @pytest.mark.django_db
@@ -253,3 +259,19 @@ def test_replay_of_a_large_recorded_thread_stores_every_comment_once(settings, t
         scrape("--thread", post, "--budget", "400")
         assert Article.objects.filter(kind="comment").count() == 1428
     assert Article.objects.filter(reddit_id=post, kind="post").exists()
+
+
+def test_progress_bar_on_a_terminal_log_lines_otherwise(monkeypatch, caplog, capsys):
+    from ingest.services import Progress
+
+    monkeypatch.setattr("ingest.services.LOG_EVERY_SECONDS", 0.0)
+    counters = {"threads": 1, "comments_new": 5, "requests": 3}
+    with caplog.at_level("INFO", logger="ingest.services"):
+        plain = Progress(tty=False, label="scrape_reddit")
+        plain.update(5, counters, "thread t3_x")
+        plain.close()
+    assert "comments new=5" in caplog.text and "requests=3" in caplog.text
+    bar = Progress(tty=True, label="scrape_reddit")
+    bar.update(5, counters, "thread t3_x")
+    bar.close()
+    assert "scrape_reddit" in capsys.readouterr().err
