@@ -153,6 +153,7 @@ class Leaderboard:
     page_size: int
     mood: Mood
     include_etfs: bool
+    cache_key: str = ""  # identifies this exact result (window, page, data version): keys rendered fragments
 
     @property
     def pages(self) -> int:
@@ -188,6 +189,7 @@ def ticker_leaderboard(
         return cached
     board = _leaderboard(scope, window=window, include_etfs=include_etfs, page=page, page_size=page_size,
                          start=start, end=end, hours=hours)
+    board.cache_key = key
     cache.set(key, board, LEADERBOARD_CACHE_SECONDS)
     return board
 

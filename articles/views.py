@@ -11,7 +11,6 @@ from datetime import timedelta
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
 from articles import api_params, charts, selectors
@@ -42,14 +41,6 @@ def home(request: HttpRequest) -> HttpResponse:
     except api_params.BadParameter as exc:
         return _bad_request(request, exc)
     board = selectors.ticker_leaderboard(window=window, include_etfs=include_etfs, page=page, page_size=50)
-    unit = {"24h": "hour", "7d": "7 hours", "30d": "30 hours"}[window]
-    for row in board.rows:
-        chart = charts.sparkline(row.spark)
-        row.spark_svg = charts.render_sparkline(
-            chart,
-            title=f"{row.symbol}: mentions per {unit}, {chart['total']} in total, peak {chart['max']}",
-            title_id=f"spark-{slugify(row.symbol)}",
-        )
     context = {
         "board": board,
         "mood_bar": charts.split_bar(positive=board.mood.positive, neutral=board.mood.neutral, negative=board.mood.negative),

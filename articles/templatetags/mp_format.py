@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.text import slugify
+
+from articles import charts
 
 register = template.Library()
 DASH = "\u2013"
@@ -67,3 +70,18 @@ def move_tone(value) -> str:
     if value is None or value == 0:
         return "neu"
     return "pos" if value > 0 else "neg"
+
+
+SPARK_UNITS = {"24h": "hour", "7d": "7 hours", "30d": "30 hours"}
+
+
+@register.filter
+def sparkline_svg(row, window: str):
+    """A leaderboard row's 24-bar sparkline as inline SVG (title escaped by format_html)."""
+    chart = charts.sparkline(row.spark)
+    unit = SPARK_UNITS.get(window, "bucket")
+    return charts.render_sparkline(
+        chart,
+        title=f"{row.symbol}: mentions per {unit}, {chart['total']} in total, peak {chart['max']}",
+        title_id=f"spark-{slugify(row.symbol)}",
+    )
