@@ -6,8 +6,10 @@ no inline styles either). The admin (other templates, some inline `style`
 attributes) gets `style-src 'self' 'unsafe-inline'`, still no inline scripts.
 
 `PublicCacheMiddleware` gives successful GET/HEAD responses that did not choose
-their own caching a short public `Cache-Control` and a content-hash `ETag`, and
-answers a matching `If-None-Match` with 304 (Django's conditional-GET rules).
+their own caching a public `Cache-Control` (API: `max-age=60`; HTML pages:
+`max-age=0, must-revalidate`, so browsers revalidate every load) and a
+content-hash `ETag`, and answers a matching `If-None-Match` with 304 (Django's
+conditional-GET rules).
 Responses that set cookies, the admin and /health (never_cache) are left alone.
 """
 
@@ -67,7 +69,12 @@ class PublicCacheMiddleware:
             or _is_admin(request)
         ):
             return response
-        patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+        if response.get("Content-Type", "").startswith("text/html"):
+            # Pages: always revalidate (a 304 when unchanged), so a reviewer's correction
+            # shows on the next load instead of after a browser's max-age.
+            patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
+        else:
+            patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
         if not response.has_header("ETag"):
             set_response_etag(response)
         return get_conditional_response(request, etag=response["ETag"], response=response)
