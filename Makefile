@@ -139,3 +139,10 @@ schedule-disable-all: install
 schedule-status: install
 	@echo ">> schedules named $${ECS_NAME_PREFIX:-market-pulse-}*"
 	$(OPS) ecs schedules status $(ECS_ARGS)
+
+.PHONY: bench-site  ## seed 10k and 1M articles into PostgreSQL and measure /, /t/TSLA/, /api/v1/tickers through gunicorn + wrk
+bench-site: install
+	@echo ">> seeding mp_bench_10k and mp_bench_1m on 127.0.0.1:5432 (a few minutes), then wrk against gunicorn"
+	psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname='mp_bench_10k'" | grep -q 1 || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE mp_bench_10k"
+	psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname='mp_bench_1m'" | grep -q 1 || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE mp_bench_1m"
+	$(PY) benchmarks/bench_site.py --seed

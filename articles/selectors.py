@@ -342,26 +342,23 @@ def ticker_timeline(*, ticker: Ticker, range_: str = "7d", now: datetime | None 
         step = timedelta(hours=1)
     qs = TickerHourly.objects.filter(ticker=ticker, hour__gte=start, hour__lt=end)
     if daily:
-        qs = qs.annotate(bucket=TruncDay("hour")).values("bucket").annotate(**{f: Sum(f) for f in _SUMS}).order_by()
+        rows = qs.annotate(bucket=TruncDay("hour")).values_list("bucket").annotate(*(Sum(f) for f in _SUMS)).order_by()
     else:
-        qs = qs.values("hour", *_SUMS)
-    slots: dict[datetime, TimelinePoint] = {}
+        rows = qs.values_list("hour", *_SUMS)
+    found = {row[0]: row[1:] for row in rows}
+    points = []
+    totals = [0] * len(_SUMS)
     moment = start
     while moment < end:
-        slots[moment] = TimelinePoint(start=moment)
+        values = found.get(moment)
+        if values is None:
+            points.append(TimelinePoint(start=moment))
+        else:
+            values = [v or 0 for v in values]
+            points.append(TimelinePoint(moment, *values))
+            totals = [a + b for a, b in zip(totals, values, strict=True)]
         moment += step
-    for row in qs:
-        key = row["bucket"] if daily else row["hour"]
-        point = slots.get(key)
-        if point is None:
-            continue
-        for f in _SUMS:
-            setattr(point, f, getattr(point, f) + (row[f] or 0))
-    points = list(slots.values())
-    totals = TimelinePoint(start=start)
-    for p in points:
-        for f in _SUMS:
-            setattr(totals, f, getattr(totals, f) + getattr(p, f))
+    totals = TimelinePoint(start, *totals)
     return Timeline(range=range_, granularity="day" if daily else "hour", start=start, end=end, points=points, totals=totals)
 
 

@@ -174,7 +174,9 @@ def _wrk(url: str, *, threads: int, connections: int, duration: int, lua: str) -
 
 def measure(label: str, database_url: str, args, lua: str) -> dict:
     env = _env(database_url)
-    inner_run = subprocess.run([sys.executable, __file__, "--inner"], env=env, capture_output=True, text=True, cwd=ROOT)
+    inner_run = subprocess.run(
+        [sys.executable, __file__, "--inner"], env=env, capture_output=True, text=True, cwd=ROOT, check=False
+    )
     if inner_run.returncode != 0:
         raise SystemExit(f"in-process measurement failed for {label}:\n{inner_run.stderr[-3000:]}")
     result = json.loads([x for x in inner_run.stdout.splitlines() if x.startswith("INNERJSON ")][-1][10:])
@@ -239,8 +241,10 @@ def main() -> None:
     out_dir = ROOT / "benchmarks" / "out"
     out_dir.mkdir(exist_ok=True)
     (out_dir / "site.json").write_text(json.dumps(results, indent=1))
+    load = os.getloadavg()
     print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s per URL, gunicorn workers: "
-          f"{args.workers or 'from gunicorn.conf.py'}, {os.cpu_count()} CPUs\n")
+          f"{args.workers or 'from gunicorn.conf.py'}, {os.cpu_count()} CPUs, "
+          f"load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min)\n")
     print("| data | URL | queries | median ms | p95 ms | p99 ms | req/s | non-2xx |")
     print("|---|---|---|---|---|---|---|---|")
     for r in results:

@@ -106,10 +106,11 @@ def seed(*, articles: int, mentions: int, tickers: int, days: int, seed_value: i
         )
     raw = connection.connection  # psycopg 3 connection
     symbols = _symbols(tickers, rng)
-    with raw.cursor() as cur:
-        with cur.copy("COPY articles_ticker (id, symbol, name, exchange, is_etf, aliases, is_active, created_at, updated_at) FROM STDIN") as cp:
-            for i, sym in enumerate(symbols, start=1):
-                cp.write_row((i, sym, f"{sym} Holdings Inc.", "NASDAQ", sym in ETFS, "[]", True, now, now))
+    with raw.cursor() as cur, cur.copy(
+        "COPY articles_ticker (id, symbol, name, exchange, is_etf, aliases, is_active, created_at, updated_at) FROM STDIN"
+    ) as cp:
+        for i, sym in enumerate(symbols, start=1):
+            cp.write_row((i, sym, f"{sym} Holdings Inc.", "NASDAQ", sym in ETFS, "[]", True, now, now))
     out.write(f"tickers: {len(symbols)}\n")
 
     # Articles: created uniformly over the window; 20% posts; authors from a pool of 50k.
@@ -161,16 +162,17 @@ def seed(*, articles: int, mentions: int, tickers: int, days: int, seed_value: i
     second = rng.choice(tickers, size=extra, p=weights)
     second = np.where(second == first[:extra], (second + 1) % tickers, second)
     t2 = time.perf_counter()
-    with raw.cursor() as cur:
-        with cur.copy("COPY articles_mention (id, article_id, ticker_id, confidence, matched_text, created_utc) FROM STDIN") as cp:
-            mid = 0
-            for i in range(articles):
-                created = start + timedelta(seconds=int(secs[i]))
+    mid = 0
+    with raw.cursor() as cur, cur.copy(
+        "COPY articles_mention (id, article_id, ticker_id, confidence, matched_text, created_utc) FROM STDIN"
+    ) as cp:
+        for i in range(articles):
+            created = start + timedelta(seconds=int(secs[i]))
+            mid += 1
+            cp.write_row((mid, i + 1, int(first[i]) + 1, 1.0, symbols[int(first[i])], created))
+            if i < extra:
                 mid += 1
-                cp.write_row((mid, i + 1, int(first[i]) + 1, 1.0, symbols[int(first[i])], created))
-                if i < extra:
-                    mid += 1
-                    cp.write_row((mid, i + 1, int(second[i]) + 1, 1.0, symbols[int(second[i])], created))
+                cp.write_row((mid, i + 1, int(second[i]) + 1, 1.0, symbols[int(second[i])], created))
     out.write(f"mentions: {mid} in {time.perf_counter() - t2:.1f}s\n")
 
     with connection.cursor() as cur:

@@ -19,7 +19,11 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
+from django.utils.cache import (
+    get_conditional_response,
+    patch_cache_control,
+    set_response_etag,
+)
 
 PUBLIC_MAX_AGE = 60  # seconds; the data changes every 15 minutes, and a page should never look frozen
 

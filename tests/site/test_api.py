@@ -83,7 +83,7 @@ def test_articles_cursor_pagination_covers_everything_once(client, site_data):
 def test_articles_filters_and_hostile_text_is_plain_json(client, site_data):
     data = client.get("/api/v1/tickers/TSLA/articles?label=negative&kind=post").json()
     assert data["results"] and {(a["label"], a["kind"]) for a in data["results"]} == {("negative", "post")}
-    hostile = [a for a in data["results"] if a["reddit_id"] == site_data.hostile.reddit_id][0]
+    hostile = next(a for a in data["results"] if a["reddit_id"] == site_data.hostile.reddit_id)
     assert hostile["title"] == site_data.hostile.title  # data, not markup: JSON carries it verbatim
     assert hostile["url"].startswith("https://www.reddit.com/r/wallstreetbets/")
     top = client.get("/api/v1/tickers/TSLA/articles?sort=top&range=24h").json()["results"]

@@ -6,7 +6,6 @@ that binary is absent (`.ci/pre.d/10-chromium.sh` installs it in CI).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -67,7 +66,7 @@ def _svg_size(page, selector):
 
 
 def test_home_ticker_and_admin_login_in_chromium(seeded_live_server, browser, settings):
-    base, data = seeded_live_server
+    base, _data = seeded_live_server
     context, page, events = _open(browser)
 
     response = page.goto(base + "/")

@@ -182,7 +182,7 @@ def test_hostile_titles_are_escaped_and_no_inline_script_or_style(client, site_d
 def test_security_headers(client, site_data):
     response = client.get("/")
     csp = response["Content-Security-Policy"]
-    script_src = [d for d in csp.split(";") if d.strip().startswith("script-src")][0]
+    script_src = next(d for d in csp.split(";") if d.strip().startswith("script-src"))
     assert "'self'" in script_src and "unsafe-inline" not in script_src
     assert "unsafe-inline" not in csp
     assert "frame-ancestors 'none'" in csp
@@ -207,7 +207,7 @@ def test_cache_control_etag_and_conditional_get(client, site_data, url):
     else:  # pages revalidate on every load so corrections show at once; the ETag makes that a 304
         assert "public" in cache_control and "max-age=0" in cache_control and "must-revalidate" in cache_control
     etag = response["ETag"]
-    assert etag.startswith('"') or etag.startswith('W/"')
+    assert etag.startswith(('"', 'W/"'))
     again = client.get(url, HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 304 and again.content == b""
     other = client.get(url, HTTP_IF_NONE_MATCH='"something-else"')
