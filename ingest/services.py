@@ -14,6 +14,7 @@ atomic, so a kill between them cannot leave stale rollups behind).
 
 from __future__ import annotations
 
+import heapq
 import logging
 import re
 import sys
@@ -359,15 +360,53 @@ class Scraper:
 
     # -- threads
 
-    def _thread(self, subreddit: str, post_id: str, kind: str, lock: Any, submission: Any = None) -> None:
+    def _expand(self, submission: Any, fullname: str) -> tuple[list[Any], int, Exception | None]:
+        """All comments of a fetched thread, expanding `more` stubs newest first.
+
+        Reddit ids grow with time, so the stub whose newest hidden id is highest is
+        expanded first: when the request budget runs out, what is left behind is the
+        oldest part of the thread (already stored by earlier runs, or picked up by the
+        next one). Returns (comments, stubs left unexpanded, the stop/budget exception).
+        """
         from praw.models import MoreComments
 
-        from ingest.reddit import (
-            BudgetExhausted,
-            StopFetching,
-            comment_item,
-            submission_item,
-        )
+        from ingest.reddit import BudgetExhausted, StopFetching
+
+        found: dict[str, Any] = {}
+        heap: list[tuple[int, int, Any]] = []
+        counter = 0
+
+        def take(items: Iterable[Any]) -> None:
+            nonlocal counter
+            queue = list(items)
+            while queue:
+                item = queue.pop(0)
+                if isinstance(item, MoreComments):
+                    heapq.heappush(heap, (-_more_priority(item), counter, item))
+                    counter += 1
+                elif item.id not in found:
+                    found[item.id] = item
+                    queue.extend(list(item.replies))
+
+        take(submission.comments)
+        interrupted: Exception | None = None
+        while heap:
+            _, _, more = heap[0]
+            try:
+                got = self._fetch(lambda more=more: more.comments(update=True), what=f"more comments of {fullname}")
+            except (BudgetExhausted, StopFetching) as exc:
+                interrupted = exc  # keep what was fetched: it is written, then the run stops
+                break
+            except Exception as exc:  # noqa: BLE001 - a broken stub: keep the rest of the thread
+                self.run.incr("errors")
+                logger.error("%s: a 'more comments' expansion failed, keeping what was fetched: %s: %s", fullname, type(exc).__name__, exc)
+                break
+            heapq.heappop(heap)
+            take(got)
+        return list(found.values()), len(heap), interrupted
+
+    def _thread(self, subreddit: str, post_id: str, kind: str, lock: Any, share: int | None = None) -> None:
+        from ingest.reddit import BudgetExhausted, comment_item, submission_item
 
         options = self.options
         fullname = post_id if post_id.startswith("t3_") else f"t3_{post_id}"
@@ -378,20 +417,18 @@ class Scraper:
         self._fetch(lambda: len(submission.comments), what=f"thread {fullname}")  # the post and the first page of comments
         post_item = submission_item(submission)
         tracked = ThreadCheckpoint.objects.filter(reddit_id=fullname).first()
-        interrupted: Exception | None = None
         cap_before = self.client.session.limit_budget
         try:
+            cap = share
             if options.max_comments is not None:
                 # Each expansion brings at most 100 comments: do not spend more requests than needed.
-                self.client.session.limit_budget = self.client.requests_made + max(0, -(-options.max_comments // 100))
-            self._fetch(lambda: submission.comments.replace_more(limit=None), what=f"more comments of {fullname}")
-        except (BudgetExhausted, StopFetching) as exc:
-            interrupted = exc  # keep what was fetched: write it, then stop
+                wanted = max(0, -(-options.max_comments // 100))
+                cap = wanted if cap is None else min(cap, wanted)
+            if cap is not None:
+                self.client.session.limit_budget = self.client.requests_made + cap
+            comments, unexpanded, interrupted = self._expand(submission, fullname)
         finally:
             self.client.session.limit_budget = cap_before
-        forest = submission.comments.list()
-        comments = [c for c in forest if not isinstance(c, MoreComments)]
-        unexpanded = sum(1 for c in forest if isinstance(c, MoreComments))
         comments.sort(key=lambda c: c.created_utc, reverse=True)
         if options.max_comments is not None:
             comments = comments[: options.max_comments]
@@ -470,8 +507,9 @@ class Scraper:
         for chunk in _chunks(stale, 100):
             things = self._fetch(lambda chunk=chunk: list(self.client.reddit.info(fullnames=chunk)), what="refresh posts")
             self._posts_write(subreddit, [submission_item(t) for t in things], lock)
-        for rid, kind in self._threads_to_scrape(subreddit, [*hot, *new]):
-            self._thread_guarded(subreddit, rid, kind, lock)
+        threads = self._threads_to_scrape(subreddit, [*hot, *new])
+        for number, (rid, kind) in enumerate(threads):
+            self._thread_guarded(subreddit, rid, kind, lock, threads_left=len(threads) - number)
 
     def backfill(self, subreddit: str, lock: Any) -> None:
         from ingest.reddit import submission_item
@@ -493,23 +531,28 @@ class Scraper:
             logger.warning(note)
             self.run.set("uncovered", note)
         threads = [p for p in in_range if thread_kind(p.title)]
-        for post in threads[: self.options.max_threads]:
-            self._thread_guarded(subreddit, f"t3_{post.id}", thread_kind(post.title), lock)
+        threads = threads[: self.options.max_threads]
+        for number, post in enumerate(threads):
+            self._thread_guarded(subreddit, f"t3_{post.id}", thread_kind(post.title), lock, threads_left=len(threads) - number)
 
     def requested(self, lock: Any) -> None:
-        for raw in self.options.thread_ids:
+        wanted = self.options.thread_ids
+        for number, raw in enumerate(wanted):
             rid = raw.strip()
             rid = rid if rid.startswith("t3_") else f"t3_{rid}"
-            self._thread_guarded("", rid, ThreadCheckpoint.Kind.REQUESTED, lock)
+            self._thread_guarded("", rid, ThreadCheckpoint.Kind.REQUESTED, lock, threads_left=len(wanted) - number)
 
-    def _thread_guarded(self, subreddit: str, rid: str, kind: str, lock: Any) -> None:
+    def _thread_guarded(self, subreddit: str, rid: str, kind: str, lock: Any, *, threads_left: int = 1) -> None:
         """One bad thread is logged and counted, never the end of the run."""
         from ingest.reddit import BudgetExhausted, StopFetching
 
         if self.run.stop_requested or self.budget_exhausted:
             raise StopFetching("stop requested") if self.run.stop_requested else BudgetExhausted("budget spent")
+        # Each thread left gets an equal share of the requests left (a thread that needs
+        # less leaves the rest to the next ones).
+        share = max(3, self.client.budget_left // max(1, threads_left))
         try:
-            self._thread(subreddit, rid, kind, lock)
+            self._thread(subreddit, rid, kind, lock, share=share)
         except (StopFetching, BudgetExhausted):
             raise
         except Exception as exc:  # noqa: BLE001 - isolate the thread, keep the run going
@@ -517,6 +560,21 @@ class Scraper:
             self.run.save_counters()
             logger.error("thread %s failed, skipped: %s: %s", rid, type(exc).__name__, exc)
             self.notes.append(f"thread {rid} skipped: {type(exc).__name__}: {str(exc)[:200]}")
+
+
+def _more_priority(more: Any) -> int:
+    """The newest id a `more` stub hides (base 36 ids grow with time). A "continue this
+    thread" stub hides unknown ids under a deep, usually live exchange: it goes first."""
+    if not more.children:
+        return 36**13
+    ids = list(more.children)
+    best = 0
+    for id36 in ids:
+        try:
+            best = max(best, int(id36, 36))
+        except ValueError:
+            continue
+    return best
 
 
 def _in_range(created_utc: float | datetime, since: datetime | None, until: datetime | None) -> bool:

@@ -164,7 +164,30 @@ class Generator:
         post["num_comments"] = sum(1 for c in self.comments if c["link_id"] == post["name"])
 
     def dataset(self) -> dict[str, Any]:
+        self._renumber()
         return {"posts": self.posts, "comments": self.comments}
+
+    def _renumber(self) -> None:
+        """Give ids in creation-time order, as Reddit does (base-36 ids grow with time)."""
+        things = sorted([*self.posts, *self.comments], key=lambda t: (t["created_utc"], t["name"]))
+        base = min(int(t["id"], 36) for t in things) if things else 0
+        mapping = {t["name"]: f"{t['name'][:3]}{_to36(base + n)}" for n, t in enumerate(things)}
+        for thing in things:
+            old = thing["id"]
+            thing["name"] = mapping[thing["name"]]
+            thing["id"] = thing["name"][3:]
+            for key in ("link_id", "parent_id"):
+                if key in thing:
+                    thing[key] = mapping.get(thing[key], thing[key])
+            for key in ("permalink", "url"):
+                if thing.get(key):
+                    thing[key] = thing[key].replace(f"/{old}/", f"/{thing['id']}/")
+        for comment in self.comments:  # a comment's permalink holds its post's id too
+            post_id = comment["link_id"][3:]
+            parts = comment["permalink"].split("/")
+            if len(parts) > 4:
+                parts[4] = post_id
+            comment["permalink"] = "/".join(parts)
 
 
 def _slug(title: str) -> str:

@@ -275,3 +275,25 @@ def test_progress_bar_on_a_terminal_log_lines_otherwise(monkeypatch, caplog, cap
     bar.update(5, counters, "thread t3_x")
     bar.close()
     assert "scrape_reddit" in capsys.readouterr().err
+
+
+@pytest.mark.django_db
+def test_tight_budget_expands_newest_first_and_the_next_run_catches_up(reddit_settings, tickers, fake_reddit, dataset):
+    daily = max((p for p in dataset["posts"] if p["title"].startswith("Daily")), key=lambda p: p["created_utc"])
+    thread = sorted((c for c in dataset["comments"] if c["link_id"] == daily["name"]), key=lambda c: -c["created_utc"])
+    scrape("--thread", daily["id"], "--budget", "6")  # token, the tree, four expansions
+    assert fake_reddit.count("/api/morechildren") + fake_reddit.count(r"/comments/[a-z0-9]+/_/") == 4
+    stored = set(stored_ids("comment"))
+    assert 0 < len(stored) < len(thread)
+    # Stubs hiding the newest ids go first ("continue this thread" ones before all):
+    # what is left behind is, on the whole, the older part of the thread.
+    assert thread[0]["name"] in stored
+    kept = [n for n, c in enumerate(thread) if c["name"] in stored]
+    left = [n for n, c in enumerate(thread) if c["name"] not in stored]
+    assert sum(kept) / len(kept) < sum(left) / len(left)
+    ckpt = ThreadCheckpoint.objects.get(reddit_id=daily["name"])
+    assert ckpt.unexpanded_more > 0 and ckpt.comments_seen == len(stored)
+    assert "'more' stubs left" in scrape("--mode", "status")
+    scrape("--thread", daily["id"])
+    assert set(stored_ids("comment")) == {c["name"] for c in thread}
+    assert ThreadCheckpoint.objects.get(reddit_id=daily["name"]).unexpanded_more == 0
