@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Infrastructure (issue 8): terraform fmt/validate, checkov, and the whole stack applied to
+# moto in server mode with manage.py ecs against it, then destroyed. Same script as
+# `make infra-check`. Idempotent; runs as root; checkov goes into its own venv (var/infra-venv).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+VENV="${VENV:-.venv}" bash infra/ci/check.sh
