@@ -146,3 +146,37 @@ bench-site: install
 	psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname='mp_bench_10k'" | grep -q 1 || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE mp_bench_10k"
 	psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname='mp_bench_1m'" | grep -q 1 || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE mp_bench_1m"
 	$(PY) benchmarks/bench_site.py --seed
+
+# --- Terraform (issue 8) --------------------------------------------------------------------
+# infra/backend.hcl (from backend.hcl.example; bucket and lock table made once by
+# infra/bootstrap) and infra/terraform.tfvars (from terraform.tfvars.example) are the
+# operator's, never committed. TF_VARS passes the image tag the push targets used.
+TF_BACKEND_CONFIG ?= backend.hcl
+TF_VARS ?= -var image_tag=$(IMAGE_TAG)
+TF_ARGS ?=
+
+.PHONY: tf-init  ## terraform init of infra/ with the S3 state backend (infra/backend.hcl)
+tf-init:
+	@echo ">> terraform init in $(TF_DIR) with -backend-config=$(TF_BACKEND_CONFIG) (S3 state, DynamoDB lock)"
+	@test -f $(TF_DIR)/$(TF_BACKEND_CONFIG) || { echo "error: no $(TF_DIR)/$(TF_BACKEND_CONFIG): copy $(TF_DIR)/backend.hcl.example and fill it in (infra/README.md, Bootstrap)"; exit 1; }
+	$(TERRAFORM) -chdir=$(TF_DIR) init -input=false -backend-config=$(TF_BACKEND_CONFIG) $(TF_ARGS)
+
+.PHONY: tf-plan  ## terraform plan of infra/ for image tag IMAGE_TAG, saved to infra/tfplan
+tf-plan:
+	@echo ">> terraform plan in $(TF_DIR) (image tag $(IMAGE_TAG)), saved to $(TF_DIR)/tfplan"
+	$(TERRAFORM) -chdir=$(TF_DIR) plan -input=false -out=tfplan $(TF_VARS) $(TF_ARGS)
+
+.PHONY: tf-apply  ## terraform apply of infra/ (the saved infra/tfplan if there is one, else a fresh plan to confirm)
+tf-apply:
+	@if [ -f $(TF_DIR)/tfplan ]; then \
+	  echo ">> terraform apply of the saved plan $(TF_DIR)/tfplan"; \
+	  $(TERRAFORM) -chdir=$(TF_DIR) apply -input=false tfplan && rm -f $(TF_DIR)/tfplan; \
+	else \
+	  echo ">> terraform apply in $(TF_DIR) (image tag $(IMAGE_TAG)); Terraform asks before it changes anything"; \
+	  $(TERRAFORM) -chdir=$(TF_DIR) apply $(TF_VARS) $(TF_ARGS); \
+	fi
+
+.PHONY: infra-check  ## terraform fmt + validate, checkov, and the whole stack applied to moto, ops commands, destroy
+infra-check: install
+	@echo ">> infra checks: fmt, validate, checkov, apply/ops/destroy against moto (a few minutes)"
+	VENV=$(VENV) bash infra/ci/check.sh
