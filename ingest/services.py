@@ -19,6 +19,7 @@ import logging
 import re
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -352,8 +353,6 @@ class Scraper:
             if stop_before is not None and datetime.fromtimestamp(post.created_utc, tz=UTC) < stop_before:
                 exhausted = False
                 break
-        else:  # pragma: no cover
-            pass
         if len(posts) >= limit:
             exhausted = False
         return posts, exhausted
@@ -378,9 +377,9 @@ class Scraper:
 
         def take(items: Iterable[Any]) -> None:
             nonlocal counter
-            queue = list(items)
+            queue = deque(items)
             while queue:
-                item = queue.pop(0)
+                item = queue.popleft()
                 if isinstance(item, MoreComments):
                     heapq.heappush(heap, (-_more_priority(item), counter, item))
                     counter += 1

@@ -297,3 +297,32 @@ def test_tight_budget_expands_newest_first_and_the_next_run_catches_up(reddit_se
     scrape("--thread", daily["id"])
     assert set(stored_ids("comment")) == {c["name"] for c in thread}
     assert ThreadCheckpoint.objects.get(reddit_id=daily["name"]).unexpanded_more == 0
+
+
+@pytest.mark.django_db
+def test_rate_limit_headers_pace_the_run_instead_of_hitting_429(reddit_settings, tickers, fake_reddit, dataset):
+    import time
+
+    fake_reddit.rate_limit, fake_reddit.window_seconds = 6, 2
+    started = time.monotonic()
+    scrape()
+    assert time.monotonic() - started >= 2  # it waited for at least one window reset
+    assert [r.status for r in fake_reddit.requests if r.status == 429] == []
+    assert set(stored_ids("comment")) == discussion_comment_ids(dataset)
+
+
+@pytest.mark.django_db
+def test_checkpoint_commits_with_its_batch_or_not_at_all(reddit_settings, tickers, fake_reddit, monkeypatch):
+    """A failure late in a batch (here: the rollup refresh) rolls back the rows and the checkpoint together."""
+
+    def boom(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr("ingest.services.rollups_refresh_for_articles", boom)
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError):
+        scrape()
+    assert not Article.objects.exists() and not Mention.objects.exists()
+    assert not SubredditCheckpoint.objects.exists() and not ThreadCheckpoint.objects.exists()
+    assert JobRun.objects.get().status == JobRun.Status.FAILED
