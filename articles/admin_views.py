@@ -106,10 +106,12 @@ class ReviewQueueView(_AdminPage):
     def get(self, request: HttpRequest) -> HttpResponse:
         offset = self._offset(request.GET.get("offset"))
         top_ids = review.top_ticker_ids()
-        queue = review.review_queue(top_ids=top_ids).prefetch_related(
-            Prefetch("tickers", queryset=Ticker.objects.only("id", "symbol").order_by("symbol"))
+        page = review.review_queue_page(
+            offset=offset,
+            size=1 + QUEUE_UPCOMING,
+            top_ids=top_ids,
+            prefetch=[Prefetch("tickers", queryset=Ticker.objects.only("id", "symbol").order_by("symbol"))],
         )
-        page = list(queue[offset : offset + 1 + QUEUE_UPCOMING])
         current = page[0] if page else None
         context = self.context(
             request,

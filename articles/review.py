@@ -27,8 +27,8 @@ import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db import connection, transaction
+from django.db.models import Case, F, FloatField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Cast, Coalesce, Greatest, Least, Ln
 from django.utils import timezone
 
@@ -203,19 +203,35 @@ def review_queue(*, now: datetime | None = None, top_ids: list[int] | None = Non
         Value(1.0),
         Ln(Value(1.0) + Cast(Greatest(F("score"), Value(0)), FloatField())) / Value(math.log(1 + UPVOTES_FULL)),
     )
+    since = now - timedelta(days=QUEUE_DAYS)
+    # Uncorrelated, so PostgreSQL builds it once as a hashed subplan from the
+    # (ticker, created_utc) mention index instead of probing mentions per article.
+    top_articles = Mention.objects.filter(ticker_id__in=top_ids or [0], created_utc__gte=since).values("article_id")
     top = Case(
-        When(
-            Exists(Mention.objects.filter(article_id=OuterRef("pk"), ticker_id__in=top_ids or [0])),
-            then=Value(WEIGHT_TOP_TICKER),
-        ),
+        When(pk__in=top_articles, then=Value(WEIGHT_TOP_TICKER)),
         default=Value(0.0),
         output_field=FloatField(),
     )
     return (
         Article.objects.filter(
-            reviewed_label="", scored_at__isnull=False, is_removed=False, created_utc__gte=now - timedelta(days=QUEUE_DAYS)
+            reviewed_label="", scored_at__isnull=False, is_removed=False, created_utc__gte=since
         )
         .annotate(value_unsure=unsure, value_disagree=disagree, value_upvotes=upvotes, value_top=top)
         .annotate(review_value=F("value_unsure") + F("value_disagree") + F("value_upvotes") + F("value_top"))
         .order_by("-review_value", "-score", "-created_utc", "-pk")
     )
+
+
+def review_queue_page(*, offset: int, size: int, top_ids: list[int] | None = None, prefetch=()) -> list[Article]:
+    """Evaluate one page of the queue.
+
+    On PostgreSQL the query runs with JIT off: its cost estimate (tens of thousands
+    of candidate rows) triggers JIT compilation, which took longer than the query
+    itself at a million articles (figures: README, "Reviewing sentiment").
+    """
+    queue = review_queue(top_ids=top_ids).prefetch_related(*prefetch)[offset : offset + size]
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        return list(queue)

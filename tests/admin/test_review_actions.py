@@ -150,6 +150,9 @@ def test_changelist_filters_and_search(admin_client, make_article, tickers, refr
         ("?q=diamond", {hit.reddit_id}),
         (f"?q={hit.reddit_id}", {hit.reddit_id}),
         ("?reviewed=yes", set()),
+        (f"?q={hit.reddit_id.upper()}", {hit.reddit_id}),
+        ("?subreddit=wallstreetbets&ticker=gme", {hit.reddit_id}),
+        ("?subreddit=stocks", set()),
     ]:
         response = admin_client.get(url + query)
         assert response.status_code == 200, query
@@ -186,3 +189,16 @@ def test_services_handle_more_ids_than_one_statement_may_bind(make_article, tick
     assert not TickerHourly.objects.exists()
     with pytest.raises(ValueError):
         review.review_mark(article_ids=real, label="bullish", reviewer=reviewer)
+
+
+def test_changelist_count_is_capped(admin_client, make_article, tickers, monkeypatch):
+    from articles import admin as articles_admin
+
+    monkeypatch.setattr(articles_admin, "COUNT_CAP", 5)
+    for _ in range(8):
+        make_article(["GME"])
+    response = admin_client.get(reverse("admin:articles_article_changelist"))
+    assert response.context["cl"].result_count == 6  # "more than 5": the count stopped at cap + 1
+    monkeypatch.setattr(articles_admin, "COUNT_CAP", 100)
+    response = admin_client.get(reverse("admin:articles_article_changelist"))
+    assert response.context["cl"].result_count == 8
