@@ -140,6 +140,11 @@ schedule-status: install
 	@echo ">> schedules named $${ECS_NAME_PREFIX:-market-pulse-}*"
 	$(OPS) ecs schedules status $(ECS_ARGS)
 
+.PHONY: images-local  ## build both images here without Docker (buildah, vfs, chroot, local base image) and print sizes
+images-local:
+	@echo ">> buildah: both images on a locally made Debian bookworm Python 3.11 base (needs root, buildah, debootstrap)"
+	bash benchmarks/build_images_local.sh both
+
 .PHONY: bench-site  ## seed 10k and 1M articles into PostgreSQL and measure /, /t/TSLA/, /api/v1/tickers through gunicorn + wrk
 bench-site: install
 	@echo ">> seeding mp_bench_10k and mp_bench_1m on 127.0.0.1:5432 (a few minutes), then wrk against gunicorn"
