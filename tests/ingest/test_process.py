@@ -118,7 +118,7 @@ def test_sigterm_commits_the_batch_and_exits_quickly(transactional_db, tickers, 
 
 
 def test_sigkill_mid_run_then_rerun_loses_nothing_and_doubles_nothing(transactional_db, tickers, fake_reddit, reddit_env, manage_py, dataset):
-    fake_reddit.delay = 0.25
+    fake_reddit.delay = 0.5  # slow enough that the kill lands before the last thread is done
     proc = _start(manage_py, reddit_env)
     try:
         _wait(lambda: Article.objects.filter(kind="comment").exists(), 60, "a committed batch of comments")
