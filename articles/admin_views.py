@@ -135,6 +135,7 @@ class ReviewQueueView(_AdminPage):
         )
         if current is not None:
             context["reddit_url"] = safe_reddit_url(current)
+            context["parts"] = review.review_value_parts(current, top_ids=top_ids)
         return TemplateResponse(request, "admin/articles/article/review_queue.html", context)
 
     def post(self, request: HttpRequest) -> HttpResponse:

@@ -187,8 +187,8 @@ def top_ticker_ids(*, now: datetime | None = None, limit: int | None = None) -> 
 def review_queue(*, now: datetime | None = None, top_ids: list[int] | None = None) -> QuerySet[Article]:
     """Unreviewed, scored, not-removed articles of the last QUEUE_DAYS days, most worth reviewing first.
 
-    Annotates `review_value` (see the module docstring for the formula) and its
-    parts `value_unsure`, `value_disagree`, `value_upvotes`, `value_top`.
+    Annotates `review_value` (see the module docstring for the formula);
+    `review_value_parts` splits it for display.
     """
     now = now or timezone.now()
     if top_ids is None:
@@ -216,10 +216,25 @@ def review_queue(*, now: datetime | None = None, top_ids: list[int] | None = Non
         Article.objects.filter(
             reviewed_label="", scored_at__isnull=False, is_removed=False, created_utc__gte=since
         )
-        .annotate(value_unsure=unsure, value_disagree=disagree, value_upvotes=upvotes, value_top=top)
-        .annotate(review_value=F("value_unsure") + F("value_disagree") + F("value_upvotes") + F("value_top"))
+        # One expression (not four annotations added up): each part, the top-ticker
+        # subplan above all, is then computed once per row.
+        .annotate(review_value=unsure + disagree + upvotes + top)
         .order_by("-review_value", "-score", "-created_utc", "-pk")
     )
+
+
+def review_value_parts(article: Article, *, top_ids: Iterable[int]) -> dict[str, float]:
+    """The four terms of an article's review value, computed as the SQL does (for display).
+
+    Reads `article.tickers.all()` (prefetch it) for the top-ticker term.
+    """
+    top = set(top_ids)
+    return {
+        "unsure": WEIGHT_UNSURE * (1.0 - (article.sentiment_confidence or 0.0)),
+        "disagree": WEIGHT_DISAGREE if article.vader_label and article.vader_label != article.sentiment_label else 0.0,
+        "upvotes": WEIGHT_UPVOTES * min(1.0, math.log(1.0 + max(article.score, 0)) / math.log(1 + UPVOTES_FULL)),
+        "top": WEIGHT_TOP_TICKER if any(t.pk in top for t in article.tickers.all()) else 0.0,
+    }
 
 
 def review_queue_page(*, offset: int, size: int, top_ids: list[int] | None = None, prefetch=()) -> list[Article]:

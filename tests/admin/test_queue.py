@@ -54,8 +54,11 @@ def test_queue_order_and_values(queue_set, tickers):
         "E": math.log(100) / math.log(1001),  # 0.667
     }
     assert [by_id[a.pk] for a in rows] == ["B", "F", "D", "C", "A", "E"]
+    top = review.top_ticker_ids()
     for a in rows:
         assert a.review_value == pytest.approx(expected[by_id[a.pk]], abs=1e-9), by_id[a.pk]
+        # The display split adds up to what SQL computed.
+        assert sum(review.review_value_parts(a, top_ids=top).values()) == pytest.approx(a.review_value, abs=1e-9)
 
 
 def test_queue_page_reviews_and_skips_without_javascript(reviewer_client, reviewer, queue_set):
