@@ -211,6 +211,8 @@ class TickerHourly(models.Model):
         ]
         indexes = [
             models.Index(fields=["hour", "ticker"], name="tickerhourly_hour_idx"),
+            # The newest write: the data version the site's leaderboard cache is keyed on.
+            models.Index(fields=["-updated_at"], name="tickerhourly_updated_idx"),
         ]
 
     def __str__(self) -> str:

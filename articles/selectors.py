@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Case, Count, IntegerField, Max, Q, Sum, Value, When
+from django.db.models import Case, IntegerField, Max, Q, Sum, Value, When
 from django.db.models.functions import TruncDay
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -178,12 +178,14 @@ def ticker_leaderboard(
     start = end - timedelta(hours=hours)
     prev_start = start - timedelta(hours=hours)
     scope = TickerHourly.objects.filter(hour__gte=prev_start, hour__lt=end)
-    # The result only changes when a rollup row in scope changes: any upsert moves
-    # max(updated_at), any delete moves the count. That version check is one light
-    # query; the aggregate below then runs once per version and process.
-    version = scope.aggregate(at=Max("updated_at"), n=Count("id"))
-    at = version["at"].timestamp() if version["at"] else 0
-    key = f"mp:board:{window}:{int(include_etfs)}:{page}:{page_size}:{end.timestamp():.0f}:{at:.6f}:{version['n']}"
+    # The data version: every rollup refresh upserts rows with a new updated_at, so the
+    # newest one (one probe of the tickerhourly_updated_idx index, whatever the table
+    # size) changes whenever the rollups do. The aggregate below then runs once per
+    # version and process. A refresh that only deletes rows (its ticker-hours lost
+    # their last mention) does not move it: LEADERBOARD_CACHE_SECONDS bounds that case.
+    latest = TickerHourly.objects.order_by("-updated_at").values_list("updated_at", flat=True).first()
+    at = latest.timestamp() if latest else 0
+    key = f"mp:board:{window}:{int(include_etfs)}:{page}:{page_size}:{end.timestamp():.0f}:{at:.6f}"
     cached = cache.get(key)
     if cached is not None:
         return cached
