@@ -43,3 +43,20 @@ resource "aws_security_group_rule" "postgres_from_tasks" {
   to_port                  = var.postgres_port
   source_security_group_id = aws_security_group.tasks.id
 }
+
+# Optional but strongly advised: an S3 gateway endpoint on the private route tables. ECR
+# serves image layers from S3, and Fargate pulls the whole jobs image at every task start
+# (~5,900 starts a month): through a NAT gateway that traffic is billed per GB, through a
+# gateway endpoint it is free (README.md, Cost). Skip it when the VPC already has one.
+resource "aws_vpc_endpoint" "s3" {
+  count = length(var.s3_gateway_route_table_ids) > 0 ? 1 : 0
+
+  vpc_id            = var.vpc_id
+  service_name      = "com.amazonaws.${local.region}.s3"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = var.s3_gateway_route_table_ids
+
+  tags = {
+    Name = "${var.name_prefix}s3"
+  }
+}

@@ -74,3 +74,8 @@ output "task_role_arn" {
   description = "ARN of the task role."
   value       = aws_iam_role.task.arn
 }
+
+output "s3_gateway_endpoint_id" {
+  description = "The S3 gateway endpoint, when s3_gateway_route_table_ids was given."
+  value       = length(aws_vpc_endpoint.s3) > 0 ? aws_vpc_endpoint.s3[0].id : ""
+}

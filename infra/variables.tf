@@ -54,6 +54,17 @@ variable "postgres_security_group_id" {
   }
 }
 
+variable "s3_gateway_route_table_ids" {
+  description = "Route tables of the private subnets, to attach an S3 gateway endpoint to (image layers then bypass the NAT gateway's per-GB charge). Empty: no endpoint (the VPC already has one, or you accept NAT data charges)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for r in var.s3_gateway_route_table_ids : can(regex("^rtb-[0-9a-f]+$", r))])
+    error_message = "The s3_gateway_route_table_ids must be route table ids (rtb-...)."
+  }
+}
+
 variable "postgres_port" {
   description = "Port of the PostgreSQL database."
   type        = number

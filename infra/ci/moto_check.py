@@ -177,8 +177,12 @@ def network_create(client) -> dict[str, Any]:
     pg = ec2.create_security_group(
         GroupName="existing-postgres", Description="the database's own group", VpcId=vpc
     )["GroupId"]
+    main_rtb = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])[
+        "RouteTables"
+    ][0]["RouteTableId"]
     return {
         "vpc_id": vpc,
+        "s3_gateway_route_table_ids": [main_rtb],
         "private_subnet_ids": subnets,
         "postgres_security_group_id": pg,
     }
@@ -256,6 +260,14 @@ def stack_verify(client, outputs: dict[str, Any], net: dict[str, Any]) -> None:
         "schedule_names output",
     )
     expect(outputs["cluster_name"]["value"] == "market-pulse", "cluster_name output")
+    endpoint = client("ec2").describe_vpc_endpoints(
+        VpcEndpointIds=[outputs["s3_gateway_endpoint_id"]["value"]]
+    )["VpcEndpoints"][0]
+    expect(
+        endpoint["VpcEndpointType"] == "Gateway"
+        and endpoint["RouteTableIds"] == net["s3_gateway_route_table_ids"],
+        "S3 gateway endpoint",
+    )
     for job in JOBS:
         s = sched.get_schedule(Name=f"{PREFIX}{job}", GroupName="default")
         expect(
