@@ -127,7 +127,7 @@ def ticker_detail(request: HttpRequest, symbol: str) -> JsonResponse:
     if missing:
         return missing
     range_ = api_params.range_(request.GET)
-    timeline = selectors.ticker_timeline(ticker=ticker, range_=range_)
+    timeline = selectors.ticker_timeline_cached(ticker=ticker, range_=range_)
     t = timeline.totals
     return JsonResponse(
         {

@@ -164,6 +164,12 @@ class Leaderboard:
         return self.page < self.pages
 
 
+def rollups_version() -> str:
+    """The newest rollup write, as a cache-key part: one probe of tickerhourly_updated_idx."""
+    latest = TickerHourly.objects.order_by("-updated_at").values_list("updated_at", flat=True).first()
+    return f"{latest.timestamp():.6f}" if latest else "0"
+
+
 def ticker_leaderboard(
     *, window: str = "24h", include_etfs: bool = True, page: int = 1, page_size: int = 50, now: datetime | None = None
 ) -> Leaderboard:
@@ -183,9 +189,7 @@ def ticker_leaderboard(
     # size) changes whenever the rollups do. The aggregate below then runs once per
     # version and process. A refresh that only deletes rows (its ticker-hours lost
     # their last mention) does not move it: LEADERBOARD_CACHE_SECONDS bounds that case.
-    latest = TickerHourly.objects.order_by("-updated_at").values_list("updated_at", flat=True).first()
-    at = latest.timestamp() if latest else 0
-    key = f"mp:board:{window}:{int(include_etfs)}:{page}:{page_size}:{end.timestamp():.0f}:{at:.6f}"
+    key = f"mp:board:{window}:{int(include_etfs)}:{page}:{page_size}:{end.timestamp():.0f}:{rollups_version()}"
     cached = cache.get(key)
     if cached is not None:
         return cached
@@ -326,6 +330,21 @@ class Timeline:
 
 
 _SUMS = ("mentions", "posts", "comments", "upvotes", "scored", "positive", "negative", "neutral", "sentiment_sum")
+
+
+def timeline_cache_key(*, ticker: Ticker, range_: str) -> str:
+    """Identifies a ticker's timeline for this hour and this version of the rollups (one light query)."""
+    return f"mp:tl:{ticker.pk}:{range_}:{window_end().timestamp():.0f}:{rollups_version()}"
+
+
+def ticker_timeline_cached(*, ticker: Ticker, range_: str = "7d") -> Timeline:
+    """`ticker_timeline`, cached per process under the rollups' version (one light query on a hit)."""
+    key = timeline_cache_key(ticker=ticker, range_=range_)
+    timeline = cache.get(key)
+    if timeline is None:
+        timeline = ticker_timeline(ticker=ticker, range_=range_)
+        cache.set(key, timeline, LEADERBOARD_CACHE_SECONDS)
+    return timeline
 
 
 def ticker_timeline(*, ticker: Ticker, range_: str = "7d", now: datetime | None = None) -> Timeline:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
@@ -66,25 +67,17 @@ def ticker_detail(request: HttpRequest, symbol: str) -> HttpResponse:
         label = api_params.label(request.GET)
         kind = api_params.kind(request.GET)
         cursor = api_params.cursor(request.GET)
-        timeline = selectors.ticker_timeline(ticker=ticker, range_=range_)
+        timeline, chart_svg = _timeline_and_chart(ticker, range_)
         since = timeline.end - timedelta(hours=selectors.RANGES[range_]) if sort == "top" else None
         page = selectors.ticker_articles(ticker=ticker, sort=sort, label=label, kind=kind, cursor=cursor, since=since)
     except api_params.BadParameter as exc:
         return _bad_request(request, exc)
     except selectors.InvalidCursor as exc:
         return _bad_request(request, api_params.BadParameter("cursor", str(exc)))
-    chart = charts.timeline_chart(timeline.points, granularity=timeline.granularity)
     context = {
         "ticker": ticker,
         "timeline": timeline,
-        "chart_svg": charts.render_timeline(
-            chart,
-            title=f"{ticker.symbol}: mentions per {timeline.granularity} and net sentiment, last {range_}",
-            desc=(
-                f"{timeline.totals.mentions} mentions in total, at most {chart['max']} in one {timeline.granularity}; "
-                "bars are mentions, coloured by net sentiment; the line is net sentiment from -1 (bottom) to +1 (top)."
-            ),
-        ),
+        "chart_svg": chart_svg,
         "split": charts.split_bar(
             positive=timeline.totals.positive, neutral=timeline.totals.neutral, negative=timeline.totals.negative
         ),
@@ -103,6 +96,26 @@ def ticker_detail(request: HttpRequest, symbol: str) -> HttpResponse:
         "top_candidates": f"{selectors.TOP_CANDIDATES:,}",
     }
     return render(request, "articles/ticker.html", context)
+
+
+def _timeline_and_chart(ticker, range_: str) -> tuple[selectors.Timeline, str]:
+    """The timeline and its rendered SVG chart, cached together under the rollups' version."""
+    key = selectors.timeline_cache_key(ticker=ticker, range_=range_) + ":svg"
+    bundle = cache.get(key)
+    if bundle is None:
+        timeline = selectors.ticker_timeline(ticker=ticker, range_=range_)
+        chart = charts.timeline_chart(timeline.points, granularity=timeline.granularity)
+        svg = charts.render_timeline(
+            chart,
+            title=f"{ticker.symbol}: mentions per {timeline.granularity} and net sentiment, last {range_}",
+            desc=(
+                f"{timeline.totals.mentions} mentions in total, at most {chart['max']} in one {timeline.granularity}; "
+                "bars are mentions, coloured by net sentiment; the line is net sentiment from -1 (bottom) to +1 (top)."
+            ),
+        )
+        bundle = (timeline, svg)
+        cache.set(key, bundle, selectors.LEADERBOARD_CACHE_SECONDS)
+    return bundle
 
 
 @require_safe

@@ -104,8 +104,15 @@ def inner() -> None:
             client.get(url)
         with CaptureQueriesContext(connection) as warm:
             response = client.get(url)
+        walls, cpus = [], []
+        for _ in range(20):
+            w0, c0 = time.perf_counter(), time.process_time()
+            client.get(url)
+            walls.append((time.perf_counter() - w0) * 1000)
+            cpus.append((time.process_time() - c0) * 1000)
         out["queries"][url] = {"status": response.status_code, "queries": len(warm), "queries_cold": len(cold),
-                               "bytes": len(response.content)}
+                               "bytes": len(response.content), "inproc_wall_ms": round(statistics.median(walls), 2),
+                               "inproc_cpu_ms": round(statistics.median(cpus), 2)}
     out["articles"] = Article.objects.count()
     out["mentions"] = Mention.objects.count()
 
@@ -254,15 +261,16 @@ def main() -> None:
     print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s per URL, gunicorn workers: "
           f"{args.workers or 'from gunicorn.conf.py'}, {os.cpu_count()} CPUs, "
           f"load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min)\n")
-    print("| data | URL | queries (cold / warm cache) | median ms | p95 ms | p99 ms | req/s | non-2xx |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| data | URL | queries (cold / warm cache) | median ms | p95 ms | p99 ms | req/s | non-2xx | "
+          "in-process wall / CPU ms |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         for url in URLS:
             w = r["wrk"][url]
             q = r["queries"][url]
             print(f"| {r['articles']:,} articles / {r['mentions']:,} mentions | `{url}` | {q['queries_cold']} / {q['queries']} | "
                   f"{w['p50_us'] / 1000:.1f} | {w['p95_us'] / 1000:.1f} | {w['p99_us'] / 1000:.1f} | {w['rps']} | "
-                  f"{w['non2xx'] + w['socket_errors']} |")
+                  f"{w['non2xx'] + w['socket_errors']} | {q['inproc_wall_ms']} / {q['inproc_cpu_ms']} |")
     if len(results) == 2:
         print("\n| URL | p50 ratio (big/small) | p95 ratio (big/small) |\n|---|---|---|")
         small, big = results

@@ -237,3 +237,26 @@ def test_empty_database_pages_render(client, db):
     assert client.get("/").status_code == 200
     assert b"No mentions" in client.get("/").content
     assert client.get("/tickers/").status_code == 200
+
+
+def test_cached_pages_change_as_soon_as_the_rollups_do(client, site_data):
+    """The leaderboard and timeline caches are keyed on the newest rollup write: a review shows at once."""
+    from articles.services import rollups_refresh_for_articles
+
+    def tsla_split(html):
+        return re.search(r"<span class=\"pos\">(\d+)% bullish</span>", html).group(1)
+
+    def tsla_row(html):
+        return html.split("<tbody>", 1)[1].split("</tr>", 1)[0]
+
+    before_page = client.get("/t/TSLA/?range=24h").content.decode()
+    before_home = tsla_row(client.get("/").content.decode())
+    negatives = [a for a in site_data.articles[:29] if a.sentiment_label == "negative"]
+    for a in negatives:
+        a.reviewed_label, a.reviewed_at = "positive", timezone.now()
+        a.save(update_fields=["reviewed_label", "reviewed_at"])
+    rollups_refresh_for_articles(article_ids=[a.pk for a in negatives])
+    after_page = client.get("/t/TSLA/?range=24h").content.decode()
+    after_home = tsla_row(client.get("/").content.decode())
+    assert int(tsla_split(after_page)) > int(tsla_split(before_page))
+    assert after_home != before_home
