@@ -332,3 +332,13 @@ def test_importing_sentiment_never_imports_torch_or_transformers():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT_DIR, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "HEAVY []" in done.stdout
+
+
+def test_long_texts_are_batched_by_a_token_budget(tiny_model_dir):
+    analyzer = FinbertAnalyzer(str(tiny_model_dir), max_tokens=64, batch_size=8, max_batch_tokens=128)
+    texts = ["stock " * 100] * 8 + ["a"] * 8  # 8 texts of 64 tokens, 8 of 3 tokens
+    batches = list(analyzer.score_batches(texts))
+    sizes = [len(idx) for idx, _ in batches]
+    assert sorted(i for idx, _ in batches for i in idx) == list(range(16))
+    assert sizes == [8, 2, 2, 2, 2]  # the short ones fill a batch; the long ones go 2 x 64 = 128 tokens
+    assert analyzer.tokens_padded <= 8 * 3 + 8 * 64
