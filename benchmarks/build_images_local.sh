@@ -62,13 +62,19 @@ if [ "$WHICH" = jobs ] || [ "$WHICH" = both ]; then
   # The PyTorch CPU index cannot be reached here: a local index of the same CPU wheel and
   # its dependencies (from the machine's wheel directory and the package registry) stands in.
   INDEX="${STORE}/torch-index"
-  if [ ! -d "${INDEX}/torch" ]; then
+  if [ ! -f "${INDEX}/torch/index.html" ]; then
     echo ">> local torch index in ${INDEX}"
     mkdir -p "${STORE}/wheelhouse"
     .venv/bin/pip download --quiet --only-binary=:all: --python-version 3.11 "torch==2.13.0" -d "${STORE}/wheelhouse" 2>/dev/null
     for wheel in "${STORE}"/wheelhouse/*.whl; do
       name="$(basename "$wheel" | cut -d- -f1 | tr 'A-Z_.' 'a-z--')"
       mkdir -p "${INDEX}/${name}" && ln -f "$wheel" "${INDEX}/${name}/"
+    done
+    # pip reads index.html in a file:// index directory, like a simple-index page
+    for project in "${INDEX}"/*/; do
+      { echo "<!DOCTYPE html><html><body>"
+        for f in "$project"*.whl; do n="$(basename "$f")"; echo "<a href=\"${n//+/%2B}\">${n}</a>"; done
+        echo "</body></html>"; } > "${project}index.html"
     done
   fi
   # The model hub cannot be reached either: a tiny BERT with FinBERT's labels (the sentiment

@@ -27,7 +27,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -120,7 +120,12 @@ def _one_line(exc: BaseException) -> str:
 
 def _call(what: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
     """Call a boto3 method, turning every botocore failure into one AwsError line."""
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        NoCredentialsError,
+        NoRegionError,
+    )
 
     try:
         return fn(**kwargs)
@@ -418,7 +423,7 @@ def tasks_list(*, cluster: str, prefix: str | None = None) -> list[TaskInfo]:
                     capacity_provider=task.get("capacityProviderName") or task.get("launchType") or "",
                 )
             )
-    epoch = datetime.min.replace(tzinfo=timezone.utc)
+    epoch = datetime.min.replace(tzinfo=UTC)
     return sorted(out, key=lambda t: t.started_at or epoch, reverse=True)
 
 
@@ -426,8 +431,8 @@ def _as_datetime(value: Any) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return datetime.fromtimestamp(float(value), tz=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromtimestamp(float(value), tz=UTC)
 
 
 # --- logs (CloudWatch Logs) ---------------------------------------------------------------------
@@ -463,7 +468,7 @@ def logs_read(
     (until `follow_for` seconds have passed, or forever)."""
     group = log_group(job)
     client = _client("logs")
-    start_ms = int((datetime.now(timezone.utc) - since).timestamp() * 1000)
+    start_ms = int((datetime.now(UTC) - since).timestamp() * 1000)
     seen: set[str] = set()
     deadline = None if follow_for is None else time.monotonic() + follow_for
     while True:
@@ -486,7 +491,7 @@ def logs_read(
                     continue
                 seen.add(event_id)
                 yield LogEvent(
-                    timestamp=datetime.fromtimestamp(event["timestamp"] / 1000, tz=timezone.utc),
+                    timestamp=datetime.fromtimestamp(event["timestamp"] / 1000, tz=UTC),
                     stream=event.get("logStreamName", ""),
                     message=event.get("message", "").rstrip("\n"),
                     event_id=event_id,

@@ -7,8 +7,7 @@ runs daily on a small Fargate task against the production database.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q, Sum
@@ -33,10 +32,10 @@ def articles_per_day(*, days: int = 7, now: datetime | None = None) -> list[DayC
     """Articles per UTC day (by Reddit creation time), subreddit and kind, for the last `days` days
     including today, oldest day first."""
     now = now or timezone.now()
-    start = (now - timedelta(days=days - 1)).astimezone(dt_timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = (now - timedelta(days=days - 1)).astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     rows = (
         Article.objects.filter(created_utc__gte=start, created_utc__lte=now)
-        .annotate(day=TruncDate("created_utc", tzinfo=dt_timezone.utc))
+        .annotate(day=TruncDate("created_utc", tzinfo=UTC))
         .values("day", "subreddit", "kind")
         .annotate(count=Count("id"))
         .order_by("day", "subreddit", "kind")

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -18,7 +17,7 @@ from tests.ops.conftest import CLUSTER, PREFIX, ROOT
 pytestmark = pytest.mark.slow
 
 
-def run(*args: str, stdin_tty: bool = False) -> str:
+def run(*args: str) -> str:
     out = io.StringIO()
     err = io.StringIO()
     call_command(*args, stdout=out, stderr=err)

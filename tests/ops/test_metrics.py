@@ -140,7 +140,7 @@ def test_record_is_pure_and_compact():
     assert record["Failures"] == 0
 
 
-def test_line_reaches_stdout_of_a_real_job_process(transactional_db, subprocess_env, manage_py):
+def test_line_reaches_stdout_of_a_real_job_process(transactional_db, subprocess_env):
     """A real `manage.py` job process writes the line as its own stdout line, with LOG_FORMAT=json too."""
     code = (
         "import django; django.setup();"

@@ -11,8 +11,7 @@ a non-zero exit code and the Terraform alarm on it fires; 0 otherwise. Other pro
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -27,7 +26,7 @@ STUCK_AFTER = timedelta(hours=2)
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.astimezone(dt_timezone.utc).strftime("%Y-%m-%d %H:%M") if moment else "never"
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if moment else "never"
 
 
 def _ago(moment: datetime | None, now: datetime) -> str:
@@ -90,7 +89,7 @@ class Command(BaseCommand):
             by_day[row.day][row.subreddit][row.kind] += row.count
         totals = {"post": 0, "comment": 0}
         for offset in range(days - 1, -1, -1):
-            day = (now - timedelta(days=offset)).astimezone(dt_timezone.utc).date()
+            day = (now - timedelta(days=offset)).astimezone(UTC).date()
             subs = by_day.get(day)
             if not subs:
                 out.write(f"  {day.isoformat():<10}  {'-':<22} {0:>7} {0:>9}")
@@ -101,7 +100,7 @@ class Command(BaseCommand):
                 totals["comment"] += kinds["comment"]
                 out.write(f"  {day.isoformat():<10}  r/{subreddit:<20} {kinds['post']:>7} {kinds['comment']:>9}")
         out.write(f"  {'total':<10}  {'':<22} {totals['post']:>7} {totals['comment']:>9}")
-        today = now.astimezone(dt_timezone.utc).date()
+        today = now.astimezone(UTC).date()
         if not by_day.get(today) and not by_day.get(today - timedelta(days=1)):
             warnings.append("no articles created today or yesterday")
         out.write("")
