@@ -332,9 +332,10 @@ class Timeline:
 _SUMS = ("mentions", "posts", "comments", "upvotes", "scored", "positive", "negative", "neutral", "sentiment_sum")
 
 
-def timeline_cache_key(*, ticker: Ticker, range_: str) -> str:
+def timeline_cache_key(*, ticker: Ticker, range_: str, version: str | None = None) -> str:
     """Identifies a ticker's timeline for this hour and this version of the rollups (one light query)."""
-    return f"mp:tl:{ticker.pk}:{range_}:{window_end().timestamp():.0f}:{rollups_version()}"
+    version = rollups_version() if version is None else version
+    return f"mp:tl:{ticker.pk}:{range_}:{window_end().timestamp():.0f}:{version}"
 
 
 def ticker_timeline_cached(*, ticker: Ticker, range_: str = "7d") -> Timeline:

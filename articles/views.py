@@ -7,11 +7,13 @@ ETag/304 and the CSP header are added by `marketpulse.middleware`.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_safe
 
 from articles import api_params, charts, selectors
@@ -67,13 +69,32 @@ def ticker_detail(request: HttpRequest, symbol: str) -> HttpResponse:
         label = api_params.label(request.GET)
         kind = api_params.kind(request.GET)
         cursor = api_params.cursor(request.GET)
-        timeline, chart_svg = _timeline_and_chart(ticker, range_)
-        since = timeline.end - timedelta(hours=selectors.RANGES[range_]) if sort == "top" else None
-        page = selectors.ticker_articles(ticker=ticker, sort=sort, label=label, kind=kind, cursor=cursor, since=since)
+        if cursor:
+            selectors.decode_cursor(cursor, sort=sort)  # a bad cursor is a 400 here, before any cache lookup
     except api_params.BadParameter as exc:
         return _bad_request(request, exc)
     except selectors.InvalidCursor as exc:
         return _bad_request(request, api_params.BadParameter("cursor", str(exc)))
+    # Rollups are refreshed after every write to articles, mentions, scores and reviews
+    # (the jobs' contract), so their version also dates the article list.
+    version = selectors.rollups_version()
+    timeline, chart_svg = _timeline_and_chart(ticker, range_, version)
+    end = selectors.window_end()
+    query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:32]
+    articles_key = f"mp:arts:{ticker.pk}:{end.timestamp():.0f}:{version}:{query}"
+    articles_html = cache.get(articles_key)
+    if articles_html is None:
+        since = end - timedelta(hours=selectors.RANGES[range_]) if sort == "top" else None
+        page = selectors.ticker_articles(ticker=ticker, sort=sort, label=label, kind=kind, cursor=cursor, since=since)
+        articles_html = render_to_string(
+            "articles/_articles.html",
+            {
+                "page": page,
+                "next_page": _query(request, cursor=page.next_cursor) if page.next_cursor else None,
+                "first_page": _query(request, cursor=None) if cursor else None,
+            },
+        )
+        cache.set(articles_key, articles_html, selectors.LEADERBOARD_CACHE_SECONDS)
     context = {
         "ticker": ticker,
         "timeline": timeline,
@@ -81,7 +102,7 @@ def ticker_detail(request: HttpRequest, symbol: str) -> HttpResponse:
         "split": charts.split_bar(
             positive=timeline.totals.positive, neutral=timeline.totals.neutral, negative=timeline.totals.negative
         ),
-        "page": page,
+        "articles_html": articles_html,
         "range": range_,
         "sort": sort,
         "label": label or "all",
@@ -90,17 +111,15 @@ def ticker_detail(request: HttpRequest, symbol: str) -> HttpResponse:
         "sorts": [(s, _query(request, sort=s, cursor=None)) for s in selectors.SORTS],
         "labels": [(x, _query(request, label=None if x == "all" else x, cursor=None)) for x in ("all", *selectors.LABELS)],
         "kinds": [(x, _query(request, kind=None if x == "all" else x, cursor=None)) for x in ("all", *selectors.KINDS)],
-        "next_page": _query(request, cursor=page.next_cursor) if page.next_cursor else None,
-        "first_page": _query(request, cursor=None) if cursor else None,
         "freshness": selectors.scraper_freshness(),
         "top_candidates": f"{selectors.TOP_CANDIDATES:,}",
     }
     return render(request, "articles/ticker.html", context)
 
 
-def _timeline_and_chart(ticker, range_: str) -> tuple[selectors.Timeline, str]:
+def _timeline_and_chart(ticker, range_: str, version: str) -> tuple[selectors.Timeline, str]:
     """The timeline and its rendered SVG chart, cached together under the rollups' version."""
-    key = selectors.timeline_cache_key(ticker=ticker, range_=range_) + ":svg"
+    key = selectors.timeline_cache_key(ticker=ticker, range_=range_, version=version) + ":svg"
     bundle = cache.get(key)
     if bundle is None:
         timeline = selectors.ticker_timeline(ticker=ticker, range_=range_)

@@ -100,17 +100,20 @@ def inner() -> None:
     out: dict = {"queries": {}, "naive_vs_rollups": {}}
     for url in URLS:
         cache.clear()
+        # Read the counts at once: every request start resets the connection's query log.
         with CaptureQueriesContext(connection) as cold:
             client.get(url)
+        n_cold = len(cold)
         with CaptureQueriesContext(connection) as warm:
             response = client.get(url)
+        n_warm = len(warm)
         walls, cpus = [], []
         for _ in range(20):
             w0, c0 = time.perf_counter(), time.process_time()
             client.get(url)
             walls.append((time.perf_counter() - w0) * 1000)
             cpus.append((time.process_time() - c0) * 1000)
-        out["queries"][url] = {"status": response.status_code, "queries": len(warm), "queries_cold": len(cold),
+        out["queries"][url] = {"status": response.status_code, "queries": n_warm, "queries_cold": n_cold,
                                "bytes": len(response.content), "inproc_wall_ms": round(statistics.median(walls), 2),
                                "inproc_cpu_ms": round(statistics.median(cpus), 2)}
     out["articles"] = Article.objects.count()
@@ -170,7 +173,7 @@ def _wait_up(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited: {proc.stderr.read() if proc.stderr else ''}")
+            raise SystemExit("gunicorn exited early; see its error.log")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
@@ -200,8 +203,11 @@ def measure(label: str, database_url: str, args, lua: str) -> dict:
     genv = dict(env, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_ACCESS_LOG="-")
     if args.workers:
         genv["WEB_CONCURRENCY"] = str(args.workers)
+    # Logs go to files (a pipe nobody reads would fill up and stall the workers).
+    logs = tempfile.mkdtemp(prefix="bench-site-")
+    access, errors = open(f"{logs}/access.log", "w"), open(f"{logs}/error.log", "w")  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], cwd=ROOT, env=genv,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=access, stderr=errors, text=True)
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_up(base + "/health", proc)
@@ -216,6 +222,16 @@ def measure(label: str, database_url: str, args, lua: str) -> dict:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+        access.close()
+        errors.close()
+    statuses: dict[str, int] = {}
+    with open(f"{logs}/access.log") as fh:
+        for line in fh:
+            if line.startswith("{"):
+                status = str(json.loads(line).get("status"))
+                statuses[status] = statuses.get(status, 0) + 1
+    result["statuses"] = statuses
+    result["logs"] = logs
     result["label"] = label
     return result
 
@@ -277,6 +293,8 @@ def main() -> None:
         for url in URLS:
             a, b = small["wrk"][url], big["wrk"][url]
             print(f"| `{url}` | {b['p50_us'] / a['p50_us']:.2f} | {b['p95_us'] / a['p95_us']:.2f} |")
+    for r in results:
+        print(f"\nHTTP statuses in gunicorn's access log ({r['label']}): {r['statuses']}; logs in {r['logs']}")
     print("\n| data | aggregate (in-process, median) | naive: raw mentions ms | rollups ms | rollups, cache hit ms |")
     print("|---|---|---|---|---|")
     for r in results:

@@ -260,3 +260,5 @@ def test_cached_pages_change_as_soon_as_the_rollups_do(client, site_data):
     after_home = tsla_row(client.get("/").content.decode())
     assert int(tsla_split(after_page)) > int(tsla_split(before_page))
     assert after_home != before_home
+    # The (cached) article list shows the reviewers' labels too.
+    assert "(reviewed)" not in before_page and "positive (reviewed)" in after_page
