@@ -249,6 +249,8 @@ class ScrapeOptions:
     thread_ids: list[str] = field(default_factory=list)
     budget: int = 300
     tty: bool = False
+    verbosity: int = 1
+    say: Callable[[str], None] | None = None  # where verbosity >= 2 detail lines go
 
 
 @dataclass
@@ -276,6 +278,10 @@ class Scraper:
             run.counters.setdefault(name, 0)
 
     # -- plumbing
+
+    def detail(self, line: str) -> None:
+        if self.options.verbosity >= 2 and self.options.say is not None:
+            self.options.say(line)
 
     def _sync_requests(self) -> None:
         self.run.set("requests", self.client.requests_made)
@@ -441,6 +447,7 @@ class Scraper:
             items_batches = list(_chunks(items, BATCH_SIZE))
         items_batches[0] = [post_item, *items_batches[0]]
         self.run.incr("threads")
+        written = BatchResult()
         for number, batch in enumerate(items_batches, start=1):
             last = number == len(items_batches)
             newest = max((i["created_utc"] for i in batch if i["kind"] == "comment"), default=None)
@@ -460,7 +467,14 @@ class Scraper:
                     ckpt.unexpanded_more = unexpanded
                 ckpt.save()
 
-            self._write(batch, state=state, lock=lock, note=f"thread {fullname}")
+            result = self._write(batch, state=state, lock=lock, note=f"thread {fullname}")
+            written.comments_new += result.comments_new
+            written.comments_updated += result.comments_updated
+            written.mentions += result.mentions
+        self.detail(
+            f"thread {fullname} ({kind}): {len(items)} comments fetched, {written.comments_new} new, "
+            f"{written.comments_updated} updated, {written.mentions} mentions, {unexpanded} 'more' stubs left  {title[:60]}"
+        )
         if interrupted is not None:
             if isinstance(interrupted, BudgetExhausted) and self.client.budget_left > 0:
                 return  # only the per-thread cap (--max-comments) was reached

@@ -182,6 +182,15 @@ def test_max_comments_and_max_threads(reddit_settings, tickers, fake_reddit):
 
 
 @pytest.mark.django_db
+def test_verbosity_2_details_each_thread(reddit_settings, tickers, fake_reddit):
+    out = io.StringIO()
+    call_command("scrape_reddit", stdout=out, stderr=io.StringIO(), verbosity=2)
+    lines = [line for line in out.getvalue().splitlines() if line.startswith("thread t3_")]
+    assert len(lines) == 3 and all("comments fetched" in line for line in lines)
+    assert "thread t3_" not in scrape()  # verbosity 0 (and 1): only the summary
+
+
+@pytest.mark.django_db
 def test_status(reddit_settings, tickers, fake_reddit):
     scrape()
     out = scrape("--mode", "status")

@@ -81,6 +81,8 @@ class Command(BaseCommand):
             thread_ids=options["thread_ids"],
             budget=options["budget"] or settings.REDDIT_REQUEST_BUDGET,
             tty=self.stdout.isatty(),
+            verbosity=options["verbosity"],
+            say=self.stdout.write,
         )
         if scrape_options.dry_run:
             outcome = self._dry_run(scrape_options)
