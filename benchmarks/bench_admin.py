@@ -55,6 +55,9 @@ def _timed(fn, runs: int) -> tuple[float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=15, help="timed runs per case (default 15)")
+    parser.add_argument(
+        "--slow-runs", type=int, default=3, help="timed runs for the slow comparison cases (naive ways, no bound; default 3)"
+    )
     args = parser.parse_args()
 
     import django
@@ -81,8 +84,8 @@ def main() -> None:
     print(f"# {n_articles} articles, {Ticker.objects.count()} tickers; {args.runs} runs per case; times in ms")
     print(f"{'case':<62} {'median':>8} {'p95':>8} {'queries':>8}")
 
-    def row(name: str, fn) -> None:
-        median, p95, queries = _timed(fn, args.runs)
+    def row(name: str, fn, runs: int | None = None) -> None:
+        median, p95, queries = _timed(fn, runs or args.runs)
         print(f"{name:<62} {median:8.1f} {p95:8.1f} {queries:8d}")
 
     def get(url: str):
@@ -96,7 +99,8 @@ def main() -> None:
     row("GET article list (100 rows, tickers prefetched)", get(changelist))
     row("GET article list ?reviewed=no&confidence=low", get(changelist + "?reviewed=no&confidence=low"))
     row("GET article list ?ticker=TSLA", get(changelist + "?ticker=TSLA"))
-    row("GET article list ?q=moon (search title/body/author)", get(changelist + "?q=moon"))
+    row("GET article list ?q=moon (search title/body/author)", get(changelist + "?q=moon"), args.slow_runs)
+    row("GET article list ?q=t3_<id> (exact Reddit id, by index)", get(changelist + "?q=" + Article.objects.values_list("reddit_id", flat=True).first()))
 
     page = Article.objects.order_by("-created_utc")
 
@@ -117,14 +121,14 @@ def main() -> None:
     top = review.top_ticker_ids()
 
     def ranked_7d():
-        list(review.review_queue(top_ids=top)[:21])
+        review.review_queue_page(offset=0, size=21, top_ids=top)
 
     original_days = review.QUEUE_DAYS
 
     def ranked_all():
         review.QUEUE_DAYS = 10_000
         try:
-            list(review.review_queue(top_ids=top)[:21])
+            review.review_queue_page(offset=0, size=21, top_ids=top)
         finally:
             review.QUEUE_DAYS = original_days
 
@@ -147,8 +151,8 @@ def main() -> None:
         return scored[:21]
 
     row("  queue query, last 7 days (what the page does)", ranked_7d)
-    row("  queue query, all history (no recency bound)", ranked_all)
-    row("  queue, naive: load last 7 days, score in Python", naive_queue)
+    row("  queue query, all history (no recency bound)", ranked_all, args.slow_runs)
+    row("  queue, naive: load last 7 days, score in Python", naive_queue, args.slow_runs)
 
     quality = reverse("admin:articles_article_quality")
     row("GET Model quality", get(quality))
@@ -163,7 +167,7 @@ def main() -> None:
         return counts
 
     row("  quality figures, one grouped query (what the page does)", lambda: quality_report())
-    row("  quality figures, naive: every reviewed row to Python", naive_quality)
+    row("  quality figures, naive: every reviewed row to Python", naive_quality, args.slow_runs)
 
     row("GET ticker list (never-link counts)", get(reverse("admin:articles_ticker_changelist")))
     row("GET mention list", get(reverse("admin:articles_mention_changelist")))
