@@ -9,6 +9,7 @@ Timestamps end on 2026-11-27 20:00 UTC; the server shifts them to "now" when it 
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -20,8 +21,10 @@ from ingest.fakereddit.datagen import wsb_sample
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=HERE / "wallstreetbets.json", help="where to write (default: next to this script)")
+    out = parser.parse_args().out
     data = wsb_sample()
-    out = HERE / "wallstreetbets.json"
     out.write_text(json.dumps(data, ensure_ascii=False, indent=0, sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote {out}: {len(data['posts'])} posts, {len(data['comments'])} comments, {out.stat().st_size} bytes")
 

@@ -87,3 +87,54 @@ def test_cassette_replay_serves_recorded_bodies():
     recorded = json.loads(path.read_text())["interactions"][1]["response"]["body"]["string"]
     with FakeReddit(data=path) as server:
         assert _get(server, "/comments/2gmzqe/", sort="confidence").text == recorded
+
+
+def test_bundled_sample_data_is_what_the_script_generates(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "wsb.json"
+    subprocess.run([sys.executable, str(root / "ingest/sample_data/generate.py"), "--out", str(out)], check=True, capture_output=True)
+    committed = root / "ingest/sample_data/wallstreetbets.json"
+    assert out.read_bytes() == committed.read_bytes()
+    assert committed.stat().st_size < 2_000_000
+    import json
+
+    data = json.loads(committed.read_text())
+    titles = [p["title"] for p in data["posts"]]
+    assert any(t.startswith("Daily Discussion Thread") for t in titles)
+    assert any(t.startswith("What Are Your Moves Tomorrow") for t in titles)
+    assert any(c["body"] in {"[deleted]", "[removed]"} for c in data["comments"])
+    assert 300 <= len(data["comments"]) + len(data["posts"]) <= 2000
+
+
+def test_replay_server_command_line(tmp_path):
+    """`python -m ingest.fakereddit --port 0 --data ingest/sample_data` prints its URL and stops on SIGTERM."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingest.fakereddit", "--port", "0", "--data", "ingest/sample_data"],
+        cwd=root, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("fakereddit serving") and "http://127.0.0.1:" in line
+        url = line.strip().rsplit(" ", 1)[-1]
+        token = requests.post(url + "/api/v1/access_token", data={"grant_type": "client_credentials"}, auth=("a", "b"), timeout=5)
+        assert token.status_code == 200
+        newest = requests.get(url + "/r/wallstreetbets/new", params={"limit": 1}, headers={"Authorization": "bearer x"}, timeout=5)
+        import time
+
+        # Timestamps were shifted so the newest item is about a minute old.
+        assert time.time() - newest.json()["data"]["children"][0]["data"]["created_utc"] < 3 * 86400
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
