@@ -335,3 +335,15 @@ def test_checkpoint_commits_with_its_batch_or_not_at_all(reddit_settings, ticker
     assert not Article.objects.exists() and not Mention.objects.exists()
     assert not SubredditCheckpoint.objects.exists() and not ThreadCheckpoint.objects.exists()
     assert JobRun.objects.get().status == JobRun.Status.FAILED
+
+
+@pytest.mark.django_db
+def test_stored_posts_outside_the_listings_are_refreshed_through_api_info(reddit_settings, tickers, fake_reddit, dataset, monkeypatch):
+    scrape()
+    monkeypatch.setattr("ingest.fakereddit.server.LISTING_CAP", 3)  # listings now show only a few posts
+    fake_reddit.bump_scores(11)
+    scrape()
+    assert fake_reddit.count(r"/api/info") >= 1
+    source = {p["name"]: p["score"] for p in dataset["posts"]}
+    for post in Article.objects.filter(kind="post"):
+        assert post.score == source[post.reddit_id] + 11, post.reddit_id
