@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from articles.models import Article, Mention, Ticker
@@ -37,6 +37,7 @@ from ingest.models import SubredditCheckpoint, ThreadCheckpoint
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+UPSERT_ATTEMPTS = 3
 _CHUNK = 500  # ids per IN (...) lookup
 THREAD_LIVE_HOURS = 36  # keep scraping a tracked thread this long after it was posted
 REFRESH_POSTS_DAYS = 3  # refresh score/comment count of posts this young
@@ -311,12 +312,25 @@ class Scraper:
                 if lock is not None:
                     lock.heartbeat()
 
-            result = articles_upsert(items=items, index=self.index, on_commit_state=on_commit_state)
+            result = self._upsert_with_retry(items, on_commit_state)
         for name in ("posts_new", "posts_updated", "comments_new", "comments_updated", "mentions"):
             self.run.incr(name, getattr(result, name))
         self.run.save_counters()
         self.progress.update(len(items), self.run.counters, note)
         return result
+
+    def _upsert_with_retry(self, items: list[dict[str, Any]], on_commit_state: Callable[[], None]) -> BatchResult:
+        """A batch that hits a deadlock (another job refreshing the same rollup rows) or
+        a busy SQLite file was rolled back whole; try it again a couple of times."""
+        for attempt in range(1, UPSERT_ATTEMPTS + 1):
+            try:
+                return articles_upsert(items=items, index=self.index, on_commit_state=on_commit_state)
+            except OperationalError as exc:
+                if attempt == UPSERT_ATTEMPTS:
+                    raise
+                logger.warning("batch of %d rolled back (%s); retrying (%d/%d)", len(items), str(exc).splitlines()[0][:120], attempt, UPSERT_ATTEMPTS)
+                time.sleep(0.5 * attempt)
+        raise AssertionError("unreachable")
 
     def _fetch(self, fn: Callable[[], Any], *, what: str) -> Any:
         from ingest.reddit import BudgetExhausted

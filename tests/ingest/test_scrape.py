@@ -347,3 +347,27 @@ def test_stored_posts_outside_the_listings_are_refreshed_through_api_info(reddit
     source = {p["name"]: p["score"] for p in dataset["posts"]}
     for post in Article.objects.filter(kind="post"):
         assert post.score == source[post.reddit_id] + 11, post.reddit_id
+
+
+@pytest.mark.django_db
+def test_a_deadlocked_batch_is_retried_whole(reddit_settings, tickers, fake_reddit, dataset, monkeypatch):
+    from django.db import OperationalError
+
+    from articles import services as article_services
+
+    calls = {"n": 0}
+
+    def flaky(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the second batch: its rows are already written when this fails
+            raise OperationalError("deadlock detected")
+        return article_services.rollups_refresh_for_articles(**kwargs)
+
+    monkeypatch.setattr("ingest.services.rollups_refresh_for_articles", flaky)
+    scrape()
+    assert JobRun.objects.get().status == JobRun.Status.SUCCEEDED
+    comments = stored_ids("comment")
+    assert len(comments) == len(set(comments)) and set(comments) == discussion_comment_ids(dataset)
+    run = JobRun.objects.get().counters
+    assert run["comments_new"] == len(comments)  # the rolled-back attempt is not counted twice
+    assert sum(TickerHourly.objects.values_list("mentions", flat=True)) == Mention.objects.count()
