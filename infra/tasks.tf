@@ -7,11 +7,15 @@
 locals {
   job_image = "${aws_ecr_repository.this["jobs"].repository_url}:${var.image_tag}"
 
-  # Fixed settings win over var.job_environment.
+  # Fixed settings win over var.job_environment. With a read-only root filesystem every
+  # cache a library might write (Hugging Face, torch, XDG) points into the /tmp volume; the
+  # model itself is read from the image (SENTIMENT_MODEL=/opt/models/finbert, baked in).
   job_environment = merge(var.job_environment, {
     DJANGO_DEBUG      = "false"
     LOG_FORMAT        = "json"
     HF_HUB_OFFLINE    = "1"
+    HF_HOME           = "/tmp/hf-home"
+    XDG_CACHE_HOME    = "/tmp/cache"
     METRICS_NAMESPACE = var.metrics_namespace
     TMPDIR            = "/tmp"
   })
