@@ -78,8 +78,12 @@ def timeline_chart(points: Sequence, *, granularity: str, width: int = 720, heig
             line.append(f"{x + slot / 2:.1f},{y:.1f}")
     ticks = []
     if points:
-        for index in sorted({0, len(points) // 2, len(points) - 1}):
-            ticks.append({"x": round(pad_left + index * slot + slot / 2, 1), "label": _fmt_time(points[index].start, granularity)})
+        last = len(points) - 1
+        for index in sorted({0, len(points) // 2, last}):
+            # The end labels hug the plot's edges so they are never clipped.
+            anchor = "start" if index == 0 else "end" if index == last else "middle"
+            x = pad_left if anchor == "start" else width - pad_right if anchor == "end" else pad_left + index * slot + slot / 2
+            ticks.append({"x": round(x, 1), "label": _fmt_time(points[index].start, granularity), "anchor": anchor})
     return {
         "width": width,
         "height": height,
@@ -138,7 +142,9 @@ def render_timeline(chart: dict, *, title: str, desc: str) -> SafeString:
         for b in chart["bars"]
     )
     ticks = "".join(
-        format_html('<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>', _num(t["x"]), chart["axis_y"], t["label"])
+        format_html(
+            '<text class="tick" x="{}" y="{}" text-anchor="{}">{}</text>', _num(t["x"]), chart["axis_y"], t["anchor"], t["label"]
+        )
         for t in chart["ticks"]
     )
     line = format_html('<polyline class="line" points="{}"/>', chart["line"]) if chart["has_line"] else ""

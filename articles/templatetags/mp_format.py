@@ -16,14 +16,19 @@ def pct(value) -> str:
     return DASH if value is None else f"{value:.0f}%"
 
 
+def _no_negative_zero(value: float, digits: int) -> float:
+    rounded = round(value, digits)
+    return 0.0 if rounded == 0 else rounded
+
+
 @register.filter
 def net(value) -> str:
-    return DASH if value is None else f"{value:+.2f}"
+    return DASH if value is None else f"{_no_negative_zero(value, 2):+.2f}"
 
 
 @register.filter
 def signed_pct(value) -> str:
-    return DASH if value is None else f"{value:+.0f}%"
+    return DASH if value is None else f"{_no_negative_zero(value, 0):+.0f}%"
 
 
 @register.filter

@@ -35,6 +35,7 @@ def test_timeline_chart_bars_line_and_labels():
     # plot x from 36 to 128 (92 wide), 3 slots of 30.67: centres at 51.3 and 82.0
     assert chart["line"] == "51.3,8.0 82.0,108.0" and chart["has_line"]
     assert [t["label"] for t in chart["ticks"]] == ["Jan 01 00:00", "Jan 01 01:00", "Jan 01 02:00"]
+    assert [(t["x"], t["anchor"]) for t in chart["ticks"]] == [(36, "start"), (82.0, "middle"), (128, "end")]
 
 
 def test_split_bar_shares():
@@ -50,5 +51,6 @@ def test_formatters():
     assert mp_format.compact(999) == "999" and mp_format.compact(1234) == "1.2k"
     assert mp_format.compact(56789) == "57k" and mp_format.compact(2_500_000) == "2.5M"
     assert mp_format.net(0.1234) == "+0.12" and mp_format.net(None) == "\u2013"
+    assert mp_format.net(-0.001) == "+0.00" and mp_format.signed_pct(-0.3) == "+0%"  # no "-0.00"
     assert mp_format.pct(33.3) == "33%" and mp_format.signed_pct(-40.7) == "-41%"
     assert mp_format.tone(0.2) == "pos" and mp_format.tone(-0.2) == "neg" and mp_format.tone(0.01) == "neu"
