@@ -12,14 +12,21 @@ from __future__ import annotations
 import html
 import re
 
-REMOVED_MARKERS = {"[deleted]", "[removed]", "[ Removed by Reddit ]", "[removed by reddit]"}
+REMOVED_MARKERS = {
+    "[deleted]",
+    "[removed]",
+    "[ Removed by Reddit ]",
+    "[removed by reddit]",
+}
 
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _TAG = re.compile(r"</?[a-zA-Z][^<>]{0,200}>")
 _MD_IMAGE_OR_LINK = re.compile(r"!?\[([^\]\n]{0,500})\]\((?:[^()\s]|\([^()\s]*\))*\)")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _SUB_OR_USER = re.compile(r"(?<!\w)/?([ru])/(\w+)")
-_MD_MARKUP = re.compile(r"(\*{1,3}|_{2,3}|~~|\^|`{1,3}|^#{1,6}\s*|^\s*[-*+]\s+|^\s*\d+\.\s+)", re.MULTILINE)
+_MD_MARKUP = re.compile(
+    r"(\*{1,3}|_{2,3}|~~|\^|`{1,3}|^#{1,6}\s*|^\s*[-*+]\s+|^\s*\d+\.\s+)", re.MULTILINE
+)
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 

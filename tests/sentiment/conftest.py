@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,11 +22,28 @@ MAX_POSITIONS = 512
 
 _SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 _CHARS = list("abcdefghijklmnopqrstuvwxyz0123456789") + list(".,!?$'-:;()%&*/")
-_WORDS = ["stock", "good", "bad", "great", "terrible", "moon", "crash", "calls", "puts", "buy", "sell", "hold"]
+_WORDS = [
+    "stock",
+    "good",
+    "bad",
+    "great",
+    "terrible",
+    "moon",
+    "crash",
+    "calls",
+    "puts",
+    "buy",
+    "sell",
+    "hold",
+]
 
 
 def write_vocab(path: Path) -> Path:
-    words = list(dict.fromkeys(_SPECIAL + _CHARS + ["##" + c for c in _CHARS[:36]] + _WORDS + vocabulary()))
+    words = list(
+        dict.fromkeys(
+            _SPECIAL + _CHARS + ["##" + c for c in _CHARS[:36]] + _WORDS + vocabulary()
+        )
+    )
     path.write_text("\n".join(words) + "\n")
     return path
 
@@ -44,7 +61,11 @@ def build_model(
     the model answers id2label[i] for every text (to test the label mapping).
     """
     import torch
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+    from transformers import (
+        BertConfig,
+        BertForSequenceClassification,
+        BertTokenizerFast,
+    )
 
     out.mkdir(parents=True, exist_ok=True)
     vocab_file = write_vocab(out / "vocab-source.txt")
@@ -82,7 +103,12 @@ def model_factory(tmp_path_factory):
     def make(*, id2label=FINBERT_ID2LABEL, favour=None, seed=1234) -> Path:
         key = (tuple(sorted(id2label.items())), favour, seed)
         if key not in cache:
-            cache[key] = build_model(tmp_path_factory.mktemp("tiny-model"), id2label=id2label, favour=favour, seed=seed)
+            cache[key] = build_model(
+                tmp_path_factory.mktemp("tiny-model"),
+                id2label=id2label,
+                favour=favour,
+                seed=seed,
+            )
         return cache[key]
 
     return make
@@ -103,7 +129,7 @@ def model_copy(tiny_model_dir, tmp_path) -> Path:
 
 _ids = itertools.count(1)
 
-BASE_TIME = datetime(2026, 11, 27, 14, 0, tzinfo=dt_timezone.utc)
+BASE_TIME = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
 
 SAMPLE_BODIES = [
     "TSLA to the moon 🚀🚀 buying calls, great earnings",
@@ -115,7 +141,15 @@ SAMPLE_BODIES = [
 ]
 
 
-def make_articles(n: int, *, kind: str = "comment", prefix: str | None = None, ticker=None, first_seen_at=None, **extra):
+def make_articles(
+    n: int,
+    *,
+    kind: str = "comment",
+    prefix: str | None = None,
+    ticker=None,
+    first_seen_at=None,
+    **extra,
+):
     """Bulk-create n unscored articles (and a mention each when `ticker` is given)."""
     from articles.models import Article, Mention
 
@@ -138,10 +172,20 @@ def make_articles(n: int, *, kind: str = "comment", prefix: str | None = None, t
         objs.append(Article(**fields))
     created_objs = Article.objects.bulk_create(objs, batch_size=1000)
     if first_seen_at is not None:
-        Article.objects.filter(pk__in=[a.pk for a in created_objs]).update(first_seen_at=first_seen_at)
+        Article.objects.filter(pk__in=[a.pk for a in created_objs]).update(
+            first_seen_at=first_seen_at
+        )
     if ticker is not None:
         Mention.objects.bulk_create(
-            [Mention(article=a, ticker=ticker, matched_text=ticker.symbol, created_utc=a.created_utc) for a in created_objs],
+            [
+                Mention(
+                    article=a,
+                    ticker=ticker,
+                    matched_text=ticker.symbol,
+                    created_utc=a.created_utc,
+                )
+                for a in created_objs
+            ],
             batch_size=1000,
         )
     return created_objs

@@ -32,8 +32,12 @@ def _softmax(values):
 
 @pytest.mark.parametrize("favour", [0, 1, 2])
 def test_label_comes_from_id2label(model_factory, favour):
-    analyzer = FinbertAnalyzer(str(model_factory(favour=favour)), max_tokens=32, batch_size=4)
-    results = analyzer.score(["TSLA to the moon", "terrible crash", "the market opens at nine"])
+    analyzer = FinbertAnalyzer(
+        str(model_factory(favour=favour)), max_tokens=32, batch_size=4
+    )
+    results = analyzer.score(
+        ["TSLA to the moon", "terrible crash", "the market opens at nine"]
+    )
     expected = FINBERT_ID2LABEL[favour]
     assert {r[0] for r in results} == {expected}
     # bias 4.0 on one logit, 0 on the others: softmax -> e^4/(e^4+2)
@@ -41,17 +45,25 @@ def test_label_comes_from_id2label(model_factory, favour):
     p_other = 1 / (math.exp(4) + 2)
     for label, score, confidence in results:
         assert confidence == pytest.approx(p_top, abs=1e-5)
-        want = {"positive": p_top - p_other, "negative": p_other - p_top, "neutral": 0.0}[expected]
+        want = {
+            "positive": p_top - p_other,
+            "negative": p_other - p_top,
+            "neutral": 0.0,
+        }[expected]
         assert score == pytest.approx(want, abs=1e-5)
 
 
 def test_permuted_and_uppercase_id2label_is_honoured(model_factory):
     # A model whose outputs are in another order, with labels spelled differently.
     id2label = {0: "NEUTRAL", 1: "Negative", 2: "positive"}
-    analyzer = FinbertAnalyzer(str(model_factory(id2label=id2label, favour=2)), max_tokens=32)
+    analyzer = FinbertAnalyzer(
+        str(model_factory(id2label=id2label, favour=2)), max_tokens=32
+    )
     label, score, confidence = analyzer.score(["anything at all"])[0]
     assert label == "positive" and score > 0.9
-    analyzer = FinbertAnalyzer(str(model_factory(id2label=id2label, favour=1)), max_tokens=32)
+    analyzer = FinbertAnalyzer(
+        str(model_factory(id2label=id2label, favour=1)), max_tokens=32
+    )
     label, score, _ = analyzer.score(["anything at all"])[0]
     assert label == "negative" and score < -0.9
 
@@ -60,10 +72,16 @@ def test_score_is_p_positive_minus_p_negative_of_the_real_logits(tiny_model_dir)
     import torch
 
     analyzer = FinbertAnalyzer(str(tiny_model_dir), max_tokens=64, batch_size=2)
-    texts = ["buy calls on TSLA great earnings", "sell puts crash terrible", "what time is the open"]
+    texts = [
+        "buy calls on TSLA great earnings",
+        "sell puts crash terrible",
+        "what time is the open",
+    ]
     results = analyzer.score(texts)
     for text, (label, score, confidence) in zip(texts, results):
-        enc = analyzer.tokenizer(text, return_tensors="pt", truncation=True, max_length=64)
+        enc = analyzer.tokenizer(
+            text, return_tensors="pt", truncation=True, max_length=64
+        )
         with torch.inference_mode():
             logits = analyzer.model(**enc).logits[0].tolist()
         probs = _softmax(logits)
@@ -74,9 +92,18 @@ def test_score_is_p_positive_minus_p_negative_of_the_real_logits(tiny_model_dir)
 
 
 def test_batching_and_length_sorting_do_not_change_scores(tiny_model_dir):
-    texts = ["short", "a somewhat longer text about the stock market today " * 3, "mid length stock talk", "x"] * 5
-    batched = FinbertAnalyzer(str(tiny_model_dir), max_tokens=64, batch_size=7).score(texts)
-    single = FinbertAnalyzer(str(tiny_model_dir), max_tokens=64, batch_size=1).score(texts)
+    texts = [
+        "short",
+        "a somewhat longer text about the stock market today " * 3,
+        "mid length stock talk",
+        "x",
+    ] * 5
+    batched = FinbertAnalyzer(str(tiny_model_dir), max_tokens=64, batch_size=7).score(
+        texts
+    )
+    single = FinbertAnalyzer(str(tiny_model_dir), max_tokens=64, batch_size=1).score(
+        texts
+    )
     assert [r[0] for r in batched] == [r[0] for r in single]
     for a, b in zip(batched, single):
         assert a[1] == pytest.approx(b[1], abs=1e-4)
@@ -102,7 +129,9 @@ def test_long_post_is_truncated_by_tokens(tiny_model_dir):
     assert analyzer.tokenizer.convert_ids_to_tokens(ids)[-1] == "[SEP]"
     # Scores equal those of the text cut to exactly the tokens the model sees.
     head = analyzer.tokenizer.decode(ids[1:-1])
-    assert analyzer.score([long_text])[0][1] == pytest.approx(analyzer.score([head])[0][1], abs=1e-5)
+    assert analyzer.score([long_text])[0][1] == pytest.approx(
+        analyzer.score([head])[0][1], abs=1e-5
+    )
     # Truncation is by tokens, not characters: a long word splits into many tokens.
     ids_char_words = analyzer.encode(["zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz " * 3])[0]
     assert len(ids_char_words) == 24
@@ -145,15 +174,26 @@ def test_vader_labels_use_the_005_thresholds(text, label):
 
 def test_vader_threshold_boundaries(monkeypatch):
     vader = VaderAnalyzer()
-    for compound, label in [(0.05, "positive"), (0.0499, "neutral"), (-0.0499, "neutral"), (-0.05, "negative")]:
+    for compound, label in [
+        (0.05, "positive"),
+        (0.0499, "neutral"),
+        (-0.0499, "neutral"),
+        (-0.05, "negative"),
+    ]:
         monkeypatch.setattr(
-            vader._sia, "polarity_scores", lambda _t, c=compound: {"compound": c, "pos": 0.3, "neg": 0.2, "neu": 0.5}
+            vader._sia,
+            "polarity_scores",
+            lambda _t, c=compound: {"compound": c, "pos": 0.3, "neg": 0.2, "neu": 0.5},
         )
         assert vader.score_one("x")[0] == label
 
 
 def test_normalise_labels_rejects_generic_labels():
-    assert normalise_labels({0: "positive", 1: "negative", 2: "neutral"}) == {0: "positive", 1: "negative", 2: "neutral"}
+    assert normalise_labels({0: "positive", 1: "negative", 2: "neutral"}) == {
+        0: "positive",
+        1: "negative",
+        2: "neutral",
+    }
     with pytest.raises(ModelBroken, match="LABEL_0"):
         normalise_labels({0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"})
     with pytest.raises(ModelBroken):
@@ -168,7 +208,13 @@ def test_model_with_generic_labels_fails_fast(model_factory):
 
 def test_missing_local_dir_is_broken_not_a_fallback(tmp_path):
     with pytest.raises(ModelBroken, match="does not exist"):
-        analyzer_load(backend="finbert", model_ref=str(tmp_path / "nope"), max_tokens=32, batch_size=4, quantize=False)
+        analyzer_load(
+            backend="finbert",
+            model_ref=str(tmp_path / "nope"),
+            max_tokens=32,
+            batch_size=4,
+            quantize=False,
+        )
 
 
 def test_corrupt_weights_are_broken(model_copy):
@@ -188,11 +234,19 @@ def test_uncached_hub_id_falls_back_to_vader_with_one_warning(caplog, monkeypatc
     warnings_seen = []
     with caplog.at_level("WARNING", logger="sentiment.analyzers"):
         first = analyzer_load(
-            backend="finbert", model_ref="marketpulse-test/not-cached", max_tokens=32, batch_size=4, quantize=False,
+            backend="finbert",
+            model_ref="marketpulse-test/not-cached",
+            max_tokens=32,
+            batch_size=4,
+            quantize=False,
             warn=warnings_seen.append,
         )
         second = analyzer_load(
-            backend="finbert", model_ref="marketpulse-test/not-cached", max_tokens=32, batch_size=4, quantize=False
+            backend="finbert",
+            model_ref="marketpulse-test/not-cached",
+            max_tokens=32,
+            batch_size=4,
+            quantize=False,
         )
     assert isinstance(first, VaderAnalyzer) and isinstance(second, VaderAnalyzer)
     assert first.name == "vader"
@@ -215,7 +269,14 @@ def test_missing_transformers_falls_back(monkeypatch):
     with pytest.raises(ModelUnavailable):
         FinbertAnalyzer("/any/dir")
     assert isinstance(
-        analyzer_load(backend="finbert", model_ref="/any/dir", max_tokens=32, batch_size=4, quantize=False), VaderAnalyzer
+        analyzer_load(
+            backend="finbert",
+            model_ref="/any/dir",
+            max_tokens=32,
+            batch_size=4,
+            quantize=False,
+        ),
+        VaderAnalyzer,
     )
 
 
@@ -267,7 +328,13 @@ def test_torch_threads_follow_the_cpu_budget(tiny_model_dir):
 def test_int8_quantization_replaces_linear_layers_and_agrees(tiny_model_dir):
     import torch
 
-    texts = ["buy calls great", "sell puts terrible crash", "market open at nine", "🚀", "stock " * 30] * 4
+    texts = [
+        "buy calls great",
+        "sell puts terrible crash",
+        "market open at nine",
+        "🚀",
+        "stock " * 30,
+    ] * 4
     fp32 = FinbertAnalyzer(str(tiny_model_dir), max_tokens=64)
     int8 = FinbertAnalyzer(str(tiny_model_dir), max_tokens=64, quantize=True)
     assert int8.quantized and int8.name.endswith("+int8")
@@ -281,11 +348,23 @@ def test_int8_quantization_replaces_linear_layers_and_agrees(tiny_model_dir):
 def test_quantize_is_refused_when_measured_agreement_is_low(model_copy):
     meta = {"source": "x", "quantization": {"agreement": 0.9, "texts": 10, "ok": False}}
     (model_copy / analyzers.METADATA_FILE).write_text(json.dumps(meta))
-    analyzer = analyzer_load(backend="finbert", model_ref=str(model_copy), max_tokens=32, batch_size=4, quantize=True)
+    analyzer = analyzer_load(
+        backend="finbert",
+        model_ref=str(model_copy),
+        max_tokens=32,
+        batch_size=4,
+        quantize=True,
+    )
     assert not analyzer.quantized and analyzer.name == "x"
     meta["quantization"]["agreement"] = 0.995
     (model_copy / analyzers.METADATA_FILE).write_text(json.dumps(meta))
-    analyzer = analyzer_load(backend="finbert", model_ref=str(model_copy), max_tokens=32, batch_size=4, quantize=True)
+    analyzer = analyzer_load(
+        backend="finbert",
+        model_ref=str(model_copy),
+        max_tokens=32,
+        batch_size=4,
+        quantize=True,
+    )
     assert analyzer.quantized and analyzer.name == "x+int8"
 
 
@@ -313,8 +392,13 @@ def test_clean_text(raw, expected):
 
 
 def test_article_text_post_is_title_plus_body():
-    assert article_text(kind="post", title="GME &amp; AMC", body="to the moon") == "GME & AMC\nto the moon"
-    assert article_text(kind="post", title="Title only", body="[removed]") == "Title only"
+    assert (
+        article_text(kind="post", title="GME &amp; AMC", body="to the moon")
+        == "GME & AMC\nto the moon"
+    )
+    assert (
+        article_text(kind="post", title="Title only", body="[removed]") == "Title only"
+    )
     assert article_text(kind="comment", title="ignored", body="body") == "body"
 
 
@@ -329,16 +413,30 @@ def test_importing_sentiment_never_imports_torch_or_transformers():
         "heavy = [m for m in ('torch', 'transformers') if m in sys.modules];"
         "print('HEAVY', heavy); sys.exit(1 if heavy else 0)"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT_DIR, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "HEAVY []" in done.stdout
 
 
 def test_long_texts_are_batched_by_a_token_budget(tiny_model_dir):
-    analyzer = FinbertAnalyzer(str(tiny_model_dir), max_tokens=64, batch_size=8, max_batch_tokens=128)
+    analyzer = FinbertAnalyzer(
+        str(tiny_model_dir), max_tokens=64, batch_size=8, max_batch_tokens=128
+    )
     texts = ["stock " * 100] * 8 + ["a"] * 8  # 8 texts of 64 tokens, 8 of 3 tokens
     batches = list(analyzer.score_batches(texts))
     sizes = [len(idx) for idx, _ in batches]
     assert sorted(i for idx, _ in batches for i in idx) == list(range(16))
-    assert sizes == [8, 2, 2, 2, 2]  # the short ones fill a batch; the long ones go 2 x 64 = 128 tokens
+    assert sizes == [
+        8,
+        2,
+        2,
+        2,
+        2,
+    ]  # the short ones fill a batch; the long ones go 2 x 64 = 128 tokens
     assert analyzer.tokens_padded <= 8 * 3 + 8 * 64

@@ -50,7 +50,11 @@ class Command(BaseCommand):
             help="Only articles first seen in the last N hours (default: the whole backlog).",
         )
         parser.add_argument(
-            "--limit", type=_positive_int, default=None, metavar="N", help="Score at most N articles in this run."
+            "--limit",
+            type=_positive_int,
+            default=None,
+            metavar="N",
+            help="Score at most N articles in this run.",
         )
         parser.add_argument(
             "--batch-size",
@@ -93,7 +97,9 @@ class Command(BaseCommand):
                     batch_size=batch_size,
                     quantize=settings.SENTIMENT_QUANTIZE,
                     threads=getattr(settings, "SENTIMENT_THREADS", 0) or None,
-                    warn=lambda message: self.stderr.write(self.style.WARNING(f"WARNING: {message}")),
+                    warn=lambda message: self.stderr.write(
+                        self.style.WARNING(f"WARNING: {message}")
+                    ),
                 )
             except ModelBroken as exc:
                 raise CommandError(
@@ -107,7 +113,10 @@ class Command(BaseCommand):
                 run.set(name, 0)
             run.save_counters()
             if verbosity >= 1:
-                self.stdout.write(f"analyze_sentiment: model {analyzer.name}" + (" (dry run)" if options["dry_run"] else ""))
+                self.stdout.write(
+                    f"analyze_sentiment: model {analyzer.name}"
+                    + (" (dry run)" if options["dry_run"] else "")
+                )
 
             bar = None
             if verbosity >= 1 and not options["dry_run"] and sys.stderr.isatty():
@@ -127,7 +136,9 @@ class Command(BaseCommand):
                     limit=options["limit"],
                     rescore=options["rescore"],
                     dry_run=options["dry_run"],
-                    on_chunk=(lambda _o, written: bar.update(written)) if bar is not None else None,
+                    on_chunk=(lambda _o, written: bar.update(written))
+                    if bar is not None
+                    else None,
                 )
             finally:
                 if bar is not None:
@@ -167,4 +178,8 @@ class Command(BaseCommand):
             if outcome.stopped:
                 summary += " — stopped by signal, the JobRun is marked interrupted"
             if verbosity >= 1:
-                self.stdout.write(self.style.SUCCESS(summary) if not outcome.stopped else self.style.WARNING(summary))
+                self.stdout.write(
+                    self.style.SUCCESS(summary)
+                    if not outcome.stopped
+                    else self.style.WARNING(summary)
+                )
