@@ -185,3 +185,8 @@ tf-apply:
 infra-check: install
 	@echo ">> infra checks: fmt, validate, checkov, apply/ops/destroy against moto (a few minutes)"
 	VENV=$(VENV) bash infra/ci/check.sh
+
+.PHONY: bench-sentiment  ## FinBERT-sized scoring: naive pipeline vs ours fp32/int8, tokens/s vs the dense ceiling, peak RSS (~10 min)
+bench-sentiment: install
+	@echo ">> sentiment benchmark: random-init BERT-base, 2,000 generated comments, no download"
+	$(PY) benchmarks/bench_sentiment.py $(BENCH_ARGS)
