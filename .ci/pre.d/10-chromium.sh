@@ -4,7 +4,7 @@
 # wrk is for benchmarks/bench_site.py (not run in CI, cheap to have). Idempotent; runs as root.
 set -euo pipefail
 need=()
-[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromium ] || need+=(chromium fonts-liberation)
 [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 if [ "${#need[@]}" -gt 0 ]; then
