@@ -9,7 +9,7 @@ from ingest.linker import STOP_WORDS, TickerSet, clean_text, link
 SYMBOLS = [
     "TSLA", "GME", "AMC", "NVDA", "AAPL", "SPY", "QQQ", "AMD", "PLTR", "MSFT", "BB", "F", "T", "X",
     "A", "I", "IT", "DD", "CEO", "YOLO", "ATH", "IMO", "FD", "ON", "GO", "ARE", "CAN", "NOW", "ALL", "EV", "USA",
-    "BRK.B", "SOFI", "COIN", "TQQQ",
+    "BRK.B", "SOFI", "COIN", "TQQQ", "ET", "DOW", "DAY",
 ]
 TICKERS = TickerSet(SYMBOLS)
 
@@ -96,6 +96,10 @@ CASES = [
     ("'; DROP TABLE articles; -- $GME", ["GME"]),
     ("", []),
     ("no tickers here at all", []),
+    # Time zones and indices that are also listed symbols.
+    ("earnings at 4pm ET today", []),
+    ("the DOW is red, DAY trading is dead", []),
+    ("$ET pays a fat dividend", ["ET"]),
 ]
 
 
