@@ -22,7 +22,8 @@ are never touched):
  6. `terraform plan -detailed-exitcode` must show no change (the ops commands keep every
     field Terraform set), then `terraform destroy`, and checks that nothing is left;
  7. meanwhile, in a thread: applies, checks, re-plans and destroys infra/bootstrap (state
-    bucket + lock table) on the same moto server.
+    bucket + lock table) on the same moto server, and plans the stack with
+    terraform.tfvars.example (it must pass every validation).
 
 Every resource of both configurations is applied; none is switched off for moto.
 Exit 0 only when every step passed; the timings go to stdout and var/infra-moto/timings.json.
@@ -345,6 +346,10 @@ def stack_verify(client, outputs: dict[str, Any], net: dict[str, Any]) -> None:
             f"{job} environment {env}",
         )
         expect(
+            env.get("HF_HOME", "").startswith("/tmp/"),
+            f"{job} HF_HOME outside the writable /tmp",
+        )
+        expect(
             all(
                 s["valueFrom"].startswith("arn:aws:secretsmanager:")
                 for s in c["secrets"]
@@ -534,6 +539,49 @@ def bootstrap_check(
         )
         log.append(
             f">> infra moto: bootstrap (state bucket + lock table): init, apply, check, no drift, destroy: ok ({time.monotonic() - t0:.1f} s)"
+        )
+        # terraform.tfvars.example must parse and pass every validation: a plan with it
+        # (fake ids are fine for a plan: nothing is created) must succeed with changes.
+        t1 = time.monotonic()
+        example = WORK / "example"
+        stack_prepare(INFRA, example, {"moto_endpoint": endpoint})
+        for cmd, rcs in (
+            (["init", "-input=false", "-no-color"], (0,)),
+            (
+                [
+                    "plan",
+                    "-input=false",
+                    "-no-color",
+                    "-lock=false",
+                    "-refresh=false",
+                    "-detailed-exitcode",
+                    "-var-file=terraform.tfvars.example",
+                ],
+                (2,),
+            ),
+        ):
+            shutil.copy2(
+                INFRA / "terraform.tfvars.example", example / "terraform.tfvars.example"
+            )
+            proc = subprocess.run(
+                [tf, *cmd],
+                check=False,
+                cwd=example,
+                env=env,
+                text=True,
+                capture_output=True,
+                timeout=600,
+            )
+            if proc.returncode not in rcs:
+                log.extend(
+                    "   | " + line
+                    for line in (proc.stdout + proc.stderr).strip().splitlines()[-40:]
+                )
+                raise CheckFailed(
+                    f"terraform {cmd[0]} with terraform.tfvars.example exited {proc.returncode}"
+                )
+        log.append(
+            f">> infra moto: terraform plan -var-file=terraform.tfvars.example: ok ({time.monotonic() - t1:.1f} s)"
         )
     except Exception as exc:  # noqa: BLE001 - any failure is reported by the main thread
         error.append(f"{type(exc).__name__}: {exc}")
@@ -732,8 +780,16 @@ def main() -> int:
                     "terraform plan shows changes right after apply and the ops round trip"
                 )
         with Step("terraform destroy"):
+            # -refresh=false: the plan just before refreshed everything and found no drift.
             proc = run(
-                [tf, "destroy", "-input=false", "-auto-approve", "-no-color"],
+                [
+                    tf,
+                    "destroy",
+                    "-input=false",
+                    "-auto-approve",
+                    "-no-color",
+                    "-refresh=false",
+                ],
                 env=env,
                 cwd=stack,
                 quiet=True,
@@ -820,7 +876,7 @@ def main() -> int:
     )
     say("timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings))
     if ok and not args.keep:
-        for sub in ("stack", "bootstrap"):
+        for sub in ("stack", "bootstrap", "example"):
             shutil.rmtree(WORK / sub, ignore_errors=True)
     say("PASSED" if ok else f"FAILED (work files kept in {WORK})")
     return 0 if ok else 1
