@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 import time
@@ -119,6 +120,10 @@ def test_run_uses_schedule_network_and_is_listed(stack, boto):
     rows = {line.split()[1]: line for line in lines[1:]}
     assert set(rows) == {f"{PREFIX}scraper", f"{PREFIX}status"}
     assert "Spot interruption drill" in rows[f"{PREFIX}scraper"]
+    # the EXIT column is the container's exitCode as ECS reports it (moto reports 0)
+    described = ecs.describe_tasks(cluster=CLUSTER, tasks=arns)["tasks"][0]["containers"][0]
+    assert described["exitCode"] == 0
+    assert re.search(r"STOPPED\s.*\s0\s+Spot interruption drill$", rows[f"{PREFIX}scraper"])
     assert "STOPPED" in rows[f"{PREFIX}scraper"]
     status_task = [
         t
