@@ -245,8 +245,8 @@ def review_queue_page(*, offset: int, size: int, top_ids: list[int] | None = Non
     """Evaluate one page of the queue.
 
     On PostgreSQL the query runs with JIT off: its cost estimate (tens of thousands
-    of candidate rows) triggers JIT compilation, which took longer than the query
-    itself at a million articles (figures: README, "Reviewing sentiment").
+    of candidate rows) triggers JIT compilation, which EXPLAIN ANALYZE at a million
+    articles showed taking 0.78 s of the query's 1.8 s, for nothing in return.
     """
     queue = review_queue(top_ids=top_ids).prefetch_related(*prefetch)[offset : offset + size]
     with transaction.atomic():
