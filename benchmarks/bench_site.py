@@ -12,9 +12,11 @@ For each database (default `mp_bench_10k` with 10,000 articles / 15,000 mentions
 2. the naive way beside ours, in the same process: the leaderboard and a ticker's
    7-day timeline aggregated from raw mentions/articles vs from the hourly rollups
    (median of repeated runs);
-3. gunicorn (`gunicorn.conf.py`, production settings) on 127.0.0.1, then `wrk`
-   (Debian package) per URL: a warm-up, then a measured run; median and p95 latency
-   from wrk's own histogram (a Lua `done` hook), requests/s, non-2xx count.
+3. one gunicorn per database (`gunicorn.conf.py`, production settings) on 127.0.0.1,
+   then `wrk` (Debian package) in interleaved rounds (every URL against each database
+   in turn, so background load hits both sizes alike): a warm-up, then a measured
+   run; median/p95/p99 from wrk's own histogram (a Lua `done` hook), the medians over
+   the rounds reported; requests/s; non-2xx count; statuses from the access logs.
 
 Results print as a Markdown table and go to benchmarks/out/site.json.
 """
@@ -191,7 +193,7 @@ def _wrk(url: str, *, threads: int, connections: int, duration: int, lua: str) -
     return data
 
 
-def measure(label: str, database_url: str, args, lua: str) -> dict:
+def inner_measure(label: str, database_url: str) -> dict:
     env = _env(database_url)
     inner_run = subprocess.run(
         [sys.executable, __file__, "--inner"], env=env, capture_output=True, text=True, cwd=ROOT, check=False
@@ -199,48 +201,64 @@ def measure(label: str, database_url: str, args, lua: str) -> dict:
     if inner_run.returncode != 0:
         raise SystemExit(f"in-process measurement failed for {label}:\n{inner_run.stderr[-3000:]}")
     result = json.loads([x for x in inner_run.stdout.splitlines() if x.startswith("INNERJSON ")][-1][10:])
-    port = _free_port()
-    genv = dict(env, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_ACCESS_LOG="-")
-    if args.workers:
-        genv["WEB_CONCURRENCY"] = str(args.workers)
-    # Logs go to files (a pipe nobody reads would fill up and stall the workers).
-    logs = tempfile.mkdtemp(prefix="bench-site-")
-    access, errors = open(f"{logs}/access.log", "w"), open(f"{logs}/error.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], cwd=ROOT, env=genv,
-                            stdout=access, stderr=errors, text=True)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_up(base + "/health", proc)
-        result["wrk"] = {}
-        for url in URLS:
-            _wrk(base + url, threads=args.threads, connections=args.connections, duration=args.warmup, lua=lua)
-            result["wrk"][url] = _wrk(base + url, threads=args.threads, connections=args.connections,
-                                      duration=args.duration, lua=lua)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        access.close()
-        errors.close()
-    statuses: dict[str, int] = {}
-    with open(f"{logs}/access.log") as fh:
-        for line in fh:
-            if line.startswith("{"):
-                status = str(json.loads(line).get("status"))
-                statuses[status] = statuses.get(status, 0) + 1
-    result["statuses"] = statuses
-    result["logs"] = logs
     result["label"] = label
     return result
+
+
+class Server:
+    """gunicorn with gunicorn.conf.py on a free local port, logs to files (a pipe nobody reads would stall it)."""
+
+    def __init__(self, database_url: str, workers: int) -> None:
+        self.port = _free_port()
+        env = dict(_env(database_url), GUNICORN_BIND=f"127.0.0.1:{self.port}", GUNICORN_ACCESS_LOG="-")
+        if workers:
+            env["WEB_CONCURRENCY"] = str(workers)
+        self.logs = tempfile.mkdtemp(prefix="bench-site-")
+        self.access = open(f"{self.logs}/access.log", "w")  # noqa: SIM115
+        self.errors = open(f"{self.logs}/error.log", "w")  # noqa: SIM115
+        self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
+                                     stdout=self.access, stderr=self.errors, text=True)
+        self.base = f"http://127.0.0.1:{self.port}"
+        _wait_up(self.base + "/health", self.proc)
+
+    def stop(self) -> dict[str, int]:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.access.close()
+        self.errors.close()
+        statuses: dict[str, int] = {}
+        with open(f"{self.logs}/access.log") as fh:
+            for line in fh:
+                if line.startswith("{"):
+                    status = str(json.loads(line).get("status"))
+                    statuses[status] = statuses.get(status, 0) + 1
+        return statuses
+
+
+def _combine(runs: list[dict]) -> dict:
+    """Rounds of one URL on one database: medians of the per-round percentiles, overall rate."""
+    requests = sum(r["requests"] for r in runs)
+    seconds = sum(r["duration_us"] for r in runs) / 1e6
+    return {
+        "rounds": runs,
+        "p50_us": statistics.median(r["p50_us"] for r in runs),
+        "p95_us": statistics.median(r["p95_us"] for r in runs),
+        "p99_us": statistics.median(r["p99_us"] for r in runs),
+        "rps": round(requests / seconds, 1),
+        "non2xx": sum(r["non2xx"] for r in runs),
+        "socket_errors": sum(r["socket_errors"] for r in runs),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", action="append", help="LABEL=DATABASE_URL (repeatable); labels 10k and 1m set seed sizes")
     parser.add_argument("--seed", action="store_true", help="(re)seed each database with benchmarks/seed_data.py first")
-    parser.add_argument("--duration", type=int, default=10, help="seconds of measured wrk load per URL (default 10)")
+    parser.add_argument("--duration", type=int, default=5, help="seconds of measured wrk load per URL and round (default 5)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds over both databases (default 3)")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up load per URL (default 2)")
     parser.add_argument("--connections", type=int, default=4, help="concurrent wrk connections (default 4)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
@@ -260,21 +278,42 @@ def main() -> None:
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], env=_env(dbs[0][1]), check=True,
                    cwd=ROOT)
     results = []
+    servers: list[Server] = []
     try:
         for label, url in dbs:
             if args.seed:
                 articles, mentions = SIZES.get(label, (10_000, 15_000))
                 subprocess.run([sys.executable, str(ROOT / "benchmarks" / "seed_data.py"), "--articles", str(articles),
                                 "--mentions", str(mentions)], env=_env(url), check=True, cwd=ROOT)
-            print(f">> measuring {label} ({url.rsplit('/', 1)[-1]})", flush=True)
-            results.append(measure(label, url, args, lua))
+        for label, url in dbs:
+            print(f">> in-process: {label} ({url.rsplit('/', 1)[-1]})", flush=True)
+            results.append(inner_measure(label, url))
+        servers = [Server(url, args.workers) for _label, url in dbs]
+        # Interleaved: each round runs every URL against every database in turn, so a
+        # change in the machine's background load hits both sizes alike.
+        runs: dict[tuple[int, str], list[dict]] = {}
+        for round_no in range(args.rounds):
+            print(f">> wrk round {round_no + 1}/{args.rounds}", flush=True)
+            for path in URLS:
+                for index, server in enumerate(servers):
+                    target = server.base + path
+                    _wrk(target, threads=args.threads, connections=args.connections, duration=args.warmup, lua=lua)
+                    runs.setdefault((index, path), []).append(
+                        _wrk(target, threads=args.threads, connections=args.connections, duration=args.duration, lua=lua)
+                    )
+        for index, result in enumerate(results):
+            result["wrk"] = {path: _combine(runs[(index, path)]) for path in URLS}
     finally:
+        for index, server in enumerate(servers):
+            results[index]["statuses"] = server.stop()
+            results[index]["logs"] = server.logs
         os.unlink(lua)
     out_dir = ROOT / "benchmarks" / "out"
     out_dir.mkdir(exist_ok=True)
     (out_dir / "site.json").write_text(json.dumps(results, indent=1))
     load = os.getloadavg()
-    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s per URL, gunicorn workers: "
+    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s per URL x {args.rounds} interleaved rounds "
+          "(medians of the rounds' percentiles), gunicorn workers: "
           f"{args.workers or 'from gunicorn.conf.py'}, {os.cpu_count()} CPUs, "
           f"load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min)\n")
     print("| data | URL | queries (cold / warm cache) | median ms | p95 ms | p99 ms | req/s | non-2xx | "
