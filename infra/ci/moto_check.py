@@ -630,6 +630,7 @@ def main() -> int:
     )
     manage = [sys.executable, str(ROOT / "manage.py")]
     moto = None
+    boot_thread: threading.Thread | None = None
     ok = False
     stack = WORK / "stack"
     applied = False
@@ -860,6 +861,10 @@ def main() -> int:
                 capture_output=True,
                 timeout=600,
             )
+        if boot_thread is not None and boot_thread.is_alive():
+            # Never leave its terraform (and provider) running without a parent.
+            say("waiting for the bootstrap check to end before stopping moto")
+            boot_thread.join(timeout=900)
         if moto is not None:
             moto.terminate()
             try:
