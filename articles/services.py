@@ -11,10 +11,25 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Case, Count, F, FloatField, Min, Max, Q, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, NullIf, TruncHour
 
-from articles.models import Article, Mention, SentimentLabel, TickerHourly
+from articles.models import Article, Mention, SentimentLabel, Ticker, TickerHourly
 
 _ROLLUP_FIELDS = [
     "mentions",
@@ -35,6 +50,9 @@ def _floor_hour(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
+_TICKER_CHUNK = 200
+
+
 def rollups_refresh(
     *,
     ticker_ids: Iterable[int] | None = None,
@@ -46,23 +64,31 @@ def rollups_refresh(
     `since` is floored and `until` ceiled to whole hours; None means unbounded.
     Rows in the scope that no longer have any mention are deleted. Safe to run
     concurrently with another refresh: rows are upserted on (ticker, hour).
+    A full rebuild works through the tickers a chunk at a time (one transaction
+    each), so memory stays bounded at a million articles.
     Returns the number of rollup rows written.
     """
-    mentions = Mention.objects.all()
-    scope = TickerHourly.objects.all()
-    if ticker_ids is not None:
-        ticker_ids = sorted(set(ticker_ids))
-        if not ticker_ids:
-            return 0
-        mentions = mentions.filter(ticker_id__in=ticker_ids)
-        scope = scope.filter(ticker_id__in=ticker_ids)
     if since is not None:
         since = _floor_hour(since)
+    if until is not None and until != _floor_hour(until):
+        until = _floor_hour(until) + timedelta(hours=1)
+    if ticker_ids is None:
+        ticker_ids = sorted(Ticker.objects.values_list("pk", flat=True))
+    else:
+        ticker_ids = sorted(set(ticker_ids))
+    written = 0
+    for start in range(0, len(ticker_ids), _TICKER_CHUNK):
+        written += _rollups_refresh_scope(ticker_ids[start : start + _TICKER_CHUNK], since, until)
+    return written
+
+
+def _rollups_refresh_scope(ticker_ids: list[int], since: datetime | None, until: datetime | None) -> int:
+    mentions = Mention.objects.filter(ticker_id__in=ticker_ids)
+    scope = TickerHourly.objects.filter(ticker_id__in=ticker_ids)
+    if since is not None:
         mentions = mentions.filter(created_utc__gte=since)
         scope = scope.filter(hour__gte=since)
     if until is not None:
-        if until != _floor_hour(until):
-            until = _floor_hour(until) + timedelta(hours=1)
         mentions = mentions.filter(created_utc__lt=until)
         scope = scope.filter(hour__lt=until)
 
@@ -92,11 +118,15 @@ def rollups_refresh(
         .order_by()
     )
     objs = [TickerHourly(ticker_id=r["ticker_id"], hour=r["hour"], **{f: r[f] for f in _ROLLUP_FIELDS}) for r in rows]
-    keep = {(o.ticker_id, o.hour) for o in objs}
+    # An hour whose mentions are all gone (unlinked, never-link) loses its row; the
+    # database finds those rows itself rather than shipping the scope to Python.
+    still_mentioned = Mention.objects.filter(
+        ticker_id=OuterRef("ticker_id"),
+        created_utc__gte=OuterRef("hour"),
+        created_utc__lt=ExpressionWrapper(OuterRef("hour") + timedelta(hours=1), output_field=DateTimeField()),
+    )
     with transaction.atomic():
-        stale = [pk for pk, t, h in scope.values_list("pk", "ticker_id", "hour") if (t, h) not in keep]
-        for start in range(0, len(stale), _UPSERT_BATCH):
-            TickerHourly.objects.filter(pk__in=stale[start : start + _UPSERT_BATCH]).delete()
+        scope.filter(~Exists(still_mentioned)).delete()
         TickerHourly.objects.bulk_create(
             objs,
             batch_size=_UPSERT_BATCH,
