@@ -154,7 +154,8 @@ class Article(models.Model):
 class Mention(models.Model):
     """An article talks about a ticker. One row per (article, ticker)."""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="mentions")
+    # No index of its own on `article`: the unique (article, ticker) index starts with it.
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="mentions", db_index=False)
     ticker = models.ForeignKey(Ticker, on_delete=models.CASCADE, related_name="mentions")
     confidence = models.FloatField(default=1.0)
     matched_text = models.CharField(max_length=64, blank=True)
