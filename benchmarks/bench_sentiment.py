@@ -350,7 +350,10 @@ def main() -> int:
             / report["ceiling_int8"]["tokens_per_s"],
             3,
         )
-        if not args.skip_process:
+        if not args.skip_process and not Path("/usr/bin/time").exists():
+            report["process"] = "NOT RUN: /usr/bin/time is missing (Debian: apt-get install time)"
+            print(report["process"], flush=True)
+        elif not args.skip_process:
             report["process_fp32"] = bench_process_rss(
                 model_dir, texts[: args.process_limit], workdir, quantize=False, threads=threads
             )

@@ -283,8 +283,11 @@ class FinbertAnalyzer:
             )
         model.eval()
         if quantize:
-            model = quantize_dynamic(model)
-            self.quantized = True
+            try:
+                model = quantize_dynamic(model)
+                self.quantized = True
+            except (AttributeError, RuntimeError) as exc:  # torch.ao.quantization is deprecated upstream
+                logger.warning("int8 quantisation unavailable in this torch (%s): scoring in fp32", exc)
         self.model = model
         self.pad_id = (
             self.tokenizer.pad_token_id
