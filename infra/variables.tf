@@ -130,7 +130,7 @@ variable "scraper_task_size" {
 }
 
 variable "sentiment_task_size" {
-  description = "Fargate CPU units and memory (MiB) of the sentiment task (analyze_sentiment: FinBERT on the CPU). Sized from the sentiment benchmark in BENCHMARKS.md, not the 4 GB guess."
+  description = "Fargate CPU units and memory (MiB) of the sentiment task (analyze_sentiment: FinBERT on the CPU). Sized from BENCHMARKS.md, not the 4 GB guess: peak RSS of the whole process 860-881 MB fp32, 1,026-1,100 MB int8, so 2 GiB leaves 2.3x headroom over fp32 and fits int8; 1 vCPU is the smallest CPU Fargate pairs with 2 GiB besides 0.5, which would halve the speed for little saving (the torch job uses one thread either way)."
   type        = object({ cpu = number, memory = number })
   default     = { cpu = 1024, memory = 2048 }
 
