@@ -71,11 +71,35 @@ def mood_label(net: float | None) -> str:
     return "neutral"
 
 
+class LabelSplit:
+    """Bullish / bearish / neutral shares of the scored mentions.
+
+    For any row with `positive`, `negative`, `neutral` and `scored` counts.
+    """
+
+    positive: int
+    negative: int
+    neutral: int
+    scored: int
+
+    @property
+    def bullish_pct(self) -> float | None:
+        return _pct(self.positive, self.scored)
+
+    @property
+    def bearish_pct(self) -> float | None:
+        return _pct(self.negative, self.scored)
+
+    @property
+    def neutral_pct(self) -> float | None:
+        return _pct(self.neutral, self.scored)
+
+
 # --- Leaderboard (home page, /api/v1/tickers) ---------------------------------------------
 
 
 @dataclass
-class LeaderRow:
+class LeaderRow(LabelSplit):
     rank: int
     rank_prev: int | None
     symbol: str
@@ -104,20 +128,12 @@ class LeaderRow:
         return round(100.0 * (self.mentions - self.mentions_prev) / self.mentions_prev, 1)
 
     @property
-    def bullish_pct(self) -> float | None:
-        return _pct(self.positive, self.scored)
-
-    @property
-    def bearish_pct(self) -> float | None:
-        return _pct(self.negative, self.scored)
-
-    @property
     def mood(self) -> str:
         return mood_label(self.sentiment)
 
 
 @dataclass
-class Mood:
+class Mood(LabelSplit):
     mentions: int
     scored: int
     positive: int
@@ -128,18 +144,6 @@ class Mood:
     @property
     def label(self) -> str:
         return mood_label(self.sentiment)
-
-    @property
-    def bullish_pct(self) -> float | None:
-        return _pct(self.positive, self.scored)
-
-    @property
-    def bearish_pct(self) -> float | None:
-        return _pct(self.negative, self.scored)
-
-    @property
-    def neutral_pct(self) -> float | None:
-        return _pct(self.neutral, self.scored)
 
 
 @dataclass
@@ -286,7 +290,7 @@ def ticker_get(*, symbol: str) -> Ticker | None:
 
 
 @dataclass
-class TimelinePoint:
+class TimelinePoint(LabelSplit):
     start: datetime
     mentions: int = 0
     posts: int = 0
@@ -314,15 +318,15 @@ class Timeline:
 
     @property
     def bullish_pct(self) -> float | None:
-        return _pct(self.totals.positive, self.totals.scored)
+        return self.totals.bullish_pct
 
     @property
     def bearish_pct(self) -> float | None:
-        return _pct(self.totals.negative, self.totals.scored)
+        return self.totals.bearish_pct
 
     @property
     def neutral_pct(self) -> float | None:
-        return _pct(self.totals.neutral, self.totals.scored)
+        return self.totals.neutral_pct
 
     @property
     def mood(self) -> str:
