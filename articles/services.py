@@ -115,7 +115,9 @@ def _rollups_refresh_scope(ticker_ids: list[int], since: datetime | None, until:
             neutral=Count("id", filter=Q(label=SentimentLabel.NEUTRAL)),
             sentiment_sum=Coalesce(Sum(signed, filter=Q(label__isnull=False)), Value(0.0)),
         )
-        .order_by()
+        # Upserts in (ticker, hour) order, the order every refresh takes its row locks
+        # in, so two refreshes running at once queue behind each other, not deadlock.
+        .order_by("ticker_id", "hour")
     )
     objs = [TickerHourly(ticker_id=r["ticker_id"], hour=r["hour"], **{f: r[f] for f in _ROLLUP_FIELDS}) for r in rows]
     # An hour whose mentions are all gone (unlinked, never-link) loses its row; the
