@@ -19,7 +19,8 @@ $(VENV)/.installed: requirements/base.txt requirements/web.txt requirements/jobs
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet torch==2.13.0 || $(PIP) install --quiet torch==2.13.0 --index-url "$${TORCH_INDEX_URL:?no local torch wheel: set TORCH_INDEX_URL to the PyTorch CPU wheel index}"
+	@# TORCH_INDEX_URL (the PyTorch CPU wheel index) avoids the multi-GB CUDA build where no local CPU wheel exists.
+	$(PIP) install --quiet torch==2.13.0 $${TORCH_INDEX_URL:+--index-url "$$TORCH_INDEX_URL"}
 	$(PIP) install --quiet -r requirements/dev.txt
 	@touch $@
 
