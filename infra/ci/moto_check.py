@@ -456,6 +456,28 @@ def stack_verify(client, outputs: dict[str, Any], net: dict[str, Any]) -> None:
     )
 
 
+def tf_buffered(
+    tf: str,
+    cmd: list[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    log: list[str],
+    expect_rc: tuple[int, ...] = (0,),
+    failure: str = "",
+) -> None:
+    """`run` for the bootstrap thread: output goes to `log` (printed by the main
+    thread, so the two stacks' lines do not interleave) instead of stdout."""
+    proc = subprocess.run(
+        [tf, *cmd], check=False, cwd=cwd, env=env, text=True, capture_output=True, timeout=600
+    )
+    if proc.returncode not in expect_rc:
+        log.extend(
+            "   | " + line for line in (proc.stdout + proc.stderr).strip().splitlines()[-40:]
+        )
+        raise CheckFailed(f"terraform {cmd[0]}{failure} exited {proc.returncode}")
+
+
 def bootstrap_check(
     tf: str,
     env: dict[str, str],
@@ -478,21 +500,7 @@ def bootstrap_check(
             ["init", "-input=false", "-no-color"],
             ["apply", "-input=false", "-auto-approve", "-no-color"],
         ):
-            proc = subprocess.run(
-                [tf, *cmd],
-                check=False,
-                cwd=boot,
-                env=env,
-                text=True,
-                capture_output=True,
-                timeout=600,
-            )
-            if proc.returncode != 0:
-                log.extend(
-                    "   | " + line
-                    for line in (proc.stdout + proc.stderr).strip().splitlines()[-40:]
-                )
-                raise CheckFailed(f"terraform {cmd[0]} exited {proc.returncode}")
+            tf_buffered(tf, cmd, cwd=boot, env=env, log=log)
         buckets = [b["Name"] for b in client("s3").list_buckets()["Buckets"]]
         expect(bucket in buckets, f"state bucket missing: {buckets}")
         expect(
@@ -515,24 +523,15 @@ def bootstrap_check(
             (["plan", "-input=false", "-no-color", "-detailed-exitcode"], (0,)),
             (["destroy", "-input=false", "-auto-approve", "-no-color"], (0,)),
         ):
-            proc = subprocess.run(
-                [tf, *cmd],
-                check=False,
+            tf_buffered(
+                tf,
+                cmd,
                 cwd=boot,
                 env=env,
-                text=True,
-                capture_output=True,
-                timeout=600,
+                log=log,
+                expect_rc=rcs,
+                failure=" (drift right after apply)" if cmd[0] == "plan" else "",
             )
-            if proc.returncode not in rcs:
-                log.extend(
-                    "   | " + line
-                    for line in (proc.stdout + proc.stderr).strip().splitlines()[-40:]
-                )
-                raise CheckFailed(
-                    f"terraform {cmd[0]} exited {proc.returncode}"
-                    + (" (drift right after apply)" if cmd[0] == "plan" else "")
-                )
         expect(
             bucket not in [b["Name"] for b in client("s3").list_buckets()["Buckets"]],
             "state bucket left after destroy",
@@ -563,23 +562,15 @@ def bootstrap_check(
             shutil.copy2(
                 INFRA / "terraform.tfvars.example", example / "terraform.tfvars.example"
             )
-            proc = subprocess.run(
-                [tf, *cmd],
-                check=False,
+            tf_buffered(
+                tf,
+                cmd,
                 cwd=example,
                 env=env,
-                text=True,
-                capture_output=True,
-                timeout=600,
+                log=log,
+                expect_rc=rcs,
+                failure=" with terraform.tfvars.example",
             )
-            if proc.returncode not in rcs:
-                log.extend(
-                    "   | " + line
-                    for line in (proc.stdout + proc.stderr).strip().splitlines()[-40:]
-                )
-                raise CheckFailed(
-                    f"terraform {cmd[0]} with terraform.tfvars.example exited {proc.returncode}"
-                )
         log.append(
             f">> infra moto: terraform plan -var-file=terraform.tfvars.example: ok ({time.monotonic() - t1:.1f} s)"
         )
