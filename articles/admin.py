@@ -30,6 +30,7 @@ from django.utils.text import Truncator
 from articles import admin_views, review
 from articles.admin_views import safe_reddit_url
 from articles.models import Article, Mention, SentimentLabel, Ticker, TickerHourly
+from marketpulse.admin_site import ReadOnlyAdminMixin
 
 REVIEW_PERMISSION = "articles.change_article"
 REDDIT_ID = re.compile(r"t[13]_[0-9a-zA-Z]{1,12}")
@@ -438,7 +439,7 @@ class TickerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Mention)
-class MentionAdmin(admin.ModelAdmin):
+class MentionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["ticker", "article_text", "matched_text", "confidence", "created_utc"]
     list_select_related = ["article", "ticker"]
     search_fields = ["=ticker__symbol", "=article__reddit_id", "matched_text"]
@@ -449,16 +450,8 @@ class MentionAdmin(admin.ModelAdmin):
     actions = ["unlink"]
     readonly_fields = ["article", "ticker", "matched_text", "confidence", "created_utc"]
 
-    # Mentions are the scraper's; reviewers only unlink wrong ones (through the service).
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
+    # Mentions are the scraper's (ReadOnlyAdminMixin); reviewers only unlink wrong ones
+    # (through the service).
     def has_unlink_permission(self, request):
         return request.user.has_perm(REVIEW_PERMISSION)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.text import Truncator
 
-from marketpulse.admin_site import ThrottledAdminLoginForm
+from marketpulse.admin_site import ReadOnlyAdminMixin, ThrottledAdminLoginForm
 from marketpulse.models import JobRun
 
 admin.site.login_form = ThrottledAdminLoginForm
@@ -17,7 +17,7 @@ admin.site.site_title = "Market Pulse admin"
 
 
 @admin.register(JobRun)
-class JobRunAdmin(admin.ModelAdmin):
+class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["command", "status", "started_at", "finished_at", "duration", "counters_short", "error_short"]
     list_filter = ["command", "status"]
     search_fields = ["=command", "error"]
@@ -28,15 +28,7 @@ class JobRunAdmin(admin.ModelAdmin):
     fields = ["command", "status", "started_at", "finished_at", "duration", "arguments", "counters", "error", "hostname", "pid"]
     readonly_fields = fields
 
-    # History is written by the jobs only.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # History is written by the jobs only (ReadOnlyAdminMixin).
 
     @admin.display(description="duration")
     def duration(self, obj: JobRun) -> str:

@@ -9,6 +9,8 @@ The counters live in the default cache. With the default per-process memory
 cache each web worker counts on its own (an attacker gets at most workers x the
 limit); configure a shared cache (e.g. Django's database cache) to make the limit
 exact across workers.
+
+Also the shared admin pieces: `ReadOnlyAdminMixin` for rows only the jobs write.
 """
 
 from __future__ import annotations
@@ -94,3 +96,16 @@ class ThrottledAdminLoginForm(AdminAuthenticationForm):
             raise
         clear_failures(username=username)
         return cleaned
+
+
+class ReadOnlyAdminMixin:
+    """A ModelAdmin for rows only the jobs write: nobody adds, changes or deletes them here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
