@@ -63,7 +63,7 @@ class JsonAccessLogger(Logger):
         }
         try:
             self.access_log.info(json.dumps(record, separators=(",", ":")))
-        except Exception:  # noqa: BLE001 - never let logging break a response
+        except Exception:
             self.exception("could not write the access log line")
 
 

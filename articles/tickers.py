@@ -298,7 +298,7 @@ def _pipe_table(text: str, *, path: str, header: list[str]) -> list[tuple[int, d
         values = line.split("|")
         if len(values) != len(columns):
             raise TickerFileError(f"{path} line {number}: {len(values)} fields, expected {len(columns)}")
-        records.append((number, dict(zip(columns, (value.strip() for value in values)))))
+        records.append((number, dict(zip(columns, (value.strip() for value in values), strict=False))))
     return records
 
 

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,11 +68,11 @@ def main() -> None:
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("set DATABASE_URL=postgres://... (this benchmark is about PostgreSQL)")
 
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from ingest.fakereddit.datagen import Generator
 
-    gen = Generator(seed=args.seed, newest=datetime.now(tz=timezone.utc))
+    gen = Generator(seed=args.seed, newest=datetime.now(tz=UTC))
     end = gen.newest
     post = gen.post(title="Daily Discussion Thread for the benchmark", created=end - 20 * 3600, stickied=True)
     gen.thread(post, count=args.comments, start=end - 20 * 3600 + 60, end=end - 30, deep_chain=20)
@@ -96,14 +97,14 @@ def run(post_id: str, total: int, *, skip_naive: bool = False) -> None:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
+    from praw.models import MoreComments
 
     from articles.models import Article, Mention, TickerHourly
     from articles.services import rollups_refresh_for_articles
+    from ingest.linker import link
     from ingest.models import ThreadCheckpoint
     from ingest.reddit import RedditClient, comment_item, submission_item
     from ingest.services import _article_text, ticker_index_load
-    from ingest.linker import link
-    from praw.models import MoreComments
 
     call_command("migrate", verbosity=0)
     call_command("load_tickers", stdout=io.StringIO())

@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sentiment.samples import generate_comments, vocabulary
+from sentiment.samples import generate_comments, vocabulary  # noqa: E402 (after the sys.path line)
 
 FINBERT_ID2LABEL = {0: "positive", 1: "negative", 2: "neutral"}
 VOCAB_SIZE = 30522
@@ -199,8 +199,8 @@ def bench_process_rss(
     texts_file.write_text(json.dumps(texts))
     script = workdir / "load.py"
     script.write_text(
-        "import os, sys, django\nsys.path.insert(0, %r)\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'marketpulse.settings')\n"
-        "django.setup()\n" % str(ROOT) + loader
+        f"import os, sys, django\nsys.path.insert(0, {str(ROOT)!r})\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'marketpulse.settings')\n"
+        "django.setup()\n" + loader
     )
     subprocess.run(
         [sys.executable, str(script), str(texts_file)], env=env, cwd=ROOT, check=True
@@ -322,8 +322,8 @@ def main() -> int:
             threads=threads,
         )
         print("ours int8", report["ours_int8"], flush=True)
-        agree = sum(1 for a, b in zip(fp32, int8) if a[0] == b[0]) / len(fp32)
-        margin = sorted(abs(a[1] - b[1]) for a, b in zip(fp32, int8))
+        agree = sum(1 for a, b in zip(fp32, int8, strict=False) if a[0] == b[0]) / len(fp32)
+        margin = sorted(abs(a[1] - b[1]) for a, b in zip(fp32, int8, strict=False))
         report["int8_vs_fp32"] = {
             "label_agreement": round(agree, 4),
             "median_abs_score_diff": round(margin[len(margin) // 2], 5),

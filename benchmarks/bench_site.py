@@ -214,8 +214,8 @@ class Server:
         if workers:
             env["WEB_CONCURRENCY"] = str(workers)
         self.logs = tempfile.mkdtemp(prefix="bench-site-")
-        self.access = open(f"{self.logs}/access.log", "w")  # noqa: SIM115
-        self.errors = open(f"{self.logs}/error.log", "w")  # noqa: SIM115
+        self.access = open(f"{self.logs}/access.log", "w")
+        self.errors = open(f"{self.logs}/error.log", "w")
         self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
                                      stdout=self.access, stderr=self.errors, text=True)
         self.base = f"http://127.0.0.1:{self.port}"

@@ -416,7 +416,7 @@ class Scraper:
             except (BudgetExhausted, StopFetching) as exc:
                 interrupted = exc  # keep what was fetched: it is written, then the run stops
                 break
-            except Exception as exc:  # noqa: BLE001 - a broken stub: keep the rest of the thread
+            except Exception as exc:
                 self.run.incr("errors")
                 logger.error("%s: a 'more comments' expansion failed, keeping what was fetched: %s: %s", fullname, type(exc).__name__, exc)
                 break
@@ -582,7 +582,7 @@ class Scraper:
             self._thread(subreddit, rid, kind, lock, share=share)
         except (StopFetching, BudgetExhausted):
             raise
-        except Exception as exc:  # noqa: BLE001 - isolate the thread, keep the run going
+        except Exception as exc:
             self.run.incr("errors")
             self.run.save_counters()
             logger.error("thread %s failed, skipped: %s: %s", rid, type(exc).__name__, exc)

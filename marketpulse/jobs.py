@@ -32,10 +32,10 @@ from marketpulse.models import JobRun
 
 logger = logging.getLogger(__name__)
 
-_finish_hooks: list[Callable[["RunHandle"], None]] = []
+_finish_hooks: list[Callable[[RunHandle], None]] = []
 
 
-def on_finish(callback: Callable[["RunHandle"], None]) -> Callable[["RunHandle"], None]:
+def on_finish(callback: Callable[[RunHandle], None]) -> Callable[[RunHandle], None]:
     """Register a callback run with the RunHandle after every job run ends."""
     if callback not in _finish_hooks:
         _finish_hooks.append(callback)

@@ -361,7 +361,7 @@ class FinbertAnalyzer:
     def score(self, texts: Sequence[str]) -> list[Score]:
         out: list[Score | None] = [None] * len(texts)
         for idx, scores in self.score_batches(texts):
-            for i, s in zip(idx, scores):
+            for i, s in zip(idx, scores, strict=False):
                 out[i] = s
         return out  # type: ignore[return-value]
 
@@ -488,4 +488,4 @@ def label_agreement(a: Sequence[Score], b: Sequence[Score]) -> float:
     """Share of texts on which two analyzers gave the same label."""
     if not a:
         return 1.0
-    return sum(1 for x, y in zip(a, b) if x[0] == y[0]) / len(a)
+    return sum(1 for x, y in zip(a, b, strict=False) if x[0] == y[0]) / len(a)

@@ -59,7 +59,7 @@ def quantization_check(model_dir: str, *, n: int = 400, max_tokens: int = 256) -
         "texts": len(texts),
         "ok": agreement >= QUANTIZE_MIN_AGREEMENT,
         "max_abs_score_diff": round(
-            max(abs(a[1] - b[1]) for a, b in zip(reference, quantized)), 4
+            max(abs(a[1] - b[1]) for a, b in zip(reference, quantized, strict=False)), 4
         ),
     }
 
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ModelBroken, ModelUnavailable) as exc:
         sys.stderr.write(f"download_model: {exc}\n")
         return 3
-    except Exception as exc:  # noqa: BLE001 - one clear line for the image build log
+    except Exception as exc:
         sys.stderr.write(
             f"download_model: cannot load or save {args.model!r}: {type(exc).__name__}: {exc}\n"
         )

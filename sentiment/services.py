@@ -152,7 +152,7 @@ def articles_score(
             if not rows:
                 break
             scores, vader_scores = _score_rows(rows, analyzer, vader, run)
-            for row, s, v in zip(rows, scores, vader_scores):
+            for row, s, v in zip(rows, scores, vader_scores, strict=False):
                 if s is not None:
                     outcome.samples.append((row.pk, _text(row), s, v))
             outcome.chunks += 1
@@ -216,14 +216,14 @@ def _score_rows(
     texts = [_text(row) for row in rows]
     scores: list[Score | None] = [None] * len(rows)
     for idx, batch_scores in analyzer.score_batches(texts):
-        for i, s in zip(idx, batch_scores):
+        for i, s in zip(idx, batch_scores, strict=False):
             scores[i] = s
         if run.stop_requested:
             break  # the finished batches are written; the rest is released unscored
     if isinstance(analyzer, VaderAnalyzer):
         return scores, list(scores)
     vader_scores: list[Score | None] = [
-        vader.score_one(t) if s is not None else None for t, s in zip(texts, scores)
+        vader.score_one(t) if s is not None else None for t, s in zip(texts, scores, strict=False)
     ]
     return scores, vader_scores
 
@@ -238,7 +238,7 @@ def _write(
     """One bulk UPDATE for the chunk, guarded by the claim condition; returns (id, label) written."""
     now = timezone.now()
     objs = []
-    for row, s, v in zip(rows, scores, vader_scores):
+    for row, s, v in zip(rows, scores, vader_scores, strict=False):
         if s is None:
             continue
         row.sentiment_label, row.sentiment_score, row.sentiment_confidence = s

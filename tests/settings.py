@@ -17,6 +17,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 (Path(__file__).resolve().parent.parent / "var").mkdir(exist_ok=True)
 
-from marketpulse.settings import *  # noqa: E402,F403
+from marketpulse.settings import *
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

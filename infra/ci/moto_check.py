@@ -138,7 +138,7 @@ def start_moto(port: int) -> subprocess.Popen:
         if venv_server.exists()
         else [sys.executable, "-m", "moto.server"]
     )
-    log = open(WORK / "moto.log", "w")  # noqa: SIM115 - stays open for the server's lifetime
+    log = open(WORK / "moto.log", "w")
     proc = subprocess.Popen(
         [*cmd, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT
     )
@@ -574,7 +574,7 @@ def bootstrap_check(
         log.append(
             f">> infra moto: terraform plan -var-file=terraform.tfvars.example: ok ({time.monotonic() - t1:.1f} s)"
         )
-    except Exception as exc:  # noqa: BLE001 - any failure is reported by the main thread
+    except Exception as exc:
         error.append(f"{type(exc).__name__}: {exc}")
     finally:
         timings.append(("bootstrap (in parallel)", time.monotonic() - t0))
@@ -702,7 +702,7 @@ def main() -> int:
                 cwd=ROOT,
             )
             expect(
-                states(client) == {j: "ENABLED" for j in JOBS},
+                states(client) == dict.fromkeys(JOBS, "ENABLED"),
                 f"after enable --all: {states(client)}",
             )
             proc = run(
@@ -718,7 +718,7 @@ def main() -> int:
                 cwd=ROOT,
             )
             expect(
-                states(client) == {j: "DISABLED" for j in JOBS},
+                states(client) == dict.fromkeys(JOBS, "DISABLED"),
                 f"after disable --all: {states(client)}",
             )
         with Step("manage.py setup_secrets --from-env into the Terraform-made secrets"):
@@ -839,7 +839,7 @@ def main() -> int:
         ok = True
     except CheckFailed as exc:
         say(f"FAILED: {exc}")
-    except Exception as exc:  # noqa: BLE001 - an unexpected error is a failure too, with its type
+    except Exception as exc:
         say(f"FAILED: {type(exc).__name__}: {exc}")
     finally:
         if applied and stack.exists():

@@ -17,7 +17,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from ingest.fakereddit.datagen import wsb_sample
+from ingest.fakereddit.datagen import wsb_sample  # noqa: E402 (after the sys.path line)
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -14,7 +14,7 @@ from articles.services import rollups_refresh, rollups_refresh_for_articles
 
 pytestmark = pytest.mark.django_db
 
-T0 = datetime(2026, 11, 20, 14, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 
 
 def make_article(reddit_id: str, *, kind="comment", minutes=0, author="ape", score=1, label="", sscore=None, **extra):

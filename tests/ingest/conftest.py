@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ def tickers(db):
 @pytest.fixture
 def dataset() -> dict:
     """The demo's shape, smaller, ending now so every thread counts as live."""
-    return wsb_sample(seed=7, newest=datetime.now(tz=timezone.utc), daily_comments=150, moves_comments=60, other_posts=12)
+    return wsb_sample(seed=7, newest=datetime.now(tz=UTC), daily_comments=150, moves_comments=60, other_posts=12)
 
 
 def discussion_comment_ids(data: dict) -> set[str]:

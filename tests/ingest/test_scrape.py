@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -146,7 +146,7 @@ def test_one_bad_thread_does_not_stop_the_run(reddit_settings, tickers, fake_red
     assert "1 errors" in out
     stored = set(stored_ids("comment"))
     assert stored and not any(c["link_id"] == moves["name"] for c in dataset["comments"] if c["name"] in stored)
-    others = {c for c in discussion_comment_ids(dataset)} - {c["name"] for c in dataset["comments"] if c["link_id"] == moves["name"]}
+    others = set(discussion_comment_ids(dataset)) - {c["name"] for c in dataset["comments"] if c["link_id"] == moves["name"]}
     assert stored == others
 
 
@@ -222,14 +222,14 @@ def test_thread_option_and_bad_arguments(reddit_settings, tickers, fake_reddit, 
 @pytest.mark.django_db
 def test_writes_grow_with_batches_not_items(tickers):
     """articles_upsert: the same number of queries for 50 items as for 500."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from ingest.services import articles_upsert, ticker_index_load
 
     index = ticker_index_load()
 
     def items(n, offset):
-        now = datetime.now(tz=timezone.utc)
+        now = datetime.now(tz=UTC)
         return [
             {"reddit_id": f"t1_q{offset + i}", "kind": "comment", "subreddit": "wallstreetbets", "parent_post_id": "t3_p",
              "title": "", "body": f"$TSLA and NVDA #{i}", "author": "a", "permalink": "", "score": i, "num_comments": 0,

@@ -38,7 +38,7 @@ def moto_endpoint():
     if not exe.exists():
         exe = Path(shutil.which("moto_server") or "moto_server")
     port = _free_port()
-    log = open(ROOT / "var" / f"moto-{os.getpid()}.log", "wb")  # noqa: SIM115 - closed below
+    log = open(ROOT / "var" / f"moto-{os.getpid()}.log", "wb")
     proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

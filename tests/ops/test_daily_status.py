@@ -39,8 +39,8 @@ def data(db):
         created = now - timedelta(hours=hours_ago)
         fields = {}
         if scored:
-            fields = dict(sentiment_label=scored, sentiment_score={"positive": 0.8, "negative": -0.6, "neutral": 0.0}[scored],
-                          sentiment_confidence=0.9, sentiment_model="vader", scored_at=now)
+            fields = {"sentiment_label": scored, "sentiment_score": {"positive": 0.8, "negative": -0.6, "neutral": 0.0}[scored],
+                          "sentiment_confidence": 0.9, "sentiment_model": "vader", "scored_at": now}
         a = Article.objects.create(
             kind=kind, reddit_id=rid, subreddit=sub, parent_post_id="" if kind == "post" else "t3_p1",
             title="t" if kind == "post" else "", body="b", author="u", created_utc=created, **fields,

@@ -158,16 +158,16 @@ def make_articles(
         uid = next(_ids)
         rid = f"{prefix or ('t1_' if kind == 'comment' else 't3_')}{uid:x}"
         created = BASE_TIME + timedelta(minutes=i % 600)
-        fields = dict(
-            kind=kind,
-            reddit_id=rid,
-            subreddit="wallstreetbets",
-            parent_post_id="t3_parent" if kind == "comment" else "",
-            title=f"Post {uid} about the market" if kind == "post" else "",
-            body=SAMPLE_BODIES[i % len(SAMPLE_BODIES)] + f" #{uid}",
-            author=f"user{uid % 50}",
-            created_utc=created,
-        )
+        fields = {
+            "kind": kind,
+            "reddit_id": rid,
+            "subreddit": "wallstreetbets",
+            "parent_post_id": "t3_parent" if kind == "comment" else "",
+            "title": f"Post {uid} about the market" if kind == "post" else "",
+            "body": SAMPLE_BODIES[i % len(SAMPLE_BODIES)] + f" #{uid}",
+            "author": f"user{uid % 50}",
+            "created_utc": created,
+        }
         fields.update(extra)
         objs.append(Article(**fields))
     created_objs = Article.objects.bulk_create(objs, batch_size=1000)

@@ -43,7 +43,7 @@ def test_label_comes_from_id2label(model_factory, favour):
     # bias 4.0 on one logit, 0 on the others: softmax -> e^4/(e^4+2)
     p_top = math.exp(4) / (math.exp(4) + 2)
     p_other = 1 / (math.exp(4) + 2)
-    for label, score, confidence in results:
+    for _label, score, confidence in results:
         assert confidence == pytest.approx(p_top, abs=1e-5)
         want = {
             "positive": p_top - p_other,
@@ -78,7 +78,7 @@ def test_score_is_p_positive_minus_p_negative_of_the_real_logits(tiny_model_dir)
         "what time is the open",
     ]
     results = analyzer.score(texts)
-    for text, (label, score, confidence) in zip(texts, results):
+    for text, (label, score, confidence) in zip(texts, results, strict=False):
         enc = analyzer.tokenizer(
             text, return_tensors="pt", truncation=True, max_length=64
         )
@@ -105,7 +105,7 @@ def test_batching_and_length_sorting_do_not_change_scores(tiny_model_dir):
         texts
     )
     assert [r[0] for r in batched] == [r[0] for r in single]
-    for a, b in zip(batched, single):
+    for a, b in zip(batched, single, strict=False):
         assert a[1] == pytest.approx(b[1], abs=1e-4)
 
 
@@ -340,7 +340,7 @@ def test_int8_quantization_replaces_linear_layers_and_agrees(tiny_model_dir):
     assert int8.quantized and int8.name.endswith("+int8")
     assert not any(type(m) is torch.nn.Linear for m in int8.model.modules())
     a, b = fp32.score(texts), int8.score(texts)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         assert x[1] == pytest.approx(y[1], abs=0.05)
     assert analyzers.label_agreement(a, a) == 1.0
 

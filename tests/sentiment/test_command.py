@@ -68,7 +68,7 @@ def test_scores_every_unscored_article(finbert_settings, ticker, tiny_model_dir)
         )
     )
     assert [r[:4] for r in per_batch] == [r[:4] for r in rebuilt]
-    for a, b in zip(per_batch, rebuilt):
+    for a, b in zip(per_batch, rebuilt, strict=False):
         assert a[4] == pytest.approx(b[4])
 
 

@@ -57,7 +57,7 @@ def _two_workers(manage_py, env, n_articles):
         for _ in range(2)
     ]
     outputs = [p.communicate(timeout=240) for p in procs]
-    for p, (out, err) in zip(procs, outputs):
+    for p, (out, err) in zip(procs, outputs, strict=False):
         assert p.returncode == 0, out + err
     runs = list(JobRun.objects.filter(command="analyze_sentiment"))
     assert len(runs) == 2 and all(r.status == JobRun.Status.SUCCEEDED for r in runs)

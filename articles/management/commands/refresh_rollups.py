@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_date, parse_datetime
@@ -19,7 +19,7 @@ def _parse_since(raw: str) -> datetime:
             raise CommandError(f"--since must be a date (YYYY-MM-DD) or an ISO datetime, not {raw!r}", returncode=2)
         moment = datetime.combine(day, time.min)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment
 
 

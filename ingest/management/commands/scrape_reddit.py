@@ -39,7 +39,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--subreddit", action="append", dest="subreddits", metavar="NAME",
-            help="subreddit to scrape, repeatable (default: REDDIT_SUBREDDITS, i.e. %s)" % ",".join(settings.REDDIT_SUBREDDITS),
+            help="subreddit to scrape, repeatable (default: REDDIT_SUBREDDITS, i.e. {})".format(",".join(settings.REDDIT_SUBREDDITS)),
         )
         parser.add_argument("--max-threads", type=_positive, default=10, help="discussion threads to scrape per subreddit (default 10)")
         parser.add_argument("--max-comments", type=_positive, default=None, help="newest comments to keep per thread (default: all fetched)")
@@ -117,7 +117,7 @@ class Command(BaseCommand):
         run = services.DryRunHandle()
         previous = {sig: signal.signal(sig, lambda signum, _f: run.request_stop(signum)) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
-            locks = {target: None for target in services.scrape_targets(scrape_options)}
+            locks = dict.fromkeys(services.scrape_targets(scrape_options))
             outcome = services.scrape_reddit(options=scrape_options, run=run, locks=locks)
         finally:
             for sig, handler in previous.items():
