@@ -1,5 +1,6 @@
 #!/usr/bin/env python
 """Django's command-line utility for Market Pulse (the jobs are management commands)."""
+
 import os
 import sys
 

@@ -90,8 +90,10 @@ class ReviewedFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return queryset.exclude(reviewed_label="")
         if self.value() == "differs":
-            return queryset.exclude(reviewed_label="").exclude(sentiment_label="").exclude(
-                reviewed_label=F("sentiment_label")
+            return (
+                queryset.exclude(reviewed_label="")
+                .exclude(sentiment_label="")
+                .exclude(reviewed_label=F("sentiment_label"))
             )
         return queryset
 
@@ -185,7 +187,9 @@ def _mark(label: str):
     @admin.action(permissions=["review"], description=f"Review: mark {label}")
     def action(modeladmin, request, queryset):
         n = review.review_mark(article_ids=queryset.values_list("pk", flat=True), label=label, reviewer=request.user)
-        modeladmin.message_user(request, f"Marked {n} article(s) {label}; the ticker pages are updated.", messages.SUCCESS)
+        modeladmin.message_user(
+            request, f"Marked {n} article(s) {label}; the ticker pages are updated.", messages.SUCCESS
+        )
 
     action.__name__ = f"mark_{label}"
     return action
@@ -235,11 +239,34 @@ class ArticleAdmin(admin.ModelAdmin):
         ("Text", {"fields": ["reddit_link", "title", "body", "author", "is_removed"]}),
         (
             "Model output",
-            {"fields": ["sentiment_label", "sentiment_confidence", "sentiment_score", "sentiment_model", "scored_at", "vader_label", "vader_score"]},
+            {
+                "fields": [
+                    "sentiment_label",
+                    "sentiment_confidence",
+                    "sentiment_score",
+                    "sentiment_model",
+                    "scored_at",
+                    "vader_label",
+                    "vader_score",
+                ]
+            },
         ),
         (
             "Reddit",
-            {"fields": ["reddit_id", "kind", "subreddit", "parent_post_id", "permalink", "score", "num_comments", "created_utc", "first_seen_at", "updated_at"]},
+            {
+                "fields": [
+                    "reddit_id",
+                    "kind",
+                    "subreddit",
+                    "parent_post_id",
+                    "permalink",
+                    "score",
+                    "num_comments",
+                    "created_utc",
+                    "first_seen_at",
+                    "updated_at",
+                ]
+            },
         ),
     ]
     # Everything but the reviewed label is read-only, for everyone.
@@ -271,8 +298,10 @@ class ArticleAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related(
-            Prefetch("tickers", queryset=Ticker.objects.only("id", "symbol").order_by("symbol"))
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("tickers", queryset=Ticker.objects.only("id", "symbol").order_by("symbol")))
         )
 
     # Articles come from Reddit: never added or deleted by hand (the scraper would
@@ -315,7 +344,9 @@ class ArticleAdmin(admin.ModelAdmin):
 
     @admin.display(description="Reddit")
     def reddit_link(self, obj: Article) -> str:
-        return format_html('<a href="{}" target="_blank" rel="noopener noreferrer nofollow">open ↗</a>', safe_reddit_url(obj))
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener noreferrer nofollow">open ↗</a>', safe_reddit_url(obj)
+        )
 
     # --- saving: through the review services only
     def save_model(self, request, obj, form, change):
@@ -346,13 +377,19 @@ class ArticleAdmin(admin.ModelAdmin):
     @admin.action(permissions=["review"], description="Re-queue for sentiment scoring")
     def requeue(self, request, queryset):
         n = review.review_requeue(article_ids=queryset.values_list("pk", flat=True))
-        self.message_user(request, f"Re-queued {n} article(s); analyze_sentiment scores them on its next run.", messages.SUCCESS)
+        self.message_user(
+            request, f"Re-queued {n} article(s); analyze_sentiment scores them on its next run.", messages.SUCCESS
+        )
 
     # --- extra pages: the queue and the quality page
     def get_urls(self):
         view = self.admin_site.admin_view
         extra = [
-            path("review-queue/", view(admin_views.ReviewQueueView.as_view(model_admin=self)), name="articles_article_review_queue"),
+            path(
+                "review-queue/",
+                view(admin_views.ReviewQueueView.as_view(model_admin=self)),
+                name="articles_article_review_queue",
+            ),
             path("quality/", view(admin_views.QualityView.as_view(model_admin=self)), name="articles_article_quality"),
         ]
         return extra + super().get_urls()
@@ -370,7 +407,17 @@ class TickerAdmin(admin.ModelAdmin):
     list_per_page = 100
     show_full_result_count = False
     actions = ["unlink_flagged"]
-    fields = ["symbol", "name", "exchange", "is_etf", "aliases", "is_active", "linked_mentions", "created_at", "updated_at"]
+    fields = [
+        "symbol",
+        "name",
+        "exchange",
+        "is_etf",
+        "aliases",
+        "is_active",
+        "linked_mentions",
+        "created_at",
+        "updated_at",
+    ]
     readonly_fields = ["linked_mentions", "created_at", "updated_at"]
 
     def get_queryset(self, request):
@@ -383,11 +430,15 @@ class TickerAdmin(admin.ModelAdmin):
             .annotate(n=Count("id"))
             .values("n")
         )
-        return super().get_queryset(request).annotate(
-            flagged_mentions=Case(
-                When(is_active=False, then=Coalesce(Subquery(count, output_field=IntegerField()), Value(0))),
-                default=Value(None),
-                output_field=IntegerField(),
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                flagged_mentions=Case(
+                    When(is_active=False, then=Coalesce(Subquery(count, output_field=IntegerField()), Value(0))),
+                    default=Value(None),
+                    output_field=IntegerField(),
+                )
             )
         )
 
@@ -405,8 +456,8 @@ class TickerAdmin(admin.ModelAdmin):
             return "—"
         n = Mention.objects.filter(ticker=obj).count()
         if obj.is_active:
-            return f"{n} (if flagged \"never link\", the unlink action would remove them all)"
-        return f"{n} — flagged \"never link\": the unlink action would remove them all"
+            return f'{n} (if flagged "never link", the unlink action would remove them all)'
+        return f'{n} — flagged "never link": the unlink action would remove them all'
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -414,11 +465,13 @@ class TickerAdmin(admin.ModelAdmin):
             self.message_user(
                 request,
                 f"{obj.symbol} will no longer be linked. Its past mentions stay until you run "
-                "\"Unlink past mentions of never-link tickers\" on it.",
+                '"Unlink past mentions of never-link tickers" on it.',
                 messages.WARNING,
             )
 
-    @admin.action(permissions=["change"], description="Unlink past mentions of never-link tickers (and rebuild their rollups)")
+    @admin.action(
+        permissions=["change"], description="Unlink past mentions of never-link tickers (and rebuild their rollups)"
+    )
     def unlink_flagged(self, request, queryset):
         active = list(queryset.filter(is_active=True).values_list("symbol", flat=True))
         result = review.ticker_unlink_flagged(ticker_ids=queryset.values_list("pk", flat=True))
@@ -430,7 +483,7 @@ class TickerAdmin(admin.ModelAdmin):
         if active:
             self.message_user(
                 request,
-                f"Skipped {', '.join(active[:20])}: still linkable (untick \"linkable\" first).",
+                f'Skipped {", ".join(active[:20])}: still linkable (untick "linkable" first).',
                 messages.WARNING,
             )
 
@@ -463,4 +516,3 @@ class MentionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def unlink(self, request, queryset):
         n = review.mention_unlink(mention_ids=queryset.values_list("pk", flat=True))
         self.message_user(request, f"Unlinked {n} mention(s); the ticker pages are updated.", messages.SUCCESS)
-

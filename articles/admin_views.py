@@ -63,7 +63,6 @@ def safe_reddit_url(article: Article) -> str:
     return f"https://www.reddit.com/comments/{short}/"
 
 
-
 class _AdminPage(View):
     model_admin = None
     permission = "view"
@@ -155,7 +154,9 @@ class ReviewQueueView(_AdminPage):
             messages.error(request, "That article no longer exists.")
             return HttpResponseRedirect(self._url(offset))
         if article.reviewed_label:
-            messages.warning(request, f"{article.reddit_id} was already reviewed ({article.reviewed_label}); left as is.")
+            messages.warning(
+                request, f"{article.reddit_id} was already reviewed ({article.reviewed_label}); left as is."
+            )
             return HttpResponseRedirect(self._url(offset))
         if not review.review_mark(article_ids=[article.pk], label=label, reviewer=request.user, only_unreviewed=True):
             messages.warning(request, f"{article.reddit_id} was reviewed by someone else just now; left as is.")

@@ -70,8 +70,15 @@ def timeline_chart(points: Sequence, *, granularity: str, width: int = 720, heig
         if net is not None:
             label += f", net sentiment {net:+.2f}"
         bars.append(
-            Bar(x=round(x + 0.5, 2), y=round(pad_top + plot_h - h, 2), w=round(max(slot - 1, 0.5), 2), h=round(h, 2),
-                value=p.mentions, label=label, css=mood)
+            Bar(
+                x=round(x + 0.5, 2),
+                y=round(pad_top + plot_h - h, 2),
+                w=round(max(slot - 1, 0.5), 2),
+                h=round(h, 2),
+                value=p.mentions,
+                label=label,
+                css=mood,
+            )
         )
         if net is not None:
             y = pad_top + plot_h * (1 - (net + 1) / 2)
@@ -82,7 +89,13 @@ def timeline_chart(points: Sequence, *, granularity: str, width: int = 720, heig
         for index in sorted({0, len(points) // 2, last}):
             # The end labels hug the plot's edges so they are never clipped.
             anchor = "start" if index == 0 else "end" if index == last else "middle"
-            x = pad_left if anchor == "start" else width - pad_right if anchor == "end" else pad_left + index * slot + slot / 2
+            x = (
+                pad_left
+                if anchor == "start"
+                else width - pad_right
+                if anchor == "end"
+                else pad_left + index * slot + slot / 2
+            )
             ticks.append({"x": round(x, 1), "label": _fmt_time(points[index].start, granularity), "anchor": anchor})
     return {
         "width": width,
@@ -131,7 +144,11 @@ def render_sparkline(chart: dict, *, title: str, title_id: str) -> SafeString:
     return format_html(
         '<svg class="spark" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-labelledby="{tid}">'
         '<title id="{tid}">{title}</title>{rects}</svg>',
-        w=chart["width"], h=chart["height"], tid=title_id, title=title, rects=mark_safe(rects),
+        w=chart["width"],
+        h=chart["height"],
+        tid=title_id,
+        title=title,
+        rects=mark_safe(rects),
     )
 
 
@@ -143,7 +160,11 @@ def render_timeline(chart: dict, *, title: str, desc: str) -> SafeString:
     )
     ticks = "".join(
         format_html(
-            '<text class="tick" x="{}" y="{}" text-anchor="{}">{}</text>', _num(t["x"]), chart["axis_y"], t["anchor"], t["label"]
+            '<text class="tick" x="{}" y="{}" text-anchor="{}">{}</text>',
+            _num(t["x"]),
+            chart["axis_y"],
+            t["anchor"],
+            t["label"],
         )
         for t in chart["ticks"]
     )
@@ -156,7 +177,17 @@ def render_timeline(chart: dict, *, title: str, desc: str) -> SafeString:
         '<line class="zero" x1="{l}" y1="{z}" x2="{r}" y2="{z}"/>'
         '<text class="tick" x="2" y="{top}">{max}</text><text class="tick" x="2" y="{b}">0</text>'
         "{bars}{line}{ticks}</svg>",
-        w=chart["width"], h=chart["height"], title=title, desc=desc, l=chart["plot_left"], r=chart["plot_right"],
-        b=chart["plot_bottom"], z=_num(chart["zero_y"]), top=chart["plot_top"] + 10, max=chart["max"],
-        bars=mark_safe(bars), line=line, ticks=mark_safe(ticks),
+        w=chart["width"],
+        h=chart["height"],
+        title=title,
+        desc=desc,
+        l=chart["plot_left"],
+        r=chart["plot_right"],
+        b=chart["plot_bottom"],
+        z=_num(chart["zero_y"]),
+        top=chart["plot_top"] + 10,
+        max=chart["max"],
+        bars=mark_safe(bars),
+        line=line,
+        ticks=mark_safe(ticks),
     )

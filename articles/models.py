@@ -54,7 +54,9 @@ class Article(models.Model):
         COMMENT = "comment", "Comment"
 
     kind = models.CharField(max_length=8, choices=Kind.choices)
-    reddit_id = models.CharField("Reddit id", max_length=20, unique=True, help_text="Fullname: t3_ for posts, t1_ for comments.")
+    reddit_id = models.CharField(
+        "Reddit id", max_length=20, unique=True, help_text="Fullname: t3_ for posts, t1_ for comments."
+    )
     subreddit = models.CharField(max_length=64)
     parent_post_id = models.CharField(
         max_length=20, blank=True, help_text="For a comment: the fullname (t3_…) of the post it belongs to."
@@ -114,9 +116,13 @@ class Article(models.Model):
                 condition=Q(vader_score__isnull=True) | Q(vader_score__gte=-1.0, vader_score__lte=1.0),
                 name="article_vader_score_range",
             ),
-            models.CheckConstraint(condition=Q(sentiment_label__in=["", *LABEL_VALUES]), name="article_sentiment_label_valid"),
+            models.CheckConstraint(
+                condition=Q(sentiment_label__in=["", *LABEL_VALUES]), name="article_sentiment_label_valid"
+            ),
             models.CheckConstraint(condition=Q(vader_label__in=["", *LABEL_VALUES]), name="article_vader_label_valid"),
-            models.CheckConstraint(condition=Q(reviewed_label__in=["", *LABEL_VALUES]), name="article_reviewed_label_valid"),
+            models.CheckConstraint(
+                condition=Q(reviewed_label__in=["", *LABEL_VALUES]), name="article_reviewed_label_valid"
+            ),
             # Scored means a label and a time, together.
             models.CheckConstraint(
                 condition=(Q(scored_at__isnull=True) & Q(sentiment_label=""))
@@ -165,7 +171,9 @@ class Mention(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["article", "ticker"], name="mention_article_ticker_unique"),
-            models.CheckConstraint(condition=Q(confidence__gte=0.0, confidence__lte=1.0), name="mention_confidence_range"),
+            models.CheckConstraint(
+                condition=Q(confidence__gte=0.0, confidence__lte=1.0), name="mention_confidence_range"
+            ),
         ]
         indexes = [
             models.Index(fields=["ticker", "-created_utc", "-article"], name="mention_ticker_created_idx"),
@@ -201,7 +209,9 @@ class TickerHourly(models.Model):
         ordering = ["-hour"]
         constraints = [
             models.UniqueConstraint(fields=["ticker", "hour"], name="tickerhourly_ticker_hour_unique"),
-            models.CheckConstraint(condition=Q(scored__lte=models.F("mentions")), name="tickerhourly_scored_le_mentions"),
+            models.CheckConstraint(
+                condition=Q(scored__lte=models.F("mentions")), name="tickerhourly_scored_le_mentions"
+            ),
             models.CheckConstraint(
                 condition=Q(scored=models.F("positive") + models.F("negative") + models.F("neutral")),
                 name="tickerhourly_labels_add_up",

@@ -67,7 +67,10 @@ def document() -> dict:
             {
                 "rank": {"type": "integer", "minimum": 1},
                 "rank_prev": {"type": ["integer", "null"], "minimum": 1},
-                "rank_change": {"type": ["integer", "null"], "description": "Places climbed since the previous window."},
+                "rank_change": {
+                    "type": ["integer", "null"],
+                    "description": "Places climbed since the previous window.",
+                },
                 "symbol": {"type": "string"},
                 "name": {"type": "string"},
                 "is_etf": {"type": "boolean"},
@@ -206,7 +209,9 @@ def document() -> dict:
         "description": "Include ETFs (default true).",
         "schema": {"type": "boolean", "default": True},
     }
-    range_param = _enum_param("range", selectors.RANGES, "7d", "Time range; hourly points for 24h/7d, daily for 30d/90d.")
+    range_param = _enum_param(
+        "range", selectors.RANGES, "7d", "Time range; hourly points for 24h/7d, daily for 30d/90d."
+    )
     return {
         "openapi": "3.1.0",
         "info": {
@@ -247,7 +252,12 @@ def document() -> dict:
                     "summary": "Articles that mention a ticker, cursor-paginated",
                     "parameters": [
                         _SYMBOL,
-                        _enum_param("sort", selectors.SORTS, "new", "new: newest first; top: most upvoted among the newest 1,000 mentions within `range`."),
+                        _enum_param(
+                            "sort",
+                            selectors.SORTS,
+                            "new",
+                            "new: newest first; top: most upvoted among the newest 1,000 mentions within `range`.",
+                        ),
                         _enum_param("label", ("all", *selectors.LABELS), "all", "Effective sentiment label."),
                         _enum_param("kind", ("all", *selectors.KINDS), "all", "Posts or comments."),
                         range_param,

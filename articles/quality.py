@@ -42,7 +42,9 @@ class ClassFigures:
 class Figures:
     n: int = 0
     correct: int = 0
-    confusion: dict[str, dict[str, int]] = field(default_factory=lambda: {t: dict.fromkeys(LABEL_VALUES, 0) for t in LABEL_VALUES})
+    confusion: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {t: dict.fromkeys(LABEL_VALUES, 0) for t in LABEL_VALUES}
+    )
 
     def add(self, *, truth: str, predicted: str, count: int) -> None:
         self.n += count

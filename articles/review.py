@@ -217,9 +217,7 @@ def review_queue(*, now: datetime | None = None, top_ids: list[int] | None = Non
         output_field=FloatField(),
     )
     return (
-        Article.objects.filter(
-            reviewed_label="", scored_at__isnull=False, is_removed=False, created_utc__gte=since
-        )
+        Article.objects.filter(reviewed_label="", scored_at__isnull=False, is_removed=False, created_utc__gte=since)
         # One expression (not four annotations added up): each part, the top-ticker
         # subplan above all, is then computed once per row.
         .annotate(review_value=unsure + disagree + upvotes + top)

@@ -197,8 +197,16 @@ def ticker_leaderboard(
     cached = cache.get(key)
     if cached is not None:
         return cached
-    board = _leaderboard(scope, window=window, include_etfs=include_etfs, page=page, page_size=page_size,
-                         start=start, end=end, hours=hours)
+    board = _leaderboard(
+        scope,
+        window=window,
+        include_etfs=include_etfs,
+        page=page,
+        page_size=page_size,
+        start=start,
+        end=end,
+        hours=hours,
+    )
     board.cache_key = key
     cache.set(key, board, LEADERBOARD_CACHE_SECONDS)
     return board
@@ -260,8 +268,15 @@ def _leaderboard(
     if rows:
         _fill_sparklines(rows, start=start, end=end, hours=hours)
     return Leaderboard(
-        window=window, start=start, end=end, rows=rows, total=len(current), page=page,
-        page_size=page_size, mood=mood, include_etfs=include_etfs,
+        window=window,
+        start=start,
+        end=end,
+        rows=rows,
+        total=len(current),
+        page=page,
+        page_size=page_size,
+        mood=mood,
+        include_etfs=include_etfs,
     )
 
 
@@ -385,7 +400,9 @@ def ticker_timeline(*, ticker: Ticker, range_: str = "7d", now: datetime | None 
             totals = [a + b for a, b in zip(totals, values, strict=True)]
         moment += step
     totals = TimelinePoint(start, *totals)
-    return Timeline(range=range_, granularity="day" if daily else "hour", start=start, end=end, points=points, totals=totals)
+    return Timeline(
+        range=range_, granularity="day" if daily else "hour", start=start, end=end, points=points, totals=totals
+    )
 
 
 def encode_cursor(*, sort: str, article: Article) -> str:
@@ -438,7 +455,9 @@ def ticker_articles(
     kind_q = Q(kind=kind) if kind else Q()
     if sort == "new":
         qs = mentions.select_related("article").filter(
-            Q(article__reviewed_label=label) | Q(article__reviewed_label="", article__sentiment_label=label) if label else Q(),
+            Q(article__reviewed_label=label) | Q(article__reviewed_label="", article__sentiment_label=label)
+            if label
+            else Q(),
             Q(article__kind=kind) if kind else Q(),
         )
         if cursor:
@@ -467,9 +486,11 @@ def ticker_search(*, q: str, limit: int = 50) -> list[Ticker]:
     q = q.strip()
     qs = Ticker.objects.all()
     if q:
-        qs = qs.filter(Q(symbol__istartswith=q) | Q(name__icontains=q)).annotate(
-            exact=Case(When(symbol__iexact=q, then=Value(0)), default=Value(1), output_field=IntegerField())
-        ).order_by("exact", "symbol")
+        qs = (
+            qs.filter(Q(symbol__istartswith=q) | Q(name__icontains=q))
+            .annotate(exact=Case(When(symbol__iexact=q, then=Value(0)), default=Value(1), output_field=IntegerField()))
+            .order_by("exact", "symbol")
+        )
     else:
         qs = qs.order_by("symbol")
     return list(qs.only("symbol", "name", "is_etf", "exchange")[:limit])
@@ -509,7 +530,10 @@ def scraper_freshness(*, now: datetime | None = None) -> Freshness:
 def jobs_status() -> dict:
     """The last run of each job, the scoring backlog and the scraper's freshness. Four queries."""
     latest = (
-        JobRun.objects.values("command").annotate(last=Max("started_at")).order_by("command").values_list("command", "last")
+        JobRun.objects.values("command")
+        .annotate(last=Max("started_at"))
+        .order_by("command")
+        .values_list("command", "last")
     )
     pairs = list(latest)
     runs: list[JobRun] = []

@@ -92,7 +92,9 @@ def _rollups_refresh_scope(ticker_ids: list[int], since: datetime | None, until:
         mentions = mentions.filter(created_utc__lt=until)
         scope = scope.filter(hour__lt=until)
 
-    effective = Coalesce(NullIf(F("article__reviewed_label"), Value("")), NullIf(F("article__sentiment_label"), Value("")))
+    effective = Coalesce(
+        NullIf(F("article__reviewed_label"), Value("")), NullIf(F("article__sentiment_label"), Value(""))
+    )
     signed = Case(
         When(article__reviewed_label=SentimentLabel.POSITIVE, then=Value(1.0)),
         When(article__reviewed_label=SentimentLabel.NEGATIVE, then=Value(-1.0)),

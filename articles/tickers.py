@@ -69,10 +69,26 @@ OTHERLISTED_EXCHANGES = {
 # company_tickers_exchange.json spells exchanges its own way.
 SEC_EXCHANGES = {"nasdaq": "NASDAQ", "nyse": "NYSE", "cboe": "CBOE", "otc": "OTC"}
 
-NASDAQLISTED_HEADER = ["Symbol", "Security Name", "Market Category", "Test Issue", "Financial Status",
-                       "Round Lot Size", "ETF", "NextShares"]
-OTHERLISTED_HEADER = ["ACT Symbol", "Security Name", "Exchange", "CQS Symbol", "ETF", "Round Lot Size",
-                      "Test Issue", "NASDAQ Symbol"]
+NASDAQLISTED_HEADER = [
+    "Symbol",
+    "Security Name",
+    "Market Category",
+    "Test Issue",
+    "Financial Status",
+    "Round Lot Size",
+    "ETF",
+    "NextShares",
+]
+OTHERLISTED_HEADER = [
+    "ACT Symbol",
+    "Security Name",
+    "Exchange",
+    "CQS Symbol",
+    "ETF",
+    "Round Lot Size",
+    "Test Issue",
+    "NASDAQ Symbol",
+]
 CSV_REQUIRED = ("symbol", "name", "exchange", "is_etf")
 CSV_OPTIONAL = ("aliases",)
 
@@ -136,7 +152,12 @@ class TickerLoadResult:
     dry_run: bool = False
 
     def as_counters(self) -> dict[str, int]:
-        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged, "duplicates": self.duplicates}
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "duplicates": self.duplicates,
+        }
 
 
 # --------------------------------------------------------------------------- parsing
@@ -185,7 +206,9 @@ def parse_csv(text: str, *, path: str = "<csv>") -> TickerFile:
     columns = [column.strip().lower() for column in header]
     missing = [name for name in CSV_REQUIRED if name not in columns]
     if missing:
-        raise TickerFileError(f"{path}: CSV header lacks column(s) {', '.join(missing)} (need {','.join(CSV_REQUIRED)}[,aliases])")
+        raise TickerFileError(
+            f"{path}: CSV header lacks column(s) {', '.join(missing)} (need {','.join(CSV_REQUIRED)}[,aliases])"
+        )
     unknown = [name for name in columns if name not in CSV_REQUIRED + CSV_OPTIONAL]
     if unknown:
         raise TickerFileError(f"{path}: unknown CSV column(s) {', '.join(unknown)}")
@@ -243,7 +266,9 @@ def parse_sec_json(text: str, *, path: str = "<sec-json>") -> TickerFile:
             result.skipped["invalid symbol"] += 1
             continue
         title = entry.get("title")
-        result.rows.append(TickerRow(symbol=symbol, name=_clean_name(title) if isinstance(title, str) and title.strip() else None))
+        result.rows.append(
+            TickerRow(symbol=symbol, name=_clean_name(title) if isinstance(title, str) and title.strip() else None)
+        )
     return result
 
 
@@ -274,7 +299,11 @@ def parse_sec_exchange_json(text: str, *, path: str = "<sec-exchange-json>") -> 
         else:
             exchange = None
         result.rows.append(
-            TickerRow(symbol=symbol, name=_clean_name(name) if isinstance(name, str) and name.strip() else None, exchange=exchange)
+            TickerRow(
+                symbol=symbol,
+                name=_clean_name(name) if isinstance(name, str) and name.strip() else None,
+                exchange=exchange,
+            )
         )
     return result
 
@@ -470,7 +499,9 @@ def tickers_load(
         return result
     symbols = list(merged)
     existing_qs = Ticker.objects.only("id", "symbol", "name", "exchange", "is_etf", "aliases")
-    if len(symbols) <= 500:  # a short IN list; beyond that, read the (small) table once rather than bind thousands of parameters
+    if (
+        len(symbols) <= 500
+    ):  # a short IN list; beyond that, read the (small) table once rather than bind thousands of parameters
         existing_qs = existing_qs.filter(symbol__in=symbols)
     existing = {ticker.symbol: ticker for ticker in existing_qs}
 
@@ -482,12 +513,16 @@ def tickers_load(
         if ticker is None:
             values = {"name": "", "exchange": "", "is_etf": False, "aliases": [], **wanted}
             to_create.append(Ticker(symbol=symbol, **values))
-            result.changes.append(TickerChange(symbol, "create", {name: (None, value) for name, value in values.items()}))
+            result.changes.append(
+                TickerChange(symbol, "create", {name: (None, value) for name, value in values.items()})
+            )
             continue
         if only_new:
             result.unchanged += 1
             continue
-        diff = {name: (getattr(ticker, name), value) for name, value in wanted.items() if getattr(ticker, name) != value}
+        diff = {
+            name: (getattr(ticker, name), value) for name, value in wanted.items() if getattr(ticker, name) != value
+        }
         if not diff:
             result.unchanged += 1
             continue

@@ -46,7 +46,9 @@ def home(request: HttpRequest) -> HttpResponse:
     board = selectors.ticker_leaderboard(window=window, include_etfs=include_etfs, page=page, page_size=50)
     context = {
         "board": board,
-        "mood_bar": charts.split_bar(positive=board.mood.positive, neutral=board.mood.neutral, negative=board.mood.negative),
+        "mood_bar": charts.split_bar(
+            positive=board.mood.positive, neutral=board.mood.neutral, negative=board.mood.negative
+        ),
         "freshness": selectors.scraper_freshness(),
         "windows": [(w, _query(request, window=w, page=None)) for w in selectors.WINDOWS],
         "etf_toggle": _query(request, etfs="0" if include_etfs else "1", page=None),
@@ -109,7 +111,9 @@ def ticker_detail(request: HttpRequest, symbol: str) -> HttpResponse:
         "kind": kind or "all",
         "ranges": [(r, _query(request, range=r, cursor=None)) for r in selectors.RANGES],
         "sorts": [(s, _query(request, sort=s, cursor=None)) for s in selectors.SORTS],
-        "labels": [(x, _query(request, label=None if x == "all" else x, cursor=None)) for x in ("all", *selectors.LABELS)],
+        "labels": [
+            (x, _query(request, label=None if x == "all" else x, cursor=None)) for x in ("all", *selectors.LABELS)
+        ],
         "kinds": [(x, _query(request, kind=None if x == "all" else x, cursor=None)) for x in ("all", *selectors.KINDS)],
         "freshness": selectors.scraper_freshness(),
         "top_candidates": f"{selectors.TOP_CANDIDATES:,}",
@@ -146,4 +150,3 @@ def ticker_list(request: HttpRequest) -> HttpResponse:
     tickers = selectors.ticker_search(q=q, limit=100)
     context = {"q": q, "tickers": tickers, "freshness": selectors.scraper_freshness(), "limit": 100}
     return render(request, "articles/ticker_list.html", context)
-

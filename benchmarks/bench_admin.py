@@ -56,7 +56,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=15, help="timed runs per case (default 15)")
     parser.add_argument(
-        "--slow-runs", type=int, default=3, help="timed runs for the slow comparison cases (naive ways, no bound; default 3)"
+        "--slow-runs",
+        type=int,
+        default=3,
+        help="timed runs for the slow comparison cases (naive ways, no bound; default 3)",
     )
     args = parser.parse_args()
 
@@ -100,7 +103,10 @@ def main() -> None:
     row("GET article list ?reviewed=no&confidence=low", get(changelist + "?reviewed=no&confidence=low"))
     row("GET article list ?ticker=TSLA", get(changelist + "?ticker=TSLA"))
     row("GET article list ?q=moon (search title/body/author)", get(changelist + "?q=moon"), args.slow_runs)
-    row("GET article list ?q=t3_<id> (exact Reddit id, by index)", get(changelist + "?q=" + Article.objects.values_list("reddit_id", flat=True).first()))
+    row(
+        "GET article list ?q=t3_<id> (exact Reddit id, by index)",
+        get(changelist + "?q=" + Article.objects.values_list("reddit_id", flat=True).first()),
+    )
 
     page = Article.objects.order_by("-created_utc")
 
@@ -171,8 +177,10 @@ def main() -> None:
 
     def naive_quality():
         counts: dict = {}
-        for a in Article.objects.exclude(reviewed_label="").exclude(sentiment_label="").only(
-            "sentiment_model", "sentiment_label", "reviewed_label", "created_utc"
+        for a in (
+            Article.objects.exclude(reviewed_label="")
+            .exclude(sentiment_label="")
+            .only("sentiment_model", "sentiment_label", "reviewed_label", "created_utc")
         ):
             key = (a.sentiment_model, a.created_utc.strftime("%Y-%m"), a.sentiment_label, a.reviewed_label)
             counts[key] = counts.get(key, 0) + 1

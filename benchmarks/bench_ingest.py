@@ -80,7 +80,9 @@ def main() -> None:
     (tmp / "thread.json").write_text(json.dumps(gen.dataset()))
     server = subprocess.Popen(
         [sys.executable, "-m", "ingest.fakereddit", "--data", str(tmp), "--rate-limit", "1000000", "--no-shift"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         url = server.stdout.readline().strip().rsplit(" ", 1)[-1]
@@ -128,7 +130,9 @@ def run(post_id: str, total: int, *, skip_naive: bool = False) -> None:
     empty()
     started = time.perf_counter()
     client, submission, comments = fetch()
-    results.append(("fetch only (praw, no writes)", time.perf_counter() - started, 0, client.requests_made, len(comments)))
+    results.append(
+        ("fetch only (praw, no writes)", time.perf_counter() - started, 0, client.requests_made, len(comments))
+    )
     assert len(comments) == total, (len(comments), total)
 
     empty()
@@ -142,7 +146,9 @@ def run(post_id: str, total: int, *, skip_naive: bool = False) -> None:
     ours_mentions = Mention.objects.count()
     results.append(("ours: `scrape_reddit --thread`", ours, counter.count, None, stored))
     if skip_naive:
-        print(f"ours: {ours:.2f} s, {counter.count} statements; fetch only {results[0][1]:.2f} s; SQL time by statement kind:")
+        print(
+            f"ours: {ours:.2f} s, {counter.count} statements; fetch only {results[0][1]:.2f} s; SQL time by statement kind:"
+        )
         print("\n".join(counter.top()))
         empty()
         return
@@ -156,14 +162,19 @@ def run(post_id: str, total: int, *, skip_naive: bool = False) -> None:
         items = [submission_item(submission), *[comment_item(c) for c in comments]]
         pending: list[int] = []
         for item in items:
-            article = Article.objects.filter(reddit_id=item["reddit_id"]).first() or Article(reddit_id=item["reddit_id"])
+            article = Article.objects.filter(reddit_id=item["reddit_id"]).first() or Article(
+                reddit_id=item["reddit_id"]
+            )
             for key, value in item.items():
                 setattr(article, key, value)
             article.save()
             for match in link(_article_text(item), index.tickers) if not item["is_removed"] else []:
                 Mention.objects.create(
-                    article=article, ticker_id=index.ids[match.symbol], confidence=match.confidence,
-                    matched_text=match.matched_text, created_utc=article.created_utc,
+                    article=article,
+                    ticker_id=index.ids[match.symbol],
+                    confidence=match.confidence,
+                    matched_text=match.matched_text,
+                    created_utc=article.created_utc,
                 )
             pending.append(article.pk)
             if len(pending) == 500:
@@ -176,8 +187,10 @@ def run(post_id: str, total: int, *, skip_naive: bool = False) -> None:
     results.append(("naive: one `save()` per item", naive, counter.count, client.requests_made, total))
 
     fetch_s = results[0][1]
-    print(f"{total:,} comments + 1 post, {ours_mentions:,} mentions, PostgreSQL {connection.pg_version // 10000}, "
-          f"server `python -m ingest.fakereddit` in its own process")
+    print(
+        f"{total:,} comments + 1 post, {ours_mentions:,} mentions, PostgreSQL {connection.pg_version // 10000}, "
+        f"server `python -m ingest.fakereddit` in its own process"
+    )
     print()
     print("| way | wall s | SQL statements | HTTP requests | write phase s (wall - fetch only) |")
     print("| --- | ---: | ---: | ---: | ---: |")
@@ -188,8 +201,12 @@ def run(post_id: str, total: int, *, skip_naive: bool = False) -> None:
     q_ratio = results[2][2] / results[1][2]
     t_ratio = results[2][1] / results[1][1]
     w_ratio = (results[2][1] - fetch_s) / max(1e-9, results[1][1] - fetch_s)
-    print(f"naive/ours: {q_ratio:,.0f}x the SQL statements, {t_ratio:.1f}x the wall time end to end, {w_ratio:.1f}x the write phase")
-    print(f"goals: >= 10x fewer queries: {'met' if q_ratio >= 10 else 'NOT met'}; >= 5x faster end to end: {'met' if t_ratio >= 5 else 'NOT met'}")
+    print(
+        f"naive/ours: {q_ratio:,.0f}x the SQL statements, {t_ratio:.1f}x the wall time end to end, {w_ratio:.1f}x the write phase"
+    )
+    print(
+        f"goals: >= 10x fewer queries: {'met' if q_ratio >= 10 else 'NOT met'}; >= 5x faster end to end: {'met' if t_ratio >= 5 else 'NOT met'}"
+    )
     empty()
 
 

@@ -79,20 +79,30 @@ def main() -> None:
     ours_sample = sum(len(link(t, tickers)) for t in sample)
 
     rate, naive_rate = len(texts) / ours_cpu, len(sample) / slow_cpu
-    print(f"# {platform.processor() or platform.machine()}, Python {platform.python_version()}, pid {os.getpid()}, 1 core")
-    print(f"{len(texts):,} comments ({chars / len(texts):.0f} chars on average), {len(tickers)} tickers, seed {args.seed}")
+    print(
+        f"# {platform.processor() or platform.machine()}, Python {platform.python_version()}, pid {os.getpid()}, 1 core"
+    )
+    print(
+        f"{len(texts):,} comments ({chars / len(texts):.0f} chars on average), {len(tickers)} tickers, seed {args.seed}"
+    )
     print()
-    print(f"load average when done: {os.getloadavg()[0]:.1f} (wall time suffers when other processes share the core; CPU time does not)")
+    print(
+        f"load average when done: {os.getloadavg()[0]:.1f} (wall time suffers when other processes share the core; CPU time does not)"
+    )
     print()
     print("| way | comments | wall s | CPU s | comments per CPU-second | comments per wall-second | mentions found |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    print(f"| `ingest.linker.link` | {len(texts):,} | {ours:.2f} | {ours_cpu:.2f} | {rate:,.0f} | {len(texts) / ours:,.0f} | {found:,} |")
+    print(
+        f"| `ingest.linker.link` | {len(texts):,} | {ours:.2f} | {ours_cpu:.2f} | {rate:,.0f} | {len(texts) / ours:,.0f} | {found:,} |"
+    )
     print(
         f"| naive: one regex per ticker | {len(sample):,} | {slow:.2f} | {slow_cpu:.2f} | {naive_rate:,.0f} | {len(sample) / slow:,.0f} "
         f"| {naive_found:,} (ours on the same: {ours_sample:,}) |"
     )
     print()
-    print(f"speed-up: {rate / naive_rate:,.0f}x; goal >= 20,000 comments/s on one core (CPU time): {'met' if rate >= 20_000 else 'NOT met'}")
+    print(
+        f"speed-up: {rate / naive_rate:,.0f}x; goal >= 20,000 comments/s on one core (CPU time): {'met' if rate >= 20_000 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -57,9 +57,7 @@ def build_model(out: Path, *, seed: int) -> Path:
     hf_logging.disable_progress_bar()
     special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     chars = list("abcdefghijklmnopqrstuvwxyz0123456789") + list(".,!?$'-:;()%&*/#@\"")
-    words = list(
-        dict.fromkeys(special + chars + ["##" + c for c in chars] + vocabulary())
-    )
+    words = list(dict.fromkeys(special + chars + ["##" + c for c in chars] + vocabulary()))
     filler = (f"##x{i}" for i in range(VOCAB_SIZE))
     while len(words) < VOCAB_SIZE:
         words.append(next(filler))
@@ -77,9 +75,7 @@ def build_model(out: Path, *, seed: int) -> Path:
     model = BertForSequenceClassification(config).eval()
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    (out / "marketpulse_model.json").write_text(
-        json.dumps({"source": "random-init BERT-base (benchmark)"}) + "\n"
-    )
+    (out / "marketpulse_model.json").write_text(json.dumps({"source": "random-init BERT-base (benchmark)"}) + "\n")
     return out
 
 
@@ -131,9 +127,7 @@ def bench_ours(
             "items_per_s": round(len(texts) / seconds, 2),
             "tokens_real": analyzer.tokens_real,
             "tokens_padded": analyzer.tokens_padded,
-            "padding_share": round(
-                1 - analyzer.tokens_real / analyzer.tokens_padded, 4
-            ),
+            "padding_share": round(1 - analyzer.tokens_real / analyzer.tokens_padded, 4),
             "tokens_per_s": round(analyzer.tokens_real / seconds, 1),
             "threads": analyzer.threads,
         },
@@ -141,9 +135,7 @@ def bench_ours(
     )
 
 
-def bench_ceiling(
-    model_dir: Path, *, quantize: bool, threads: int, repeats: int = 6
-) -> dict:
+def bench_ceiling(model_dir: Path, *, quantize: bool, threads: int, repeats: int = 6) -> dict:
     import torch
 
     from sentiment.analyzers import FinbertAnalyzer
@@ -163,9 +155,7 @@ def bench_ceiling(
     }
 
 
-def bench_process_rss(
-    model_dir: Path, texts: list[str], workdir: Path, *, quantize: bool, threads: int
-) -> dict:
+def bench_process_rss(model_dir: Path, texts: list[str], workdir: Path, *, quantize: bool, threads: int) -> dict:
     """The whole analyze_sentiment process under /usr/bin/time -v, on a fresh SQLite DB."""
     db = workdir / f"bench-{'int8' if quantize else 'fp32'}.sqlite3"
     env = dict(
@@ -202,9 +192,7 @@ def bench_process_rss(
         f"import os, sys, django\nsys.path.insert(0, {str(ROOT)!r})\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'marketpulse.settings')\n"
         "django.setup()\n" + loader
     )
-    subprocess.run(
-        [sys.executable, str(script), str(texts_file)], env=env, cwd=ROOT, check=True
-    )
+    subprocess.run([sys.executable, str(script), str(texts_file)], env=env, cwd=ROOT, check=True)
     done = subprocess.run(
         ["/usr/bin/time", "-v", *manage, "analyze_sentiment"],
         env=env,
@@ -214,12 +202,8 @@ def bench_process_rss(
     )
     if done.returncode != 0:
         raise SystemExit(f"analyze_sentiment failed:\n{done.stdout}\n{done.stderr}")
-    rss_kb = int(
-        re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1)
-    )
-    wall = re.search(
-        r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", done.stderr
-    ).group(1)
+    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", done.stderr).group(1)
     summary = next((line for line in done.stdout.splitlines() if "scored" in line), "")
     return {
         "peak_rss_mb": round(rss_kb / 1024, 1),
@@ -230,24 +214,16 @@ def bench_process_rss(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--n", type=int, default=2000, help="Generated comments (default 2000)."
-    )
+    parser.add_argument("--n", type=int, default=2000, help="Generated comments (default 2000).")
     parser.add_argument(
         "--naive-limit",
         type=int,
         default=500,
         help="Texts scored the naive way (default 500).",
     )
-    parser.add_argument(
-        "--seed", type=int, default=2026, help="Seed for texts and weights."
-    )
-    parser.add_argument(
-        "--max-tokens", type=int, default=256, help="Token cap (SENTIMENT_MAX_TOKENS)."
-    )
-    parser.add_argument(
-        "--batch-size", type=int, default=32, help="Model batch (SENTIMENT_BATCH_SIZE)."
-    )
+    parser.add_argument("--seed", type=int, default=2026, help="Seed for texts and weights.")
+    parser.add_argument("--max-tokens", type=int, default=256, help="Token cap (SENTIMENT_MAX_TOKENS).")
+    parser.add_argument("--batch-size", type=int, default=32, help="Model batch (SENTIMENT_BATCH_SIZE).")
     parser.add_argument(
         "--skip-process",
         action="store_true",
@@ -300,9 +276,7 @@ def main() -> int:
             flush=True,
         )
 
-        report["naive"] = bench_naive(
-            model_dir, texts[: args.naive_limit], args.max_tokens, threads
-        )
+        report["naive"] = bench_naive(model_dir, texts[: args.naive_limit], args.max_tokens, threads)
         print("naive", report["naive"], flush=True)
         report["ours_fp32"], fp32 = bench_ours(
             model_dir,
@@ -334,20 +308,14 @@ def main() -> int:
         report["ceiling_fp32"] = bench_ceiling(model_dir, quantize=False, threads=threads)
         report["ceiling_int8"] = bench_ceiling(model_dir, quantize=True, threads=threads)
         print("ceiling", report["ceiling_fp32"], report["ceiling_int8"], flush=True)
-        report["speedup_fp32_vs_naive"] = round(
-            report["ours_fp32"]["items_per_s"] / report["naive"]["items_per_s"], 2
-        )
-        report["speedup_int8_vs_naive"] = round(
-            report["ours_int8"]["items_per_s"] / report["naive"]["items_per_s"], 2
-        )
+        report["speedup_fp32_vs_naive"] = round(report["ours_fp32"]["items_per_s"] / report["naive"]["items_per_s"], 2)
+        report["speedup_int8_vs_naive"] = round(report["ours_int8"]["items_per_s"] / report["naive"]["items_per_s"], 2)
         report["fp32_share_of_ceiling"] = round(
-            report["ours_fp32"]["tokens_per_s"]
-            / report["ceiling_fp32"]["tokens_per_s"],
+            report["ours_fp32"]["tokens_per_s"] / report["ceiling_fp32"]["tokens_per_s"],
             3,
         )
         report["int8_share_of_ceiling"] = round(
-            report["ours_int8"]["tokens_per_s"]
-            / report["ceiling_int8"]["tokens_per_s"],
+            report["ours_int8"]["tokens_per_s"] / report["ceiling_int8"]["tokens_per_s"],
             3,
         )
         if not args.skip_process and not Path("/usr/bin/time").exists():

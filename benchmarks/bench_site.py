@@ -115,9 +115,14 @@ def inner() -> None:
             client.get(url)
             walls.append((time.perf_counter() - w0) * 1000)
             cpus.append((time.process_time() - c0) * 1000)
-        out["queries"][url] = {"status": response.status_code, "queries": n_warm, "queries_cold": n_cold,
-                               "bytes": len(response.content), "inproc_wall_ms": round(statistics.median(walls), 2),
-                               "inproc_cpu_ms": round(statistics.median(cpus), 2)}
+        out["queries"][url] = {
+            "status": response.status_code,
+            "queries": n_warm,
+            "queries_cold": n_cold,
+            "bytes": len(response.content),
+            "inproc_wall_ms": round(statistics.median(walls), 2),
+            "inproc_cpu_ms": round(statistics.median(cpus), 2),
+        }
     out["articles"] = Article.objects.count()
     out["mentions"] = Mention.objects.count()
 
@@ -130,8 +135,12 @@ def inner() -> None:
         return list(
             Mention.objects.filter(created_utc__gte=prev, created_utc__lt=end)
             .values("ticker_id", "ticker__symbol")
-            .annotate(m=Count("id", filter=cur), mp=Count("id", filter=~cur),
-                      up=Sum("article__score", filter=cur), pos=Count("id", filter=cur & label))
+            .annotate(
+                m=Count("id", filter=cur),
+                mp=Count("id", filter=~cur),
+                up=Sum("article__score", filter=cur),
+                pos=Count("id", filter=cur & label),
+            )
             .order_by()
         )
 
@@ -147,16 +156,21 @@ def inner() -> None:
     def naive_timeline():
         return list(
             Mention.objects.filter(ticker=tsla, created_utc__gte=end - timedelta(days=7), created_utc__lt=end)
-            .annotate(h=TruncHour("created_utc")).values("h")
-            .annotate(m=Count("id"), up=Sum("article__score"), pos=Count("id", filter=label)).order_by()
+            .annotate(h=TruncHour("created_utc"))
+            .values("h")
+            .annotate(m=Count("id"), up=Sum("article__score"), pos=Count("id", filter=label))
+            .order_by()
         )
 
     def rollup_timeline():
         return selectors.ticker_timeline(ticker=tsla, range_="7d")
 
     out["naive_vs_rollups"] = {
-        "leaderboard 24h": {"naive_ms": _median_ms(naive_board, 5), "rollups_ms": _median_ms(rollup_board, 15),
-                            "cached_ms": _median_ms(rollup_board_cached, 15)},
+        "leaderboard 24h": {
+            "naive_ms": _median_ms(naive_board, 5),
+            "rollups_ms": _median_ms(rollup_board, 15),
+            "cached_ms": _median_ms(rollup_board_cached, 15),
+        },
         "TSLA timeline 7d": {"naive_ms": _median_ms(naive_timeline, 5), "rollups_ms": _median_ms(rollup_timeline, 15)},
     }
     print("INNERJSON " + json.dumps(out))
@@ -216,8 +230,14 @@ class Server:
         self.logs = tempfile.mkdtemp(prefix="bench-site-")
         self.access = open(f"{self.logs}/access.log", "w")
         self.errors = open(f"{self.logs}/error.log", "w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
-                                     stdout=self.access, stderr=self.errors, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
+            cwd=ROOT,
+            env=env,
+            stdout=self.access,
+            stderr=self.errors,
+            text=True,
+        )
         self.base = f"http://127.0.0.1:{self.port}"
         _wait_up(self.base + "/health", self.proc)
 
@@ -255,14 +275,20 @@ def _combine(runs: list[dict]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", action="append", help="LABEL=DATABASE_URL (repeatable); labels 10k and 1m set seed sizes")
+    parser.add_argument(
+        "--db", action="append", help="LABEL=DATABASE_URL (repeatable); labels 10k and 1m set seed sizes"
+    )
     parser.add_argument("--seed", action="store_true", help="(re)seed each database with benchmarks/seed_data.py first")
-    parser.add_argument("--duration", type=int, default=5, help="seconds of measured wrk load per URL and round (default 5)")
+    parser.add_argument(
+        "--duration", type=int, default=5, help="seconds of measured wrk load per URL and round (default 5)"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds over both databases (default 3)")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up load per URL (default 2)")
     parser.add_argument("--connections", type=int, default=4, help="concurrent wrk connections (default 4)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
-    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: gunicorn.conf.py, 2 x cores + 1)")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="gunicorn workers (default: gunicorn.conf.py, 2 x cores + 1)"
+    )
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inner:
@@ -275,16 +301,28 @@ def main() -> None:
         fh.write(WRK_LUA)
         lua = fh.name
     # Production static storage needs the manifest: collect into STATIC_ROOT (staticfiles/, git-ignored).
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], env=_env(dbs[0][1]), check=True,
-                   cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], env=_env(dbs[0][1]), check=True, cwd=ROOT
+    )
     results = []
     servers: list[Server] = []
     try:
         for label, url in dbs:
             if args.seed:
                 articles, mentions = SIZES.get(label, (10_000, 15_000))
-                subprocess.run([sys.executable, str(ROOT / "benchmarks" / "seed_data.py"), "--articles", str(articles),
-                                "--mentions", str(mentions)], env=_env(url), check=True, cwd=ROOT)
+                subprocess.run(
+                    [
+                        sys.executable,
+                        str(ROOT / "benchmarks" / "seed_data.py"),
+                        "--articles",
+                        str(articles),
+                        "--mentions",
+                        str(mentions),
+                    ],
+                    env=_env(url),
+                    check=True,
+                    cwd=ROOT,
+                )
         for label, url in dbs:
             print(f">> in-process: {label} ({url.rsplit('/', 1)[-1]})", flush=True)
             results.append(inner_measure(label, url))
@@ -299,7 +337,9 @@ def main() -> None:
                     target = server.base + path
                     _wrk(target, threads=args.threads, connections=args.connections, duration=args.warmup, lua=lua)
                     runs.setdefault((index, path), []).append(
-                        _wrk(target, threads=args.threads, connections=args.connections, duration=args.duration, lua=lua)
+                        _wrk(
+                            target, threads=args.threads, connections=args.connections, duration=args.duration, lua=lua
+                        )
                     )
         for index, result in enumerate(results):
             result["wrk"] = {path: _combine(runs[(index, path)]) for path in URLS}
@@ -312,20 +352,26 @@ def main() -> None:
     out_dir.mkdir(exist_ok=True)
     (out_dir / "site.json").write_text(json.dumps(results, indent=1))
     load = os.getloadavg()
-    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s per URL x {args.rounds} interleaved rounds "
-          "(medians of the rounds' percentiles), gunicorn workers: "
-          f"{args.workers or 'from gunicorn.conf.py'}, {os.cpu_count()} CPUs, "
-          f"load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min)\n")
-    print("| data | URL | queries (cold / warm cache) | median ms | p95 ms | p99 ms | req/s | non-2xx | "
-          "in-process wall / CPU ms |")
+    print(
+        f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s per URL x {args.rounds} interleaved rounds "
+        "(medians of the rounds' percentiles), gunicorn workers: "
+        f"{args.workers or 'from gunicorn.conf.py'}, {os.cpu_count()} CPUs, "
+        f"load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min)\n"
+    )
+    print(
+        "| data | URL | queries (cold / warm cache) | median ms | p95 ms | p99 ms | req/s | non-2xx | "
+        "in-process wall / CPU ms |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         for url in URLS:
             w = r["wrk"][url]
             q = r["queries"][url]
-            print(f"| {r['articles']:,} articles / {r['mentions']:,} mentions | `{url}` | {q['queries_cold']} / {q['queries']} | "
-                  f"{w['p50_us'] / 1000:.1f} | {w['p95_us'] / 1000:.1f} | {w['p99_us'] / 1000:.1f} | {w['rps']} | "
-                  f"{w['non2xx'] + w['socket_errors']} | {q['inproc_wall_ms']} / {q['inproc_cpu_ms']} |")
+            print(
+                f"| {r['articles']:,} articles / {r['mentions']:,} mentions | `{url}` | {q['queries_cold']} / {q['queries']} | "
+                f"{w['p50_us'] / 1000:.1f} | {w['p95_us'] / 1000:.1f} | {w['p99_us'] / 1000:.1f} | {w['rps']} | "
+                f"{w['non2xx'] + w['socket_errors']} | {q['inproc_wall_ms']} / {q['inproc_cpu_ms']} |"
+            )
     if len(results) == 2:
         print("\n| URL | p50 ratio (big/small) | p95 ratio (big/small) |\n|---|---|---|")
         small, big = results

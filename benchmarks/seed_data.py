@@ -31,9 +31,36 @@ os.environ.setdefault("DJANGO_DEBUG", "true")
 
 # Real symbols first (so /t/TSLA/ is the busiest page, as in real life), then synthetic ones.
 POPULAR = [
-    "TSLA", "NVDA", "SPY", "GME", "AMC", "AAPL", "PLTR", "AMD", "QQQ", "MSFT",
-    "META", "AMZN", "GOOGL", "NFLX", "COIN", "HOOD", "SOFI", "RIVN", "INTC", "BABA",
-    "MU", "SMCI", "ARM", "TQQQ", "SQQQ", "IWM", "UVXY", "DIS", "BA", "F",
+    "TSLA",
+    "NVDA",
+    "SPY",
+    "GME",
+    "AMC",
+    "AAPL",
+    "PLTR",
+    "AMD",
+    "QQQ",
+    "MSFT",
+    "META",
+    "AMZN",
+    "GOOGL",
+    "NFLX",
+    "COIN",
+    "HOOD",
+    "SOFI",
+    "RIVN",
+    "INTC",
+    "BABA",
+    "MU",
+    "SMCI",
+    "ARM",
+    "TQQQ",
+    "SQQQ",
+    "IWM",
+    "UVXY",
+    "DIS",
+    "BA",
+    "F",
 ]
 ETFS = {"SPY", "QQQ", "TQQQ", "SQQQ", "IWM", "UVXY"}
 LABELS = np.array(["positive", "negative", "neutral"])
@@ -106,9 +133,12 @@ def seed(*, articles: int, mentions: int, tickers: int, days: int, seed_value: i
         )
     raw = connection.connection  # psycopg 3 connection
     symbols = _symbols(tickers, rng)
-    with raw.cursor() as cur, cur.copy(
-        "COPY articles_ticker (id, symbol, name, exchange, is_etf, aliases, is_active, created_at, updated_at) FROM STDIN"
-    ) as cp:
+    with (
+        raw.cursor() as cur,
+        cur.copy(
+            "COPY articles_ticker (id, symbol, name, exchange, is_etf, aliases, is_active, created_at, updated_at) FROM STDIN"
+        ) as cp,
+    ):
         for i, sym in enumerate(symbols, start=1):
             cp.write_row((i, sym, f"{sym} Holdings Inc.", "NASDAQ", sym in ETFS, "[]", True, now, now))
     out.write(f"tickers: {len(symbols)}\n")
@@ -122,7 +152,9 @@ def seed(*, articles: int, mentions: int, tickers: int, days: int, seed_value: i
     labels = LABELS[rng.choice(3, size=articles, p=[0.4, 0.3, 0.3])]
     # Scores agree with labels, as a model's would: positive > 0 > negative, neutral near 0.
     magnitude = rng.uniform(0.05, 1, size=articles)
-    sent = np.round(np.where(labels == "positive", magnitude, np.where(labels == "negative", -magnitude, magnitude * 0.4 - 0.2)), 4)
+    sent = np.round(
+        np.where(labels == "positive", magnitude, np.where(labels == "negative", -magnitude, magnitude * 0.4 - 0.2)), 4
+    )
     conf = np.round(rng.uniform(0.34, 1, size=articles), 4)
     reviewed = scored & (rng.random(articles) < 0.02)
     rev_labels = LABELS[rng.choice(3, size=articles)]
@@ -143,13 +175,30 @@ def seed(*, articles: int, mentions: int, tickers: int, days: int, seed_value: i
                 r = bool(reviewed[i])
                 cp.write_row(
                     (
-                        aid, "post" if post else "comment", rid, "wallstreetbets", "" if post else f"t3_{_b36(max(1, aid - 7))}",
+                        aid,
+                        "post" if post else "comment",
+                        rid,
+                        "wallstreetbets",
+                        "" if post else f"t3_{_b36(max(1, aid - 7))}",
                         f"Synthetic post {aid} about the market" if post else "",
-                        f"Body of article {aid}: calls or puts?", f"user{int(authors[i])}",
-                        f"/r/wallstreetbets/comments/{_b36(aid)}/", int(scores[i]), 0, False, created, created, created,
-                        float(sent[i]) if s else None, str(labels[i]) if s else "", float(conf[i]) if s else None,
-                        "bench" if s else "", created if s else None, None, "",
-                        str(rev_labels[i]) if r else "", created if r else None,
+                        f"Body of article {aid}: calls or puts?",
+                        f"user{int(authors[i])}",
+                        f"/r/wallstreetbets/comments/{_b36(aid)}/",
+                        int(scores[i]),
+                        0,
+                        False,
+                        created,
+                        created,
+                        created,
+                        float(sent[i]) if s else None,
+                        str(labels[i]) if s else "",
+                        float(conf[i]) if s else None,
+                        "bench" if s else "",
+                        created if s else None,
+                        None,
+                        "",
+                        str(rev_labels[i]) if r else "",
+                        created if r else None,
                     )
                 )
     out.write(f"articles: {articles} in {time.perf_counter() - t1:.1f}s\n")
@@ -163,9 +212,12 @@ def seed(*, articles: int, mentions: int, tickers: int, days: int, seed_value: i
     second = np.where(second == first[:extra], (second + 1) % tickers, second)
     t2 = time.perf_counter()
     mid = 0
-    with raw.cursor() as cur, cur.copy(
-        "COPY articles_mention (id, article_id, ticker_id, confidence, matched_text, created_utc) FROM STDIN"
-    ) as cp:
+    with (
+        raw.cursor() as cur,
+        cur.copy(
+            "COPY articles_mention (id, article_id, ticker_id, confidence, matched_text, created_utc) FROM STDIN"
+        ) as cp,
+    ):
         for i in range(articles):
             created = start + timedelta(seconds=int(secs[i]))
             mid += 1
@@ -194,7 +246,18 @@ def seed(*, articles: int, mentions: int, tickers: int, days: int, seed_value: i
     from articles.services import rollups_refresh
 
     tsla = 1
-    fields = ["hour", "mentions", "posts", "comments", "unique_authors", "upvotes", "scored", "positive", "negative", "neutral"]
+    fields = [
+        "hour",
+        "mentions",
+        "posts",
+        "comments",
+        "unique_authors",
+        "upvotes",
+        "scored",
+        "positive",
+        "negative",
+        "neutral",
+    ]
     before = list(TickerHourly.objects.filter(ticker_id=tsla).order_by("hour").values_list(*fields))
     rollups_refresh(ticker_ids=[tsla])
     after = list(TickerHourly.objects.filter(ticker_id=tsla).order_by("hour").values_list(*fields))

@@ -48,7 +48,12 @@ def naive(batch: list[TickerRow]) -> None:
         for row in batch:
             Ticker.objects.update_or_create(
                 symbol=row.symbol,
-                defaults={"name": row.name, "exchange": row.exchange, "is_etf": row.is_etf, "aliases": list(row.aliases)},
+                defaults={
+                    "name": row.name,
+                    "exchange": row.exchange,
+                    "is_etf": row.is_etf,
+                    "aliases": list(row.aliases),
+                },
             )
 
 
@@ -60,9 +65,27 @@ def bulk_update_way(batch: list[TickerRow]) -> None:
         for row in batch:
             ticker = existing.get(row.symbol)
             if ticker is None:
-                new.append(Ticker(symbol=row.symbol, name=row.name, exchange=row.exchange, is_etf=row.is_etf, aliases=list(row.aliases)))
-            elif (ticker.name, ticker.exchange, ticker.is_etf, ticker.aliases) != (row.name, row.exchange, row.is_etf, list(row.aliases)):
-                ticker.name, ticker.exchange, ticker.is_etf, ticker.aliases = row.name, row.exchange, row.is_etf, list(row.aliases)
+                new.append(
+                    Ticker(
+                        symbol=row.symbol,
+                        name=row.name,
+                        exchange=row.exchange,
+                        is_etf=row.is_etf,
+                        aliases=list(row.aliases),
+                    )
+                )
+            elif (ticker.name, ticker.exchange, ticker.is_etf, ticker.aliases) != (
+                row.name,
+                row.exchange,
+                row.is_etf,
+                list(row.aliases),
+            ):
+                ticker.name, ticker.exchange, ticker.is_etf, ticker.aliases = (
+                    row.name,
+                    row.exchange,
+                    row.is_etf,
+                    list(row.aliases),
+                )
                 changed.append(ticker)
         Ticker.objects.bulk_create(new, batch_size=500)
         Ticker.objects.bulk_update(changed, ["name", "exchange", "is_etf", "aliases"], batch_size=500)
@@ -94,7 +117,11 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor}, rows: {args.rows}")
     print(f"{'way':<28}{'step':<11}{'seconds':>9}{'queries':>9}")
-    for label, func in (("naive update_or_create", naive), ("bulk_create + bulk_update", bulk_update_way), ("ours (upsert)", ours)):
+    for label, func in (
+        ("naive update_or_create", naive),
+        ("bulk_create + bulk_update", bulk_update_way),
+        ("ours (upsert)", ours),
+    ):
         Ticker.objects.filter(symbol__startswith=PREFIX).delete()
         for step, name in (("create", "Company"), ("update", "Renamed"), ("unchanged", "Renamed")):
             seconds, queries = measure(func, rows(args.rows, name))

@@ -43,7 +43,16 @@ def build(name: str, requirements: str) -> tuple[Path, float]:
     subprocess.run([sys.executable, "-m", "venv", str(target)], check=True)
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     subprocess.run(
-        [str(target / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-compile", "-r", str(ROOT / requirements)],
+        [
+            str(target / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-compile",
+            "-r",
+            str(ROOT / requirements),
+        ],
         check=True,
         env=env,
     )
@@ -56,8 +65,11 @@ def site_packages(venv: Path) -> Path:
 
 def biggest(venv: Path, n: int = 6) -> list[tuple[str, int]]:
     sp = site_packages(venv)
-    sizes = [(entry.name, tree_bytes(entry) if entry.is_dir() else entry.stat().st_size) for entry in sp.iterdir()
-             if not entry.name.endswith((".dist-info", ".pth")) and entry.name != "__pycache__"]
+    sizes = [
+        (entry.name, tree_bytes(entry) if entry.is_dir() else entry.stat().st_size)
+        for entry in sp.iterdir()
+        if not entry.name.endswith((".dist-info", ".pth")) and entry.name != "__pycache__"
+    ]
     return sorted(sizes, key=lambda item: -item[1])[:n]
 
 

@@ -77,7 +77,9 @@ def _try_row_lock(subreddit: str, owner: str) -> tuple[bool, str]:
             ScrapeLock.objects.filter(pk=row.pk, owner=row.owner).delete()
         try:
             with transaction.atomic():
-                ScrapeLock.objects.create(subreddit=subreddit, owner=owner, hostname=host, pid=pid, acquired_at=now, heartbeat_at=now)
+                ScrapeLock.objects.create(
+                    subreddit=subreddit, owner=owner, hostname=host, pid=pid, acquired_at=now, heartbeat_at=now
+                )
         except IntegrityError:
             return False, "another run took it a moment ago"
     return True, ""
@@ -91,7 +93,9 @@ def scrape_lock(subreddit: str) -> Iterator[LockHandle]:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_ADVISORY_CLASS, _key(subreddit)])
             acquired = bool(cursor.fetchone()[0])
-        handle = LockHandle(subreddit, acquired, holder="" if acquired else "another session holds the PostgreSQL advisory lock")
+        handle = LockHandle(
+            subreddit, acquired, holder="" if acquired else "another session holds the PostgreSQL advisory lock"
+        )
         try:
             yield handle
         finally:

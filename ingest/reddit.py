@@ -64,10 +64,18 @@ class GuardedSession(requests.Session):
             raise BudgetExhausted(f"request budget of {self.budget} spent")
         if self.limit_budget is not None and self.requests_made >= self.limit_budget:
             raise BudgetExhausted("per-thread request cap reached")
-        if self.ratelimit_remaining is not None and self.ratelimit_remaining <= RATE_RESERVE and self.ratelimit_reset_at:
+        if (
+            self.ratelimit_remaining is not None
+            and self.ratelimit_remaining <= RATE_RESERVE
+            and self.ratelimit_reset_at
+        ):
             wait = min(self.ratelimit_reset_at - time.monotonic(), RETRY_AFTER_CAP_SECONDS)
             if wait > 0:
-                logger.info("Reddit rate limit nearly used (%s left): waiting %.0f s for the window to reset", self.ratelimit_remaining, wait)
+                logger.info(
+                    "Reddit rate limit nearly used (%s left): waiting %.0f s for the window to reset",
+                    self.ratelimit_remaining,
+                    wait,
+                )
                 self._sleep(wait)
                 if self.should_stop():
                     raise StopFetching("stop requested")
@@ -133,7 +141,13 @@ class RedditClient:
                 retry_after = _retry_after(exc.response)
                 if attempt == MAX_ATTEMPTS:
                     raise
-                logger.warning("%s: 429 Too Many Requests, retrying in %.0f s (attempt %d/%d)", what, retry_after, attempt, MAX_ATTEMPTS)
+                logger.warning(
+                    "%s: 429 Too Many Requests, retrying in %.0f s (attempt %d/%d)",
+                    what,
+                    retry_after,
+                    attempt,
+                    MAX_ATTEMPTS,
+                )
                 self.sleep(retry_after)
             except (prawcore.ServerError, prawcore.BadJSON, prawcore.RequestException) as exc:
                 real = _unwrap(exc)
@@ -141,7 +155,9 @@ class RedditClient:
                     raise real from None
                 if attempt == MAX_ATTEMPTS:
                     raise
-                logger.warning("%s: %s, retrying in %.0f s (attempt %d/%d)", what, _describe(exc), delay, attempt, MAX_ATTEMPTS)
+                logger.warning(
+                    "%s: %s, retrying in %.0f s (attempt %d/%d)", what, _describe(exc), delay, attempt, MAX_ATTEMPTS
+                )
                 self.sleep(delay)
                 delay = min(delay * 2, BACKOFF_CAP_SECONDS)
             if self.should_stop():

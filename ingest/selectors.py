@@ -61,6 +61,8 @@ def status_lines(status: ScrapeStatus) -> list[str]:
             f"requests={c.get('requests', 0)}" + (f" error: {r.error[:80]}" if r.error else "")
         )
     for lock in status.locks:
-        lines.append(f"Lock held: r/{lock.subreddit} by pid {lock.pid} on {lock.hostname}, heartbeat {when(lock.heartbeat_at)}")
+        lines.append(
+            f"Lock held: r/{lock.subreddit} by pid {lock.pid} on {lock.hostname}, heartbeat {when(lock.heartbeat_at)}"
+        )
     lines.append(f"Backlog: {status.backlog} of {status.articles} articles not scored yet")
     return lines

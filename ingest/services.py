@@ -48,9 +48,22 @@ MOVES_TITLE = re.compile(r"\bwhat\s+are\s+your\s+moves\s+tomorrow\b", re.IGNOREC
 
 _COUNT_FIELDS = ["score", "num_comments", "updated_at"]
 _TEXT_FIELDS = [
-    "title", "body", "author", "permalink", "is_removed", "score", "num_comments", "updated_at",
+    "title",
+    "body",
+    "author",
+    "permalink",
+    "is_removed",
+    "score",
+    "num_comments",
+    "updated_at",
     # The text changed, so the old score no longer describes it: back to the sentiment backlog.
-    "sentiment_score", "sentiment_label", "sentiment_confidence", "sentiment_model", "scored_at", "vader_score", "vader_label",
+    "sentiment_score",
+    "sentiment_label",
+    "sentiment_confidence",
+    "sentiment_model",
+    "scored_at",
+    "vader_score",
+    "vader_label",
 ]
 
 
@@ -275,7 +288,16 @@ class Scraper:
         self.progress = Progress(tty=options.tty, label="scrape_reddit")
         self.notes: list[str] = []
         self.budget_exhausted = False
-        for name in ("threads", "posts_new", "posts_updated", "comments_new", "comments_updated", "mentions", "requests", "errors"):
+        for name in (
+            "threads",
+            "posts_new",
+            "posts_updated",
+            "comments_new",
+            "comments_updated",
+            "mentions",
+            "requests",
+            "errors",
+        ):
             run.counters.setdefault(name, 0)
 
     # -- plumbing
@@ -287,7 +309,9 @@ class Scraper:
     def _sync_requests(self) -> None:
         self.run.set("requests", self.client.requests_made)
 
-    def _write(self, items: list[dict[str, Any]], *, state: Callable[[], None] | None, lock: Any, note: str) -> BatchResult:
+    def _write(
+        self, items: list[dict[str, Any]], *, state: Callable[[], None] | None, lock: Any, note: str
+    ) -> BatchResult:
         """Write one batch (or, in a dry run, only link it) and count it."""
         self._sync_requests()
         if self.options.dry_run:
@@ -306,6 +330,7 @@ class Scraper:
                 else:
                     result.comments_new += 1
         else:
+
             def on_commit_state() -> None:
                 if state is not None:
                     state()
@@ -328,7 +353,13 @@ class Scraper:
             except OperationalError as exc:
                 if attempt == UPSERT_ATTEMPTS:
                     raise
-                logger.warning("batch of %d rolled back (%s); retrying (%d/%d)", len(items), str(exc).splitlines()[0][:120], attempt, UPSERT_ATTEMPTS)
+                logger.warning(
+                    "batch of %d rolled back (%s); retrying (%d/%d)",
+                    len(items),
+                    str(exc).splitlines()[0][:120],
+                    attempt,
+                    UPSERT_ATTEMPTS,
+                )
                 time.sleep(0.5 * attempt)
         raise AssertionError("unreachable")
 
@@ -358,7 +389,9 @@ class Scraper:
 
             self._write(chunk, state=state, lock=lock, note=f"r/{subreddit} posts")
 
-    def _listing(self, subreddit: str, sort: str, *, limit: int, stop_before: datetime | None = None, **params: Any) -> tuple[list[Any], bool]:
+    def _listing(
+        self, subreddit: str, sort: str, *, limit: int, stop_before: datetime | None = None, **params: Any
+    ) -> tuple[list[Any], bool]:
         """Fetch a listing page by page. Returns (posts, exhausted: the listing ran out)."""
         sub = self.client.reddit.subreddit(subreddit)
         generator = getattr(sub, sort)(limit=limit, **params)
@@ -418,7 +451,12 @@ class Scraper:
                 break
             except Exception as exc:
                 self.run.incr("errors")
-                logger.error("%s: a 'more comments' expansion failed, keeping what was fetched: %s: %s", fullname, type(exc).__name__, exc)
+                logger.error(
+                    "%s: a 'more comments' expansion failed, keeping what was fetched: %s: %s",
+                    fullname,
+                    type(exc).__name__,
+                    exc,
+                )
                 break
             heapq.heappop(heap)
             take(got)
@@ -433,7 +471,9 @@ class Scraper:
         submission = self.client.reddit.submission(id=id36)
         submission.comment_sort = "new"
         submission.comment_limit = 500
-        self._fetch(lambda: len(submission.comments), what=f"thread {fullname}")  # the post and the first page of comments
+        self._fetch(
+            lambda: len(submission.comments), what=f"thread {fullname}"
+        )  # the post and the first page of comments
         post_item = submission_item(submission)
         tracked = ThreadCheckpoint.objects.filter(reddit_id=fullname).first()
         cap_before = self.client.session.limit_budget
@@ -469,7 +509,12 @@ class Scraper:
             def state(newest: datetime | None = newest, last: bool = last) -> None:
                 ckpt, _ = ThreadCheckpoint.objects.get_or_create(
                     reddit_id=fullname,
-                    defaults={"subreddit": post_item["subreddit"] or subreddit, "title": title, "kind": kind, "created_utc": post_item["created_utc"]},
+                    defaults={
+                        "subreddit": post_item["subreddit"] or subreddit,
+                        "title": title,
+                        "kind": kind,
+                        "created_utc": post_item["created_utc"],
+                    },
                 )
                 if newest is not None and (ckpt.newest_comment_utc is None or newest > ckpt.newest_comment_utc):
                     ckpt.newest_comment_utc = newest
@@ -505,7 +550,9 @@ class Scraper:
         if self.options.mode == "incremental":
             live_since = timezone.now() - timedelta(hours=THREAD_LIVE_HOURS)
             for rid, kind in ThreadCheckpoint.objects.filter(
-                subreddit__iexact=subreddit, created_utc__gte=live_since, kind__in=[ThreadCheckpoint.Kind.DAILY, ThreadCheckpoint.Kind.MOVES]
+                subreddit__iexact=subreddit,
+                created_utc__gte=live_since,
+                kind__in=[ThreadCheckpoint.Kind.DAILY, ThreadCheckpoint.Kind.MOVES],
             ).values_list("reddit_id", "kind"):
                 wanted.setdefault(rid, kind)
         ordered = sorted(wanted.items(), key=lambda kv: kv[0], reverse=True)  # base-36 ids grow with time: newest first
@@ -532,7 +579,9 @@ class Scraper:
             .values_list("reddit_id", flat=True)
         )
         for chunk in _chunks(stale, 100):
-            things = self._fetch(lambda chunk=chunk: list(self.client.reddit.info(fullnames=chunk)), what="refresh posts")
+            things = self._fetch(
+                lambda chunk=chunk: list(self.client.reddit.info(fullnames=chunk)), what="refresh posts"
+            )
             self._posts_write(subreddit, [submission_item(t) for t in things], lock)
         threads = self._threads_to_scrape(subreddit, [*hot, *new])
         for number, (rid, kind) in enumerate(threads):
@@ -560,7 +609,9 @@ class Scraper:
         threads = [p for p in in_range if thread_kind(p.title)]
         threads = threads[: self.options.max_threads]
         for number, post in enumerate(threads):
-            self._thread_guarded(subreddit, f"t3_{post.id}", thread_kind(post.title), lock, threads_left=len(threads) - number)
+            self._thread_guarded(
+                subreddit, f"t3_{post.id}", thread_kind(post.title), lock, threads_left=len(threads) - number
+            )
 
     def requested(self, lock: Any) -> None:
         wanted = self.options.thread_ids

@@ -25,7 +25,18 @@ class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = None
     list_per_page = 100
     show_full_result_count = False
-    fields = ["command", "status", "started_at", "finished_at", "duration", "arguments", "counters", "error", "hostname", "pid"]
+    fields = [
+        "command",
+        "status",
+        "started_at",
+        "finished_at",
+        "duration",
+        "arguments",
+        "counters",
+        "error",
+        "hostname",
+        "pid",
+    ]
     readonly_fields = fields
 
     # History is written by the jobs only (ReadOnlyAdminMixin).

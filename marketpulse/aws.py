@@ -228,7 +228,9 @@ _SCHEDULE_KEEP = (
 )
 
 
-def schedule_set_state(*, name: str, enabled: bool, group: str = "default", dry_run: bool = False) -> tuple[Schedule, bool]:
+def schedule_set_state(
+    *, name: str, enabled: bool, group: str = "default", dry_run: bool = False
+) -> tuple[Schedule, bool]:
     """Enable or disable one schedule. Returns (the schedule as it is now, whether it changed)."""
     current = schedule_get(name=name, group=group)
     wanted = "ENABLED" if enabled else "DISABLED"
@@ -366,7 +368,9 @@ def _cluster_require(client: Any, cluster: str) -> None:
     described = _call(f"describe cluster {cluster}", client.describe_clusters, clusters=[cluster])
     active = [c for c in described.get("clusters") or [] if c.get("status") == "ACTIVE"]
     if not active:
-        raise AwsError(f"cluster {cluster!r} not found (or not ACTIVE) in {settings.AWS_REGION}; check ECS_CLUSTER / --cluster")
+        raise AwsError(
+            f"cluster {cluster!r} not found (or not ACTIVE) in {settings.AWS_REGION}; check ECS_CLUSTER / --cluster"
+        )
 
 
 @dataclass
@@ -485,7 +489,9 @@ def logs_read(
                     raise AwsError(f"no log group {group!r} in {settings.AWS_REGION}") from None
                 raise
             for event in page.get("events", []):
-                event_id = event.get("eventId") or f"{event.get('logStreamName')}:{event['timestamp']}:{event.get('message')}"
+                event_id = (
+                    event.get("eventId") or f"{event.get('logStreamName')}:{event['timestamp']}:{event.get('message')}"
+                )
                 newest = max(newest, int(event["timestamp"]))
                 if event_id in seen:
                     continue

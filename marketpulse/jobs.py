@@ -85,7 +85,9 @@ class RunHandle:
 
 
 @contextmanager
-def job_run(command: str, *, arguments: dict[str, Any] | None = None, handle_signals: bool = True) -> Iterator[RunHandle]:
+def job_run(
+    command: str, *, arguments: dict[str, Any] | None = None, handle_signals: bool = True
+) -> Iterator[RunHandle]:
     row = JobRun.objects.create(
         command=command,
         arguments=_jsonable(arguments or {}),

@@ -112,10 +112,9 @@ def job_runs_latest(*, now: datetime | None = None) -> list[JobSummary]:
 
 def scraper_last_success() -> datetime | None:
     """The scraper's freshness: the newest successful scrape_reddit run's finish time."""
-    return (
-        JobRun.objects.filter(command=SCRAPER_COMMAND, status=JobRun.Status.SUCCEEDED, finished_at__isnull=False)
-        .aggregate(last=Max("finished_at"))["last"]
-    )
+    return JobRun.objects.filter(
+        command=SCRAPER_COMMAND, status=JobRun.Status.SUCCEEDED, finished_at__isnull=False
+    ).aggregate(last=Max("finished_at"))["last"]
 
 
 @dataclass(frozen=True)
@@ -192,4 +191,6 @@ def job_runs_stuck(*, older_than: timedelta, now: datetime | None = None) -> lis
     """Runs still marked running long after they started: killed (SIGKILL, OOM, Spot) before
     they could record an outcome."""
     now = now or timezone.now()
-    return list(JobRun.objects.filter(status=JobRun.Status.RUNNING, started_at__lt=now - older_than).order_by("started_at")[:20])
+    return list(
+        JobRun.objects.filter(status=JobRun.Status.RUNNING, started_at__lt=now - older_than).order_by("started_at")[:20]
+    )

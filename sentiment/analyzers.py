@@ -78,9 +78,7 @@ class Analyzer(Protocol):
 
     def score(self, texts: Sequence[str]) -> list[Score]: ...
 
-    def score_batches(
-        self, texts: Sequence[str]
-    ) -> Iterator[tuple[list[int], list[Score]]]: ...
+    def score_batches(self, texts: Sequence[str]) -> Iterator[tuple[list[int], list[Score]]]: ...
 
 
 def _clamp(value: float, low: float, high: float) -> float:
@@ -121,9 +119,7 @@ class VaderAnalyzer:
     def score(self, texts: Sequence[str]) -> list[Score]:
         return [self.score_one(text) for text in texts]
 
-    def score_batches(
-        self, texts: Sequence[str]
-    ) -> Iterator[tuple[list[int], list[Score]]]:
+    def score_batches(self, texts: Sequence[str]) -> Iterator[tuple[list[int], list[Score]]]:
         for start in range(0, len(texts), self.batch_size):
             idx = list(range(start, min(start + self.batch_size, len(texts))))
             yield idx, [self.score_one(texts[i]) for i in idx]
@@ -225,9 +221,7 @@ class FinbertAnalyzer:
         self.batch_size = batch_size
         # Padded tokens per forward pass (2,048 at the default batch size: 32 short texts, or 8 x 256).
         self.max_batch_tokens = max_batch_tokens or batch_size * 64
-        self.tokens_real = (
-            0  # non-padding tokens fed to the model (benchmarks read these)
-        )
+        self.tokens_real = 0  # non-padding tokens fed to the model (benchmarks read these)
         self.tokens_padded = 0
         self.quantized = False
         try:
@@ -235,9 +229,7 @@ class FinbertAnalyzer:
             from transformers import AutoModelForSequenceClassification, AutoTokenizer
             from transformers.utils import logging as hf_logging
         except ImportError as exc:
-            raise ModelUnavailable(
-                f"torch/transformers are not installed ({exc})"
-            ) from exc
+            raise ModelUnavailable(f"torch/transformers are not installed ({exc})") from exc
 
         self._torch = torch
         self.threads = threads or effective_cpu_count()
@@ -249,38 +241,24 @@ class FinbertAnalyzer:
         if is_local_path(model_ref):
             location = os.path.expanduser(model_ref)
             if not os.path.isdir(location):
-                raise ModelBroken(
-                    f"SENTIMENT_MODEL directory {model_ref!r} does not exist"
-                )
+                raise ModelBroken(f"SENTIMENT_MODEL directory {model_ref!r} does not exist")
             if not (Path(location) / "config.json").is_file():
-                raise ModelBroken(
-                    f"SENTIMENT_MODEL directory {model_ref!r} has no config.json: not a saved model"
-                )
+                raise ModelBroken(f"SENTIMENT_MODEL directory {model_ref!r} has no config.json: not a saved model")
         elif local_files_only and not _hub_id_cached(model_ref):
             raise ModelUnavailable(
                 f"{model_ref!r} is not in the local Hugging Face cache and downloads are off at run time "
                 "(bake it in with `python -m sentiment.download_model --out DIR` and set SENTIMENT_MODEL=DIR)"
             )
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(
-                location, local_files_only=local_files_only
-            )
-            model = AutoModelForSequenceClassification.from_pretrained(
-                location, local_files_only=local_files_only
-            )
-        except (
-            Exception
-        ) as exc:  # corrupt weights, bad config, missing tokenizer files...
-            raise ModelBroken(
-                f"cannot load the model from {model_ref!r}: {type(exc).__name__}: {exc}"
-            ) from exc
+            self.tokenizer = AutoTokenizer.from_pretrained(location, local_files_only=local_files_only)
+            model = AutoModelForSequenceClassification.from_pretrained(location, local_files_only=local_files_only)
+        except Exception as exc:  # corrupt weights, bad config, missing tokenizer files...
+            raise ModelBroken(f"cannot load the model from {model_ref!r}: {type(exc).__name__}: {exc}") from exc
         self.id2label = normalise_labels(model.config.id2label)
         self._pos = next(i for i, label in self.id2label.items() if label == "positive")
         self._neg = next(i for i, label in self.id2label.items() if label == "negative")
         if model.config.num_labels != len(self.id2label):
-            raise ModelBroken(
-                f"the model has {model.config.num_labels} outputs but {len(self.id2label)} labels"
-            )
+            raise ModelBroken(f"the model has {model.config.num_labels} outputs but {len(self.id2label)} labels")
         model.eval()
         if quantize:
             try:
@@ -289,11 +267,7 @@ class FinbertAnalyzer:
             except (AttributeError, RuntimeError) as exc:  # torch.ao.quantization is deprecated upstream
                 logger.warning("int8 quantisation unavailable in this torch (%s): scoring in fp32", exc)
         self.model = model
-        self.pad_id = (
-            self.tokenizer.pad_token_id
-            if self.tokenizer.pad_token_id is not None
-            else 0
-        )
+        self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         metadata = read_metadata(location) if os.path.isdir(location) else {}
         base_name = metadata.get("source") or model_ref
         self.name = (f"{base_name}+int8" if self.quantized else base_name)[:200]
@@ -317,9 +291,7 @@ class FinbertAnalyzer:
         )
         return encoded["input_ids"]
 
-    def score_batches(
-        self, texts: Sequence[str]
-    ) -> Iterator[tuple[list[int], list[Score]]]:
+    def score_batches(self, texts: Sequence[str]) -> Iterator[tuple[list[int], list[Score]]]:
         """Yield (indices, scores) per model batch, shortest texts first.
 
         Sorting by token length means each batch pads to a near-equal length
@@ -348,10 +320,7 @@ class FinbertAnalyzer:
         batch: list[int] = []
         for k in order:  # ascending length: the newest item is the widest
             width = len(ids[k])
-            if batch and (
-                len(batch) + 1 > self.batch_size
-                or (len(batch) + 1) * width > self.max_batch_tokens
-            ):
+            if batch and (len(batch) + 1 > self.batch_size or (len(batch) + 1) * width > self.max_batch_tokens):
                 yield batch
                 batch = []
             batch.append(k)
@@ -402,9 +371,7 @@ def quantize_dynamic(model: Any) -> Any:
         warnings.simplefilter("ignore")
         # inplace: each Linear is swapped (and its fp32 weight freed) in turn, so the
         # peak is the fp32 model plus one layer, not two whole models.
-        model = torch.ao.quantization.quantize_dynamic(
-            model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
-        )
+        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
     return model
 
 

@@ -44,23 +44,17 @@ def quantization_check(model_dir: str, *, n: int = 400, max_tokens: int = 256) -
     """Label agreement of int8 dynamic quantisation vs fp32 on the check set."""
     texts = CHECK_SENTENCES + generate_comments(n, seed=7)
     threads = int(os.environ.get("SENTIMENT_THREADS") or 0) or None
-    fp32 = FinbertAnalyzer(
-        model_dir, max_tokens=max_tokens, batch_size=32, threads=threads
-    )
+    fp32 = FinbertAnalyzer(model_dir, max_tokens=max_tokens, batch_size=32, threads=threads)
     reference = fp32.score(texts)
     del fp32
-    int8 = FinbertAnalyzer(
-        model_dir, max_tokens=max_tokens, batch_size=32, quantize=True, threads=threads
-    )
+    int8 = FinbertAnalyzer(model_dir, max_tokens=max_tokens, batch_size=32, quantize=True, threads=threads)
     quantized = int8.score(texts)
     agreement = label_agreement(reference, quantized)
     return {
         "agreement": round(agreement, 4),
         "texts": len(texts),
         "ok": agreement >= QUANTIZE_MIN_AGREEMENT,
-        "max_abs_score_diff": round(
-            max(abs(a[1] - b[1]) for a, b in zip(reference, quantized, strict=False)), 4
-        ),
+        "max_abs_score_diff": round(max(abs(a[1] - b[1]) for a, b in zip(reference, quantized, strict=False)), 4),
     }
 
 
@@ -80,9 +74,7 @@ def download(
     started = time.monotonic()
     tokenizer = AutoTokenizer.from_pretrained(source)
     classifier = AutoModelForSequenceClassification.from_pretrained(source)
-    normalise_labels(
-        classifier.config.id2label
-    )  # refuse a non-sentiment model before saving anything
+    normalise_labels(classifier.config.id2label)  # refuse a non-sentiment model before saving anything
     out.mkdir(parents=True, exist_ok=True)
     tokenizer.save_pretrained(out)
     classifier.save_pretrained(out)
@@ -115,9 +107,7 @@ def download(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m sentiment.download_model", description=__doc__.split("\n\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m sentiment.download_model", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--model",
         default=os.environ.get("SENTIMENT_MODEL_SOURCE") or DEFAULT_MODEL,
@@ -154,9 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"download_model: {exc}\n")
         return 3
     except Exception as exc:
-        sys.stderr.write(
-            f"download_model: cannot load or save {args.model!r}: {type(exc).__name__}: {exc}\n"
-        )
+        sys.stderr.write(f"download_model: cannot load or save {args.model!r}: {type(exc).__name__}: {exc}\n")
         return 1
     return 0
 

@@ -41,9 +41,7 @@ def articles_claimable(
     if source == "reddit":
         qs = qs.filter(Q(reddit_id__startswith="t1_") | Q(reddit_id__startswith="t3_"))
     if hours_back is not None:
-        qs = qs.filter(
-            first_seen_at__gte=(now or timezone.now()) - timedelta(hours=hours_back)
-        )
+        qs = qs.filter(first_seen_at__gte=(now or timezone.now()) - timedelta(hours=hours_back))
     return qs.order_by("first_seen_at", "id")
 
 

@@ -67,9 +67,7 @@ SCORE_FIELDS = [
     "vader_label",
     "vader_score",
 ]
-CLAIM_BATCHES = (
-    4  # model batches per claimed chunk (sorting by length works across the chunk)
-)
+CLAIM_BATCHES = 4  # model batches per claimed chunk (sorting by length works across the chunk)
 LOG_EVERY_SECONDS = 30.0
 
 
@@ -78,14 +76,10 @@ class ScoringOutcome:
     scored: int = 0
     by_label: Counter = field(default_factory=Counter)
     chunks: int = 0
-    lost_races: int = (
-        0  # SQLite only: rows another worker scored between our read and our write
-    )
+    lost_races: int = 0  # SQLite only: rows another worker scored between our read and our write
     stopped: bool = False
     seconds: float = 0.0
-    samples: list[tuple[int, str, Score, Score]] = field(
-        default_factory=list
-    )  # dry run: (id, text, model, vader)
+    samples: list[tuple[int, str, Score, Score]] = field(default_factory=list)  # dry run: (id, text, model, vader)
 
     @property
     def items_per_second(self) -> float:
@@ -134,11 +128,7 @@ def articles_score(
         limit = claim_size
 
     while not run.stop_requested:
-        want = (
-            claim_size
-            if limit is None
-            else min(claim_size, limit - outcome.scored - len(outcome.samples))
-        )
+        want = claim_size if limit is None else min(claim_size, limit - outcome.scored - len(outcome.samples))
         if want <= 0:
             break
         queryset = articles_claimable(
@@ -163,18 +153,14 @@ def articles_score(
                 if not rows:
                     break
                 scores, vader_scores = _score_rows(rows, analyzer, vader, run)
-                written = _write(
-                    rows, scores, vader_scores, analyzer.name, rescore_before
-                )
+                written = _write(rows, scores, vader_scores, analyzer.name, rescore_before)
         else:
             rows = list(queryset[:want])
             if not rows:
                 break
             scores, vader_scores = _score_rows(rows, analyzer, vader, run)
             with transaction.atomic():
-                written = _write(
-                    rows, scores, vader_scores, analyzer.name, rescore_before
-                )
+                written = _write(rows, scores, vader_scores, analyzer.name, rescore_before)
         attempted = sum(1 for s in scores if s is not None)
         outcome.lost_races += attempted - len(written)
         outcome.chunks += 1
@@ -248,15 +234,15 @@ def _write(
         objs.append(row)
     if not objs:
         return []
-    Article.objects.filter(
-        claimable_condition(rescore_before=rescore_before)
-    ).bulk_update(objs, SCORE_FIELDS, batch_size=500)
+    Article.objects.filter(claimable_condition(rescore_before=rescore_before)).bulk_update(
+        objs, SCORE_FIELDS, batch_size=500
+    )
     # Which of ours landed: our exact timestamp and model (another worker on SQLite may have won a row).
     ids = [o.pk for o in objs]
     return list(
-        Article.objects.filter(
-            pk__in=ids, scored_at=now, sentiment_model=model_name
-        ).values_list("id", "sentiment_label")
+        Article.objects.filter(pk__in=ids, scored_at=now, sentiment_model=model_name).values_list(
+            "id", "sentiment_label"
+        )
     )
 
 

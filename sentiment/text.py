@@ -24,9 +24,7 @@ _TAG = re.compile(r"</?[a-zA-Z][^<>]{0,200}>")
 _MD_IMAGE_OR_LINK = re.compile(r"!?\[([^\]\n]{0,500})\]\((?:[^()\s]|\([^()\s]*\))*\)")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _SUB_OR_USER = re.compile(r"(?<!\w)/?([ru])/(\w+)")
-_MD_MARKUP = re.compile(
-    r"(\*{1,3}|_{2,3}|~~|\^|`{1,3}|^#{1,6}\s*|^\s*[-*+]\s+|^\s*\d+\.\s+)", re.MULTILINE
-)
+_MD_MARKUP = re.compile(r"(\*{1,3}|_{2,3}|~~|\^|`{1,3}|^#{1,6}\s*|^\s*[-*+]\s+|^\s*\d+\.\s+)", re.MULTILINE)
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 

@@ -15,7 +15,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-
 def is_postgres() -> bool:
     from django.db import connection
 

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,184 +15,349 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Article',
+            name="Article",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('post', 'Post'), ('comment', 'Comment')], max_length=8)),
-                ('reddit_id', models.CharField(help_text='Fullname: t3_ for posts, t1_ for comments.', max_length=20, unique=True, verbose_name='Reddit id')),
-                ('subreddit', models.CharField(max_length=64)),
-                ('parent_post_id', models.CharField(blank=True, help_text='For a comment: the fullname (t3_…) of the post it belongs to.', max_length=20)),
-                ('title', models.TextField(blank=True)),
-                ('body', models.TextField(blank=True)),
-                ('author', models.CharField(blank=True, max_length=64)),
-                ('permalink', models.CharField(blank=True, max_length=512)),
-                ('score', models.IntegerField(default=0, verbose_name='upvotes')),
-                ('num_comments', models.IntegerField(default=0)),
-                ('is_removed', models.BooleanField(default=False, help_text='[deleted] or [removed] on Reddit: kept, without text.')),
-                ('created_utc', models.DateTimeField()),
-                ('first_seen_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('sentiment_score', models.FloatField(blank=True, help_text='P(positive) − P(negative), in [-1, 1].', null=True)),
-                ('sentiment_label', models.CharField(blank=True, choices=[('positive', 'Positive'), ('negative', 'Negative'), ('neutral', 'Neutral')], max_length=8)),
-                ('sentiment_confidence', models.FloatField(blank=True, null=True)),
-                ('sentiment_model', models.CharField(blank=True, max_length=200)),
-                ('scored_at', models.DateTimeField(blank=True, null=True)),
-                ('vader_score', models.FloatField(blank=True, null=True)),
-                ('vader_label', models.CharField(blank=True, choices=[('positive', 'Positive'), ('negative', 'Negative'), ('neutral', 'Neutral')], max_length=8)),
-                ('reviewed_label', models.CharField(blank=True, choices=[('positive', 'Positive'), ('negative', 'Negative'), ('neutral', 'Neutral')], max_length=8)),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reviewed_articles', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(choices=[("post", "Post"), ("comment", "Comment")], max_length=8)),
+                (
+                    "reddit_id",
+                    models.CharField(
+                        help_text="Fullname: t3_ for posts, t1_ for comments.",
+                        max_length=20,
+                        unique=True,
+                        verbose_name="Reddit id",
+                    ),
+                ),
+                ("subreddit", models.CharField(max_length=64)),
+                (
+                    "parent_post_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="For a comment: the fullname (t3_…) of the post it belongs to.",
+                        max_length=20,
+                    ),
+                ),
+                ("title", models.TextField(blank=True)),
+                ("body", models.TextField(blank=True)),
+                ("author", models.CharField(blank=True, max_length=64)),
+                ("permalink", models.CharField(blank=True, max_length=512)),
+                ("score", models.IntegerField(default=0, verbose_name="upvotes")),
+                ("num_comments", models.IntegerField(default=0)),
+                (
+                    "is_removed",
+                    models.BooleanField(
+                        default=False, help_text="[deleted] or [removed] on Reddit: kept, without text."
+                    ),
+                ),
+                ("created_utc", models.DateTimeField()),
+                ("first_seen_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "sentiment_score",
+                    models.FloatField(blank=True, help_text="P(positive) − P(negative), in [-1, 1].", null=True),
+                ),
+                (
+                    "sentiment_label",
+                    models.CharField(
+                        blank=True,
+                        choices=[("positive", "Positive"), ("negative", "Negative"), ("neutral", "Neutral")],
+                        max_length=8,
+                    ),
+                ),
+                ("sentiment_confidence", models.FloatField(blank=True, null=True)),
+                ("sentiment_model", models.CharField(blank=True, max_length=200)),
+                ("scored_at", models.DateTimeField(blank=True, null=True)),
+                ("vader_score", models.FloatField(blank=True, null=True)),
+                (
+                    "vader_label",
+                    models.CharField(
+                        blank=True,
+                        choices=[("positive", "Positive"), ("negative", "Negative"), ("neutral", "Neutral")],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "reviewed_label",
+                    models.CharField(
+                        blank=True,
+                        choices=[("positive", "Positive"), ("negative", "Negative"), ("neutral", "Neutral")],
+                        max_length=8,
+                    ),
+                ),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="reviewed_articles",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_utc'],
+                "ordering": ["-created_utc"],
             },
         ),
         migrations.CreateModel(
-            name='Ticker',
+            name="Ticker",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('symbol', models.CharField(max_length=10, unique=True)),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('exchange', models.CharField(blank=True, max_length=32)),
-                ('is_etf', models.BooleanField(default=False, verbose_name='ETF')),
-                ('aliases', models.JSONField(blank=True, default=list, help_text='Other names people use, e.g. company short names.')),
-                ('is_active', models.BooleanField(default=True, help_text='Untick to never link this symbol (e.g. YOLO, DD): the scraper stops linking it on its next run.', verbose_name='linkable')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("symbol", models.CharField(max_length=10, unique=True)),
+                ("name", models.CharField(blank=True, max_length=200)),
+                ("exchange", models.CharField(blank=True, max_length=32)),
+                ("is_etf", models.BooleanField(default=False, verbose_name="ETF")),
+                (
+                    "aliases",
+                    models.JSONField(
+                        blank=True, default=list, help_text="Other names people use, e.g. company short names."
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Untick to never link this symbol (e.g. YOLO, DD): the scraper stops linking it on its next run.",
+                        verbose_name="linkable",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['symbol'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('symbol', ''), _negated=True), name='ticker_symbol_not_empty'), models.CheckConstraint(condition=models.Q(('symbol__regex', '^[A-Z0-9.\\-]{1,10}$')), name='ticker_symbol_format')],
+                "ordering": ["symbol"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("symbol", ""), _negated=True), name="ticker_symbol_not_empty"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("symbol__regex", "^[A-Z0-9.\\-]{1,10}$")), name="ticker_symbol_format"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Mention',
+            name="Mention",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('confidence', models.FloatField(default=1.0)),
-                ('matched_text', models.CharField(blank=True, max_length=64)),
-                ('created_utc', models.DateTimeField()),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mentions', to='articles.article')),
-                ('ticker', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mentions', to='articles.ticker')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("confidence", models.FloatField(default=1.0)),
+                ("matched_text", models.CharField(blank=True, max_length=64)),
+                ("created_utc", models.DateTimeField()),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="mentions", to="articles.article"
+                    ),
+                ),
+                (
+                    "ticker",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="mentions", to="articles.ticker"
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='article',
-            name='tickers',
-            field=models.ManyToManyField(related_name='articles', through='articles.Mention', to='articles.ticker'),
+            model_name="article",
+            name="tickers",
+            field=models.ManyToManyField(related_name="articles", through="articles.Mention", to="articles.ticker"),
         ),
         migrations.CreateModel(
-            name='TickerHourly',
+            name="TickerHourly",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hour', models.DateTimeField()),
-                ('mentions', models.PositiveIntegerField(default=0)),
-                ('posts', models.PositiveIntegerField(default=0)),
-                ('comments', models.PositiveIntegerField(default=0)),
-                ('unique_authors', models.PositiveIntegerField(default=0)),
-                ('upvotes', models.BigIntegerField(default=0)),
-                ('scored', models.PositiveIntegerField(default=0)),
-                ('positive', models.PositiveIntegerField(default=0)),
-                ('negative', models.PositiveIntegerField(default=0)),
-                ('neutral', models.PositiveIntegerField(default=0)),
-                ('sentiment_sum', models.FloatField(default=0.0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('ticker', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='hourly', to='articles.ticker')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("hour", models.DateTimeField()),
+                ("mentions", models.PositiveIntegerField(default=0)),
+                ("posts", models.PositiveIntegerField(default=0)),
+                ("comments", models.PositiveIntegerField(default=0)),
+                ("unique_authors", models.PositiveIntegerField(default=0)),
+                ("upvotes", models.BigIntegerField(default=0)),
+                ("scored", models.PositiveIntegerField(default=0)),
+                ("positive", models.PositiveIntegerField(default=0)),
+                ("negative", models.PositiveIntegerField(default=0)),
+                ("neutral", models.PositiveIntegerField(default=0)),
+                ("sentiment_sum", models.FloatField(default=0.0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "ticker",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="hourly", to="articles.ticker"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-hour'],
+                "ordering": ["-hour"],
             },
         ),
         migrations.AddIndex(
-            model_name='mention',
-            index=models.Index(fields=['ticker', '-created_utc', '-article'], name='mention_ticker_created_idx'),
+            model_name="mention",
+            index=models.Index(fields=["ticker", "-created_utc", "-article"], name="mention_ticker_created_idx"),
         ),
         migrations.AddConstraint(
-            model_name='mention',
-            constraint=models.UniqueConstraint(fields=('article', 'ticker'), name='mention_article_ticker_unique'),
+            model_name="mention",
+            constraint=models.UniqueConstraint(fields=("article", "ticker"), name="mention_article_ticker_unique"),
         ),
         migrations.AddConstraint(
-            model_name='mention',
-            constraint=models.CheckConstraint(condition=models.Q(('confidence__gte', 0.0), ('confidence__lte', 1.0)), name='mention_confidence_range'),
+            model_name="mention",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("confidence__gte", 0.0), ("confidence__lte", 1.0)), name="mention_confidence_range"
+            ),
         ),
         migrations.AddIndex(
-            model_name='article',
-            index=models.Index(fields=['-created_utc'], name='article_created_idx'),
+            model_name="article",
+            index=models.Index(fields=["-created_utc"], name="article_created_idx"),
         ),
         migrations.AddIndex(
-            model_name='article',
-            index=models.Index(fields=['subreddit', '-created_utc'], name='article_sub_created_idx'),
+            model_name="article",
+            index=models.Index(fields=["subreddit", "-created_utc"], name="article_sub_created_idx"),
         ),
         migrations.AddIndex(
-            model_name='article',
-            index=models.Index(fields=['parent_post_id'], name='article_parent_idx'),
+            model_name="article",
+            index=models.Index(fields=["parent_post_id"], name="article_parent_idx"),
         ),
         migrations.AddIndex(
-            model_name='article',
-            index=models.Index(condition=models.Q(('scored_at__isnull', True)), fields=['first_seen_at'], name='article_unscored_idx'),
+            model_name="article",
+            index=models.Index(
+                condition=models.Q(("scored_at__isnull", True)), fields=["first_seen_at"], name="article_unscored_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='article',
-            index=models.Index(condition=models.Q(('reviewed_at__isnull', False)), fields=['-reviewed_at'], name='article_reviewed_idx'),
+            model_name="article",
+            index=models.Index(
+                condition=models.Q(("reviewed_at__isnull", False)), fields=["-reviewed_at"], name="article_reviewed_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='article',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['post', 'comment'])), name='article_kind_valid'),
+            model_name="article",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["post", "comment"])), name="article_kind_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='article',
-            constraint=models.CheckConstraint(condition=models.Q(('sentiment_score__isnull', True), models.Q(('sentiment_score__gte', -1.0), ('sentiment_score__lte', 1.0)), _connector='OR'), name='article_sentiment_score_range'),
+            model_name="article",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("sentiment_score__isnull", True),
+                    models.Q(("sentiment_score__gte", -1.0), ("sentiment_score__lte", 1.0)),
+                    _connector="OR",
+                ),
+                name="article_sentiment_score_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='article',
-            constraint=models.CheckConstraint(condition=models.Q(('sentiment_confidence__isnull', True), models.Q(('sentiment_confidence__gte', 0.0), ('sentiment_confidence__lte', 1.0)), _connector='OR'), name='article_sentiment_confidence_range'),
+            model_name="article",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("sentiment_confidence__isnull", True),
+                    models.Q(("sentiment_confidence__gte", 0.0), ("sentiment_confidence__lte", 1.0)),
+                    _connector="OR",
+                ),
+                name="article_sentiment_confidence_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='article',
-            constraint=models.CheckConstraint(condition=models.Q(('vader_score__isnull', True), models.Q(('vader_score__gte', -1.0), ('vader_score__lte', 1.0)), _connector='OR'), name='article_vader_score_range'),
+            model_name="article",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("vader_score__isnull", True),
+                    models.Q(("vader_score__gte", -1.0), ("vader_score__lte", 1.0)),
+                    _connector="OR",
+                ),
+                name="article_vader_score_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='article',
-            constraint=models.CheckConstraint(condition=models.Q(('sentiment_label__in', ['', 'positive', 'negative', 'neutral'])), name='article_sentiment_label_valid'),
+            model_name="article",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("sentiment_label__in", ["", "positive", "negative", "neutral"])),
+                name="article_sentiment_label_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='article',
-            constraint=models.CheckConstraint(condition=models.Q(('vader_label__in', ['', 'positive', 'negative', 'neutral'])), name='article_vader_label_valid'),
+            model_name="article",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("vader_label__in", ["", "positive", "negative", "neutral"])),
+                name="article_vader_label_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='article',
-            constraint=models.CheckConstraint(condition=models.Q(('reviewed_label__in', ['', 'positive', 'negative', 'neutral'])), name='article_reviewed_label_valid'),
+            model_name="article",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("reviewed_label__in", ["", "positive", "negative", "neutral"])),
+                name="article_reviewed_label_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='article',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('scored_at__isnull', True), ('sentiment_label', '')), models.Q(('scored_at__isnull', False), models.Q(('sentiment_label', ''), _negated=True)), _connector='OR'), name='article_scored_consistent'),
+            model_name="article",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("scored_at__isnull", True), ("sentiment_label", "")),
+                    models.Q(("scored_at__isnull", False), models.Q(("sentiment_label", ""), _negated=True)),
+                    _connector="OR",
+                ),
+                name="article_scored_consistent",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='article',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('reviewed_at__isnull', True), ('reviewed_label', '')), models.Q(('reviewed_at__isnull', False), models.Q(('reviewed_label', ''), _negated=True)), _connector='OR'), name='article_reviewed_consistent'),
+            model_name="article",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("reviewed_at__isnull", True), ("reviewed_label", "")),
+                    models.Q(("reviewed_at__isnull", False), models.Q(("reviewed_label", ""), _negated=True)),
+                    _connector="OR",
+                ),
+                name="article_reviewed_consistent",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='article',
-            constraint=models.CheckConstraint(condition=models.Q(('num_comments__gte', 0)), name='article_num_comments_nonneg'),
+            model_name="article",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("num_comments__gte", 0)), name="article_num_comments_nonneg"
+            ),
         ),
         migrations.AddIndex(
-            model_name='tickerhourly',
-            index=models.Index(fields=['hour', 'ticker'], name='tickerhourly_hour_idx'),
+            model_name="tickerhourly",
+            index=models.Index(fields=["hour", "ticker"], name="tickerhourly_hour_idx"),
         ),
         migrations.AddConstraint(
-            model_name='tickerhourly',
-            constraint=models.UniqueConstraint(fields=('ticker', 'hour'), name='tickerhourly_ticker_hour_unique'),
+            model_name="tickerhourly",
+            constraint=models.UniqueConstraint(fields=("ticker", "hour"), name="tickerhourly_ticker_hour_unique"),
         ),
         migrations.AddConstraint(
-            model_name='tickerhourly',
-            constraint=models.CheckConstraint(condition=models.Q(('scored__lte', models.F('mentions'))), name='tickerhourly_scored_le_mentions'),
+            model_name="tickerhourly",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("scored__lte", models.F("mentions"))), name="tickerhourly_scored_le_mentions"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tickerhourly',
-            constraint=models.CheckConstraint(condition=models.Q(('scored', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('positive'), '+', models.F('negative')), '+', models.F('neutral')))), name='tickerhourly_labels_add_up'),
+            model_name="tickerhourly",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "scored",
+                        django.db.models.expressions.CombinedExpression(
+                            django.db.models.expressions.CombinedExpression(
+                                models.F("positive"), "+", models.F("negative")
+                            ),
+                            "+",
+                            models.F("neutral"),
+                        ),
+                    )
+                ),
+                name="tickerhourly_labels_add_up",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tickerhourly',
-            constraint=models.CheckConstraint(condition=models.Q(('mentions', django.db.models.expressions.CombinedExpression(models.F('posts'), '+', models.F('comments')))), name='tickerhourly_kinds_add_up'),
+            model_name="tickerhourly",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "mentions",
+                        django.db.models.expressions.CombinedExpression(models.F("posts"), "+", models.F("comments")),
+                    )
+                ),
+                name="tickerhourly_kinds_add_up",
+            ),
         ),
     ]

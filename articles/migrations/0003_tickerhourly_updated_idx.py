@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('articles', '0002_reviewers_group'),
+        ("articles", "0002_reviewers_group"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='tickerhourly',
-            index=models.Index(fields=['-updated_at'], name='tickerhourly_updated_idx'),
+            model_name="tickerhourly",
+            index=models.Index(fields=["-updated_at"], name="tickerhourly_updated_idx"),
         ),
     ]

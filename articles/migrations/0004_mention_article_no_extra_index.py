@@ -5,15 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('articles', '0003_tickerhourly_updated_idx'),
+        ("articles", "0003_tickerhourly_updated_idx"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='mention',
-            name='article',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='mentions', to='articles.article'),
+            model_name="mention",
+            name="article",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="mentions",
+                to="articles.article",
+            ),
         ),
     ]

@@ -102,20 +102,14 @@ def run(
     expect_rc: int | tuple[int, ...] = 0,
     quiet: bool = False,
 ) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        cmd, check=False, cwd=cwd, env=env, text=True, capture_output=True, timeout=600
-    )
+    proc = subprocess.run(cmd, check=False, cwd=cwd, env=env, text=True, capture_output=True, timeout=600)
     ok = proc.returncode in ((expect_rc,) if isinstance(expect_rc, int) else expect_rc)
     if not ok or not quiet:
         out = (proc.stdout + proc.stderr).strip()
         if out:
-            print(
-                "\n".join("   | " + line for line in out.splitlines()[-60:]), flush=True
-            )
+            print("\n".join("   | " + line for line in out.splitlines()[-60:]), flush=True)
     if not ok:
-        raise CheckFailed(
-            f"{' '.join(cmd[:4])} ... exited {proc.returncode}, expected {expect_rc}"
-        )
+        raise CheckFailed(f"{' '.join(cmd[:4])} ... exited {proc.returncode}, expected {expect_rc}")
     return proc
 
 
@@ -133,21 +127,13 @@ def slow_report(stdout: str, *, at_least: int = 5) -> None:
 
 def start_moto(port: int) -> subprocess.Popen:
     venv_server = Path(sys.executable).with_name("moto_server")
-    cmd = (
-        [str(venv_server)]
-        if venv_server.exists()
-        else [sys.executable, "-m", "moto.server"]
-    )
+    cmd = [str(venv_server)] if venv_server.exists() else [sys.executable, "-m", "moto.server"]
     log = open(WORK / "moto.log", "w")
-    proc = subprocess.Popen(
-        [*cmd, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT
-    )
+    proc = subprocess.Popen([*cmd, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise CheckFailed(
-                f"moto_server exited with {proc.returncode}; see {WORK / 'moto.log'}"
-            )
+            raise CheckFailed(f"moto_server exited with {proc.returncode}; see {WORK / 'moto.log'}")
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1)
             return proc
@@ -160,9 +146,7 @@ def start_moto(port: int) -> subprocess.Popen:
 def clients(endpoint: str):
     import boto3
 
-    session = boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
-    )
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
     return lambda name: session.client(name, endpoint_url=endpoint)
 
 
@@ -170,17 +154,17 @@ def network_create(client) -> dict[str, Any]:
     ec2 = client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
     subnets = [
-        ec2.create_subnet(
-            VpcId=vpc, CidrBlock=f"10.42.{i}.0/24", AvailabilityZone=f"{REGION}{az}"
-        )["Subnet"]["SubnetId"]
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.42.{i}.0/24", AvailabilityZone=f"{REGION}{az}")["Subnet"][
+            "SubnetId"
+        ]
         for i, az in ((1, "a"), (2, "b"))
     ]
-    pg = ec2.create_security_group(
-        GroupName="existing-postgres", Description="the database's own group", VpcId=vpc
-    )["GroupId"]
-    main_rtb = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])[
-        "RouteTables"
-    ][0]["RouteTableId"]
+    pg = ec2.create_security_group(GroupName="existing-postgres", Description="the database's own group", VpcId=vpc)[
+        "GroupId"
+    ]
+    main_rtb = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"][0][
+        "RouteTableId"
+    ]
     return {
         "vpc_id": vpc,
         "s3_gateway_route_table_ids": [main_rtb],
@@ -252,21 +236,18 @@ def validations_check(tf: str, stack: Path, env: dict[str, str]) -> None:
 def stack_verify(client, outputs: dict[str, Any], net: dict[str, Any]) -> None:
     """What moto now holds, checked against the contract the ops commands rely on."""
     sched = client("scheduler")
-    names = sorted(
-        s["Name"] for s in sched.list_schedules(NamePrefix=PREFIX)["Schedules"]
-    )
+    names = sorted(s["Name"] for s in sched.list_schedules(NamePrefix=PREFIX)["Schedules"])
     expect(names == [f"{PREFIX}{j}" for j in sorted(JOBS)], f"schedules {names}")
     expect(
         outputs["schedule_names"]["value"] == {j: f"{PREFIX}{j}" for j in JOBS},
         "schedule_names output",
     )
     expect(outputs["cluster_name"]["value"] == "market-pulse", "cluster_name output")
-    endpoint = client("ec2").describe_vpc_endpoints(
-        VpcEndpointIds=[outputs["s3_gateway_endpoint_id"]["value"]]
-    )["VpcEndpoints"][0]
+    endpoint = client("ec2").describe_vpc_endpoints(VpcEndpointIds=[outputs["s3_gateway_endpoint_id"]["value"]])[
+        "VpcEndpoints"
+    ][0]
     expect(
-        endpoint["VpcEndpointType"] == "Gateway"
-        and endpoint["RouteTableIds"] == net["s3_gateway_route_table_ids"],
+        endpoint["VpcEndpointType"] == "Gateway" and endpoint["RouteTableIds"] == net["s3_gateway_route_table_ids"],
         "S3 gateway endpoint",
     )
     for job in JOBS:
@@ -304,9 +285,7 @@ def stack_verify(client, outputs: dict[str, Any], net: dict[str, Any]) -> None:
             f"{job} security group",
         )
         expect(aws.get("AssignPublicIp") == "DISABLED", f"{job} assigns a public IP")
-        expect(
-            t["DeadLetterConfig"]["Arn"].endswith(f":{PREFIX}{job}-dlq"), f"{job} DLQ"
-        )
+        expect(t["DeadLetterConfig"]["Arn"].endswith(f":{PREFIX}{job}-dlq"), f"{job} DLQ")
         expect(t["RetryPolicy"]["MaximumRetryAttempts"] >= 1, f"{job} retry policy")
         expect(
             t["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 3600,
@@ -323,12 +302,9 @@ def stack_verify(client, outputs: dict[str, Any], net: dict[str, Any]) -> None:
 
     ecs = client("ecs")
     for job in JOBS:
-        td = ecs.describe_task_definition(taskDefinition=f"{PREFIX}{job}")[
-            "taskDefinition"
-        ]
+        td = ecs.describe_task_definition(taskDefinition=f"{PREFIX}{job}")["taskDefinition"]
         expect(
-            td["requiresCompatibilities"] == ["FARGATE"]
-            and td["networkMode"] == "awsvpc",
+            td["requiresCompatibilities"] == ["FARGATE"] and td["networkMode"] == "awsvpc",
             f"{job} not Fargate/awsvpc",
         )
         (c,) = td["containerDefinitions"]
@@ -350,16 +326,12 @@ def stack_verify(client, outputs: dict[str, Any], net: dict[str, Any]) -> None:
             f"{job} HF_HOME outside the writable /tmp",
         )
         expect(
-            all(
-                s["valueFrom"].startswith("arn:aws:secretsmanager:")
-                for s in c["secrets"]
-            ),
+            all(s["valueFrom"].startswith("arn:aws:secretsmanager:") for s in c["secrets"]),
             f"{job} secrets not by ARN",
         )
         lc = c["logConfiguration"]
         expect(
-            lc["logDriver"] == "awslogs"
-            and lc["options"]["awslogs-group"] == f"/ecs/{PREFIX}{job}",
+            lc["logDriver"] == "awslogs" and lc["options"]["awslogs-group"] == f"/ecs/{PREFIX}{job}",
             f"{job} logs",
         )
     cluster = ecs.describe_clusters(clusters=["market-pulse"])["clusters"][0]
@@ -369,12 +341,7 @@ def stack_verify(client, outputs: dict[str, Any], net: dict[str, Any]) -> None:
     )
 
     logs = client("logs")
-    groups = {
-        g["logGroupName"]: g
-        for g in logs.describe_log_groups(logGroupNamePrefix=f"/ecs/{PREFIX}")[
-            "logGroups"
-        ]
-    }
+    groups = {g["logGroupName"]: g for g in logs.describe_log_groups(logGroupNamePrefix=f"/ecs/{PREFIX}")["logGroups"]}
     expect(
         sorted(groups) == sorted(f"/ecs/{PREFIX}{j}" for j in JOBS),
         f"log groups {sorted(groups)}",
@@ -388,9 +355,7 @@ def stack_verify(client, outputs: dict[str, Any], net: dict[str, Any]) -> None:
     iam = client("iam")
     for job in JOBS:
         role = f"{PREFIX}scheduler-{job}"
-        doc = iam.get_role_policy(RoleName=role, PolicyName=f"run-{job}")[
-            "PolicyDocument"
-        ]
+        doc = iam.get_role_policy(RoleName=role, PolicyName=f"run-{job}")["PolicyDocument"]
         doc = json.loads(doc) if isinstance(doc, str) else doc
         by_sid = {s["Sid"]: s for s in doc["Statement"]}
         run_task = by_sid["RunThisJobsTaskDefinitionInThisCluster"]
@@ -410,15 +375,12 @@ def stack_verify(client, outputs: dict[str, Any], net: dict[str, Any]) -> None:
             f"{role} PassRole",
         )
         expect(
-            pass_role["Condition"]["StringEquals"]["iam:PassedToService"]
-            == "ecs-tasks.amazonaws.com",
+            pass_role["Condition"]["StringEquals"]["iam:PassedToService"] == "ecs-tasks.amazonaws.com",
             f"{role} PassRole condition",
         )
         for st in doc["Statement"]:
             expect(st["Resource"] != "*", f"{role}: {st['Sid']} on *")
-    exec_doc = iam.get_role_policy(
-        RoleName=f"{PREFIX}task-execution", PolicyName="pull-log-secrets"
-    )["PolicyDocument"]
+    exec_doc = iam.get_role_policy(RoleName=f"{PREFIX}task-execution", PolicyName="pull-log-secrets")["PolicyDocument"]
     exec_doc = json.loads(exec_doc) if isinstance(exec_doc, str) else exec_doc
     stars = [s["Sid"] for s in exec_doc["Statement"] if s["Resource"] == "*"]
     expect(
@@ -430,26 +392,18 @@ def stack_verify(client, outputs: dict[str, Any], net: dict[str, Any]) -> None:
         "the task role has policies",
     )
     expect(
-        iam.list_attached_role_policies(RoleName=f"{PREFIX}task")["AttachedPolicies"]
-        == [],
+        iam.list_attached_role_policies(RoleName=f"{PREFIX}task")["AttachedPolicies"] == [],
         "the task role has managed policies",
     )
 
     # The tasks' security group: egress only, and the database's group lets it in on 5432.
     ec2 = client("ec2")
-    sg = ec2.describe_security_groups(
-        GroupIds=[outputs["task_security_group_id"]["value"]]
-    )["SecurityGroups"][0]
+    sg = ec2.describe_security_groups(GroupIds=[outputs["task_security_group_id"]["value"]])["SecurityGroups"][0]
     expect(sg["IpPermissions"] == [], "the task security group has ingress rules")
-    pg = ec2.describe_security_groups(GroupIds=[net["postgres_security_group_id"]])[
-        "SecurityGroups"
-    ][0]
+    pg = ec2.describe_security_groups(GroupIds=[net["postgres_security_group_id"]])["SecurityGroups"][0]
     expect(
         any(
-            p.get("FromPort") == 5432
-            and any(
-                u["GroupId"] == sg["GroupId"] for u in p.get("UserIdGroupPairs", [])
-            )
+            p.get("FromPort") == 5432 and any(u["GroupId"] == sg["GroupId"] for u in p.get("UserIdGroupPairs", []))
             for p in pg["IpPermissions"]
         ),
         "no 5432 rule from the tasks on the PostgreSQL security group",
@@ -468,13 +422,9 @@ def tf_buffered(
 ) -> None:
     """`run` for the bootstrap thread: output goes to `log` (printed by the main
     thread, so the two stacks' lines do not interleave) instead of stdout."""
-    proc = subprocess.run(
-        [tf, *cmd], check=False, cwd=cwd, env=env, text=True, capture_output=True, timeout=600
-    )
+    proc = subprocess.run([tf, *cmd], check=False, cwd=cwd, env=env, text=True, capture_output=True, timeout=600)
     if proc.returncode not in expect_rc:
-        log.extend(
-            "   | " + line for line in (proc.stdout + proc.stderr).strip().splitlines()[-40:]
-        )
+        log.extend("   | " + line for line in (proc.stdout + proc.stderr).strip().splitlines()[-40:])
         raise CheckFailed(f"terraform {cmd[0]}{failure} exited {proc.returncode}")
 
 
@@ -492,9 +442,7 @@ def bootstrap_check(
     t0 = time.monotonic()
     boot = WORK / "bootstrap"
     try:
-        stack_prepare(
-            INFRA / "bootstrap", boot, {"moto_endpoint": endpoint, "aws_region": REGION}
-        )
+        stack_prepare(INFRA / "bootstrap", boot, {"moto_endpoint": endpoint, "aws_region": REGION})
         bucket = "market-pulse-tfstate-123456789012"
         for cmd in (
             ["init", "-input=false", "-no-color"],
@@ -504,17 +452,12 @@ def bootstrap_check(
         buckets = [b["Name"] for b in client("s3").list_buckets()["Buckets"]]
         expect(bucket in buckets, f"state bucket missing: {buckets}")
         expect(
-            client("s3").get_bucket_versioning(Bucket=bucket).get("Status")
-            == "Enabled",
+            client("s3").get_bucket_versioning(Bucket=bucket).get("Status") == "Enabled",
             "state bucket versioning",
         )
-        pab = client("s3").get_public_access_block(Bucket=bucket)[
-            "PublicAccessBlockConfiguration"
-        ]
+        pab = client("s3").get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
         expect(all(pab.values()), f"state bucket public access block {pab}")
-        table = client("dynamodb").describe_table(TableName="market-pulse-tflock")[
-            "Table"
-        ]
+        table = client("dynamodb").describe_table(TableName="market-pulse-tflock")["Table"]
         expect(
             table["KeySchema"] == [{"AttributeName": "LockID", "KeyType": "HASH"}],
             "lock table key",
@@ -559,9 +502,7 @@ def bootstrap_check(
                 (2,),
             ),
         ):
-            shutil.copy2(
-                INFRA / "terraform.tfvars.example", example / "terraform.tfvars.example"
-            )
+            shutil.copy2(INFRA / "terraform.tfvars.example", example / "terraform.tfvars.example")
             tf_buffered(
                 tf,
                 cmd,
@@ -582,10 +523,7 @@ def bootstrap_check(
 
 def states(client) -> dict[str, str]:
     sched = client("scheduler")
-    return {
-        j: sched.get_schedule(Name=f"{PREFIX}{j}", GroupName="default")["State"]
-        for j in JOBS
-    }
+    return {j: sched.get_schedule(Name=f"{PREFIX}{j}", GroupName="default")["State"] for j in JOBS}
 
 
 def main() -> int:
@@ -637,9 +575,7 @@ def main() -> int:
             daemon=True,
         )
         boot_thread.start()
-        with Step(
-            "create the existing network (VPC, 2 private subnets, PostgreSQL security group) with boto3"
-        ):
+        with Step("create the existing network (VPC, 2 private subnets, PostgreSQL security group) with boto3"):
             net = network_create(client)
         tfvars = dict(
             net,
@@ -655,9 +591,7 @@ def main() -> int:
             },
         )
         stack_prepare(INFRA, stack, tfvars)
-        with Step(
-            "terraform init (local backend, provider from the filesystem mirror)"
-        ):
+        with Step("terraform init (local backend, provider from the filesystem mirror)"):
             run(
                 [tf, "init", "-input=false", "-no-color"],
                 env=env,
@@ -674,24 +608,14 @@ def main() -> int:
                 cwd=stack,
                 quiet=True,
             )
-            summary = [
-                line
-                for line in proc.stdout.splitlines()
-                if line.startswith("Apply complete")
-            ]
+            summary = [line for line in proc.stdout.splitlines() if line.startswith("Apply complete")]
             say("  " + (summary[0] if summary else "no summary line"))
             slow_report(proc.stdout)
-            outputs = json.loads(
-                run([tf, "output", "-json"], env=env, cwd=stack, quiet=True).stdout
-            )
-        with Step(
-            "check what moto holds against the contract (schedules, task definitions, IAM, network)"
-        ):
+            outputs = json.loads(run([tf, "output", "-json"], env=env, cwd=stack, quiet=True).stdout)
+        with Step("check what moto holds against the contract (schedules, task definitions, IAM, network)"):
             stack_verify(client, outputs, net)
         with Step("manage.py ecs schedules status / enable --all / disable --all"):
-            proc = run(
-                [*manage, "ecs", "schedules", "status"], env=manage_env, cwd=ROOT
-            )
+            proc = run([*manage, "ecs", "schedules", "status"], env=manage_env, cwd=ROOT)
             expect(
                 all(f"{PREFIX}{j}" in proc.stdout for j in JOBS),
                 "schedules status does not list the three schedules",
@@ -705,9 +629,7 @@ def main() -> int:
                 states(client) == dict.fromkeys(JOBS, "ENABLED"),
                 f"after enable --all: {states(client)}",
             )
-            proc = run(
-                [*manage, "ecs", "schedules", "status"], env=manage_env, cwd=ROOT
-            )
+            proc = run([*manage, "ecs", "schedules", "status"], env=manage_env, cwd=ROOT)
             expect(
                 proc.stdout.count("ENABLED") >= 3,
                 "schedules status does not show them ENABLED",
@@ -744,9 +666,7 @@ def main() -> int:
                 ("reddit-client-id", "SECRET_REDDIT_CLIENT_ID"),
                 ("reddit-client-secret", "SECRET_REDDIT_CLIENT_SECRET"),
             ):
-                got = sm.get_secret_value(
-                    SecretId=outputs["secret_arns"]["value"][short]
-                )["SecretString"]
+                got = sm.get_secret_value(SecretId=outputs["secret_arns"]["value"][short])["SecretString"]
                 expect(
                     got == values[key],
                     f"secret {short} does not hold the value setup_secrets stored",
@@ -768,9 +688,7 @@ def main() -> int:
                     ),
                     flush=True,
                 )
-                raise CheckFailed(
-                    "terraform plan shows changes right after apply and the ops round trip"
-                )
+                raise CheckFailed("terraform plan shows changes right after apply and the ops round trip")
         with Step("terraform destroy"):
             # -refresh=false: the plan just before refreshed everything and found no drift.
             proc = run(
@@ -790,43 +708,29 @@ def main() -> int:
             slow_report(proc.stdout)
         with Step("check nothing is left"):
             expect(
-                client("scheduler").list_schedules(NamePrefix=PREFIX)["Schedules"]
-                == [],
+                client("scheduler").list_schedules(NamePrefix=PREFIX)["Schedules"] == [],
                 "schedules left",
             )
             expect(
-                client("logs").describe_log_groups(logGroupNamePrefix=f"/ecs/{PREFIX}")[
-                    "logGroups"
-                ]
-                == [],
+                client("logs").describe_log_groups(logGroupNamePrefix=f"/ecs/{PREFIX}")["logGroups"] == [],
                 "log groups left",
             )
             active = [
                 c
-                for c in client("ecs").describe_clusters(clusters=["market-pulse"])[
-                    "clusters"
-                ]
+                for c in client("ecs").describe_clusters(clusters=["market-pulse"])["clusters"]
                 if c["status"] == "ACTIVE"
             ]
             expect(active == [], "cluster left")
             expect(
-                client("ecs").list_task_definitions(
-                    familyPrefix=PREFIX, status="ACTIVE"
-                )["taskDefinitionArns"]
-                == [],
+                client("ecs").list_task_definitions(familyPrefix=PREFIX, status="ACTIVE")["taskDefinitionArns"] == [],
                 "task definitions left",
             )
             expect(
-                not [
-                    r
-                    for r in client("iam").list_roles()["Roles"]
-                    if r["RoleName"].startswith(PREFIX)
-                ],
+                not [r for r in client("iam").list_roles()["Roles"] if r["RoleName"].startswith(PREFIX)],
                 "roles left",
             )
             expect(
-                client("sqs").list_queues(QueueNamePrefix=PREFIX).get("QueueUrls", [])
-                == [],
+                client("sqs").list_queues(QueueNamePrefix=PREFIX).get("QueueUrls", []) == [],
                 "queues left",
             )
 
@@ -865,10 +769,7 @@ def main() -> int:
     total = time.monotonic() - t_start
     timings.append(("total", total))
     (WORK / "timings.json").write_text(
-        json.dumps(
-            {"passed": ok, "seconds": {k: round(v, 1) for k, v in timings}}, indent=2
-        )
-        + "\n"
+        json.dumps({"passed": ok, "seconds": {k: round(v, 1) for k, v in timings}}, indent=2) + "\n"
     )
     say("timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings))
     if ok and not args.keep:

@@ -12,9 +12,39 @@ from datetime import UTC, datetime
 from typing import Any
 
 TICKERS = [
-    "TSLA", "GME", "AMC", "NVDA", "AAPL", "SPY", "QQQ", "AMD", "PLTR", "MSFT", "META", "AMZN", "GOOGL",
-    "SOFI", "BB", "TQQQ", "SQQQ", "IWM", "INTC", "COIN", "HOOD", "RIVN", "NIO", "MU", "SMCI", "ARM", "NFLX",
-    "DIS", "BABA", "UVXY", "VIX", "F", "T",
+    "TSLA",
+    "GME",
+    "AMC",
+    "NVDA",
+    "AAPL",
+    "SPY",
+    "QQQ",
+    "AMD",
+    "PLTR",
+    "MSFT",
+    "META",
+    "AMZN",
+    "GOOGL",
+    "SOFI",
+    "BB",
+    "TQQQ",
+    "SQQQ",
+    "IWM",
+    "INTC",
+    "COIN",
+    "HOOD",
+    "RIVN",
+    "NIO",
+    "MU",
+    "SMCI",
+    "ARM",
+    "NFLX",
+    "DIS",
+    "BABA",
+    "UVXY",
+    "VIX",
+    "F",
+    "T",
 ]
 _EMOJI = ["🚀", "🌈🐻", "💎🙌", "🦍", "📉", "📈", "🤡", "🔥", "😭", "🍗"]
 _TEMPLATES = [
@@ -57,7 +87,20 @@ _HOSTILE = [
     "'; DROP TABLE articles_article; -- $GME",
     "🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀 $GME 🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀",
 ]
-_NAMES = ["diamond", "paper", "tendie", "ape", "regard", "theta", "gang", "bagholder", "yolo", "wife", "boyfriend", "wendy"]
+_NAMES = [
+    "diamond",
+    "paper",
+    "tendie",
+    "ape",
+    "regard",
+    "theta",
+    "gang",
+    "bagholder",
+    "yolo",
+    "wife",
+    "boyfriend",
+    "wendy",
+]
 _ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
@@ -73,7 +116,14 @@ def _to36(value: int) -> str:
 class Generator:
     """Builds posts and comment trees; ids and times come from one seeded RNG."""
 
-    def __init__(self, *, seed: int = 20261127, subreddit: str = "wallstreetbets", newest: datetime | None = None, first_id: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int = 20261127,
+        subreddit: str = "wallstreetbets",
+        newest: datetime | None = None,
+        first_id: int = 0,
+    ) -> None:
         self.rng = random.Random(seed)
         self.subreddit = subreddit
         self.newest = (newest or datetime(2026, 11, 27, 20, 0, tzinfo=UTC)).timestamp()
@@ -93,47 +143,118 @@ class Generator:
         template = rng.choice(_TEMPLATES)
         t1, t2 = rng.choice(TICKERS), rng.choice(TICKERS)
         body = template.format(
-            T=t1, t=t1.lower() if rng.random() < 0.3 else t1, T2=t2, t2=t2, e=rng.choice(_EMOJI),
-            n=rng.randrange(2, 900), d=f"{rng.randrange(1, 13)}/{rng.randrange(1, 29)}",
+            T=t1,
+            t=t1.lower() if rng.random() < 0.3 else t1,
+            T2=t2,
+            t2=t2,
+            e=rng.choice(_EMOJI),
+            n=rng.randrange(2, 900),
+            d=f"{rng.randrange(1, 13)}/{rng.randrange(1, 29)}",
         )
         return body
 
-    def post(self, *, title: str, selftext: str = "", created: float, score: int | None = None, num_comments: int = 0,
-             stickied: bool = False, flair: str | None = None, removed: bool = False) -> dict[str, Any]:
+    def post(
+        self,
+        *,
+        title: str,
+        selftext: str = "",
+        created: float,
+        score: int | None = None,
+        num_comments: int = 0,
+        stickied: bool = False,
+        flair: str | None = None,
+        removed: bool = False,
+    ) -> dict[str, Any]:
         pid = self._id()
         data = {
-            "id": pid, "name": f"t3_{pid}", "subreddit": self.subreddit, "subreddit_id": "t5_2th52",
-            "subreddit_name_prefixed": f"r/{self.subreddit}", "title": title, "selftext": "[removed]" if removed else selftext,
-            "author": "[deleted]" if removed else self.author(), "created_utc": float(int(created)), "created": float(int(created)),
-            "score": self.rng.randrange(1, 5000) if score is None else score, "ups": 0, "upvote_ratio": round(self.rng.uniform(0.5, 1.0), 2),
-            "num_comments": num_comments, "permalink": f"/r/{self.subreddit}/comments/{pid}/{_slug(title)}/",
-            "url": f"https://www.reddit.com/r/{self.subreddit}/comments/{pid}/{_slug(title)}/", "is_self": True,
-            "stickied": stickied, "link_flair_text": flair, "over_18": False, "spoiler": False, "locked": False,
-            "edited": False, "distinguished": None, "gilded": 0, "domain": f"self.{self.subreddit}", "thumbnail": "self",
-            "removed_by_category": "moderator" if removed else None, "selftext_html": None,
+            "id": pid,
+            "name": f"t3_{pid}",
+            "subreddit": self.subreddit,
+            "subreddit_id": "t5_2th52",
+            "subreddit_name_prefixed": f"r/{self.subreddit}",
+            "title": title,
+            "selftext": "[removed]" if removed else selftext,
+            "author": "[deleted]" if removed else self.author(),
+            "created_utc": float(int(created)),
+            "created": float(int(created)),
+            "score": self.rng.randrange(1, 5000) if score is None else score,
+            "ups": 0,
+            "upvote_ratio": round(self.rng.uniform(0.5, 1.0), 2),
+            "num_comments": num_comments,
+            "permalink": f"/r/{self.subreddit}/comments/{pid}/{_slug(title)}/",
+            "url": f"https://www.reddit.com/r/{self.subreddit}/comments/{pid}/{_slug(title)}/",
+            "is_self": True,
+            "stickied": stickied,
+            "link_flair_text": flair,
+            "over_18": False,
+            "spoiler": False,
+            "locked": False,
+            "edited": False,
+            "distinguished": None,
+            "gilded": 0,
+            "domain": f"self.{self.subreddit}",
+            "thumbnail": "self",
+            "removed_by_category": "moderator" if removed else None,
+            "selftext_html": None,
         }
         data["ups"] = data["score"]
         self.posts.append(data)
         return data
 
-    def comment(self, post: dict[str, Any], parent: str, *, created: float, body: str | None = None, deleted: str | None = None,
-                depth: int = 0) -> dict[str, Any]:
+    def comment(
+        self,
+        post: dict[str, Any],
+        parent: str,
+        *,
+        created: float,
+        body: str | None = None,
+        deleted: str | None = None,
+        depth: int = 0,
+    ) -> dict[str, Any]:
         cid = self._id()
         text = body if body is not None else self.text()
         data = {
-            "id": cid, "name": f"t1_{cid}", "link_id": post["name"], "parent_id": parent, "subreddit": self.subreddit,
-            "subreddit_id": "t5_2th52", "author": "[deleted]" if deleted else self.author(), "body": deleted or text,
-            "created_utc": float(int(created)), "created": float(int(created)), "score": self.rng.randrange(-20, 400),
-            "ups": 0, "downs": 0, "edited": False, "replies": "", "controversiality": 0, "stickied": False,
-            "distinguished": None, "gilded": 0, "is_submitter": False, "score_hidden": False, "depth": depth,
-            "permalink": f"{post['permalink']}{cid}/", "archived": False, "collapsed": bool(deleted),
+            "id": cid,
+            "name": f"t1_{cid}",
+            "link_id": post["name"],
+            "parent_id": parent,
+            "subreddit": self.subreddit,
+            "subreddit_id": "t5_2th52",
+            "author": "[deleted]" if deleted else self.author(),
+            "body": deleted or text,
+            "created_utc": float(int(created)),
+            "created": float(int(created)),
+            "score": self.rng.randrange(-20, 400),
+            "ups": 0,
+            "downs": 0,
+            "edited": False,
+            "replies": "",
+            "controversiality": 0,
+            "stickied": False,
+            "distinguished": None,
+            "gilded": 0,
+            "is_submitter": False,
+            "score_hidden": False,
+            "depth": depth,
+            "permalink": f"{post['permalink']}{cid}/",
+            "archived": False,
+            "collapsed": bool(deleted),
         }
         data["ups"] = data["score"]
         self.comments.append(data)
         return data
 
-    def thread(self, post: dict[str, Any], *, count: int, start: float, end: float, deep_chain: int = 0,
-               deleted_share: float = 0.03, hostile: int = 0) -> None:
+    def thread(
+        self,
+        post: dict[str, Any],
+        *,
+        count: int,
+        start: float,
+        end: float,
+        deep_chain: int = 0,
+        deleted_share: float = 0.03,
+        hostile: int = 0,
+    ) -> None:
         """`count` comments on `post` between start and end: a bushy tree plus one deep chain."""
         rng = self.rng
         made: list[tuple[dict[str, Any], int]] = []
@@ -150,7 +271,14 @@ class Generator:
             if rng.random() < deleted_share:
                 deleted = rng.choice(["[deleted]", "[removed]"])
             body = _HOSTILE[index % len(_HOSTILE)] if index in hostile_at else None
-            comment = self.comment(post, parent["name"] if parent else post["name"], created=moment, body=body, deleted=deleted, depth=depth + 1)
+            comment = self.comment(
+                post,
+                parent["name"] if parent else post["name"],
+                created=moment,
+                body=body,
+                deleted=deleted,
+                depth=depth + 1,
+            )
             made.append((comment, depth + 1))
         # A deep chain: replies to replies, deeper than Reddit nests on one page.
         # A deep chain (replies to replies, deeper than Reddit nests on one page), started
@@ -195,28 +323,56 @@ def _slug(title: str) -> str:
     return "_".join(w for w in words if w)[:50] or "post"
 
 
-def wsb_sample(*, seed: int = 20261127, newest: datetime | None = None, daily_comments: int = 260, moves_comments: int = 120,
-               other_posts: int = 40) -> dict[str, Any]:
+def wsb_sample(
+    *,
+    seed: int = 20261127,
+    newest: datetime | None = None,
+    daily_comments: int = 260,
+    moves_comments: int = 120,
+    other_posts: int = 40,
+) -> dict[str, Any]:
     """The demo dataset: yesterday's and today's daily threads, moves tomorrow, other posts."""
     gen = Generator(seed=seed, newest=newest)
     end = gen.newest
     day = 86400.0
     today = datetime.fromtimestamp(end - 8 * 3600, tz=UTC)
     yesterday = datetime.fromtimestamp(end - 32 * 3600, tz=UTC)
-    daily = gen.post(title=f"Daily Discussion Thread for {today:%B %d, %Y}", created=end - 14 * 3600, stickied=True, flair="Daily Discussion",
-                     selftext="Your daily trading discussion thread. Please keep the shitposting to a minimum.")
-    gen.thread(daily, count=daily_comments, start=end - 14 * 3600 + 60, end=end - 30, deep_chain=14, hostile=len(_HOSTILE))
-    moves = gen.post(title=f"What Are Your Moves Tomorrow, {today:%B %d, %Y}", created=end - 5 * 3600, stickied=True,
-                     flair="Daily Discussion", selftext="Your daily hype thread. What are your moves tomorrow?")
+    daily = gen.post(
+        title=f"Daily Discussion Thread for {today:%B %d, %Y}",
+        created=end - 14 * 3600,
+        stickied=True,
+        flair="Daily Discussion",
+        selftext="Your daily trading discussion thread. Please keep the shitposting to a minimum.",
+    )
+    gen.thread(
+        daily, count=daily_comments, start=end - 14 * 3600 + 60, end=end - 30, deep_chain=14, hostile=len(_HOSTILE)
+    )
+    moves = gen.post(
+        title=f"What Are Your Moves Tomorrow, {today:%B %d, %Y}",
+        created=end - 5 * 3600,
+        stickied=True,
+        flair="Daily Discussion",
+        selftext="Your daily hype thread. What are your moves tomorrow?",
+    )
     gen.thread(moves, count=moves_comments, start=end - 5 * 3600 + 60, end=end - 60, deep_chain=6)
-    old_daily = gen.post(title=f"Daily Discussion Thread for {yesterday:%B %d, %Y}", created=end - 38 * 3600, flair="Daily Discussion",
-                         selftext="Your daily trading discussion thread.")
+    old_daily = gen.post(
+        title=f"Daily Discussion Thread for {yesterday:%B %d, %Y}",
+        created=end - 38 * 3600,
+        flair="Daily Discussion",
+        selftext="Your daily trading discussion thread.",
+    )
     gen.thread(old_daily, count=max(10, daily_comments // 4), start=end - 38 * 3600 + 60, end=end - 20 * 3600)
     titles = [
-        ("{T} DD: why I'm all in", "DD"), ("{T} YOLO update: +{n}%", "YOLO"), ("Lost everything on {T} puts", "Loss"),
-        ("Gain porn: {T} and {T2} calls", "Gain"), ("Is the market going to crash?", "Discussion"),
-        ("My wife left me, at least I still have my bags", "Meme"), ("Fed day thoughts", "Discussion"),
-        ("${t} earnings play", "DD"), ("Powell speaks at 2pm. Positions?", "News"), ("Retirement fund status: 📉", "Loss"),
+        ("{T} DD: why I'm all in", "DD"),
+        ("{T} YOLO update: +{n}%", "YOLO"),
+        ("Lost everything on {T} puts", "Loss"),
+        ("Gain porn: {T} and {T2} calls", "Gain"),
+        ("Is the market going to crash?", "Discussion"),
+        ("My wife left me, at least I still have my bags", "Meme"),
+        ("Fed day thoughts", "Discussion"),
+        ("${t} earnings play", "DD"),
+        ("Powell speaks at 2pm. Positions?", "News"),
+        ("Retirement fund status: 📉", "Loss"),
     ]
     for index in range(other_posts):
         template, flair = titles[index % len(titles)]

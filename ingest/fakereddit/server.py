@@ -178,7 +178,9 @@ class FakeReddit:
     def shift_to_now(self) -> float:
         """Move every timestamp so the newest item is one minute old; returns the shift."""
         with self._lock:
-            stamps = [float(t.get("created_utc") or 0) for t in [*self.state.posts.values(), *self.state.comments.values()]]
+            stamps = [
+                float(t.get("created_utc") or 0) for t in [*self.state.posts.values(), *self.state.comments.values()]
+            ]
             if not stamps:
                 return 0.0
             delta = math.floor(time.time() - 60 - max(stamps))
@@ -197,7 +199,9 @@ class FakeReddit:
 
     # --------------------------------------------------------------- faults
 
-    def inject(self, kind: str, *, path: str = r".", times: int | None = 1, retry_after: int = 1, delay: float = 0.0) -> Fault:
+    def inject(
+        self, kind: str, *, path: str = r".", times: int | None = 1, retry_after: int = 1, delay: float = 0.0
+    ) -> Fault:
         if kind not in {"429", "500", "truncated", "slow"}:
             raise ValueError(f"unknown fault {kind!r}")
         fault = Fault(kind=kind, path=re.compile(path), times=times, retry_after=retry_after, delay=delay)
@@ -228,7 +232,11 @@ class FakeReddit:
             used = self._window_used
             reset = max(0, int(math.ceil(self.window_seconds - (now - self._window_start))))
         remaining = max(0, self.rate_limit - used)
-        headers = {"x-ratelimit-used": str(used), "x-ratelimit-remaining": f"{remaining:.1f}", "x-ratelimit-reset": str(reset)}
+        headers = {
+            "x-ratelimit-used": str(used),
+            "x-ratelimit-remaining": f"{remaining:.1f}",
+            "x-ratelimit-reset": str(reset),
+        }
         return headers, used > self.rate_limit
 
     # ---------------------------------------------------------------- server
@@ -267,7 +275,9 @@ class FakeReddit:
 
     # ------------------------------------------------------------- routing
 
-    def handle(self, method: str, path: str, query: dict[str, list[str]], form: dict[str, list[str]]) -> tuple[int, Any]:
+    def handle(
+        self, method: str, path: str, query: dict[str, list[str]], form: dict[str, list[str]]
+    ) -> tuple[int, Any]:
         path = _norm_path(path)
         if method == "POST" and path == "/api/v1/access_token":
             return 200, {"access_token": "fake-access-token", "token_type": "bearer", "expires_in": 86400, "scope": "*"}
@@ -303,6 +313,7 @@ class FakeReddit:
                 posts = [p for p in posts if now - float(p["created_utc"]) <= window]
             posts.sort(key=lambda p: (int(p.get("score") or 0), _fullname_sort_key(p)), reverse=True)
         else:  # hot: stickies first, then score decayed by age
+
             def hot(p: dict[str, Any]) -> tuple[int, float]:
                 age_h = max(0.0, (now - float(p["created_utc"])) / 3600)
                 return (1 if p.get("stickied") else 0, math.log10(max(1, int(p.get("score") or 0))) - age_h / 12.5)
@@ -330,7 +341,10 @@ class FakeReddit:
                     children.append({"kind": "t3", "data": self.state.posts[id36]})
                 elif prefix == "t1" and id36 in self.state.comments:
                     children.append({"kind": "t1", "data": {**self.state.comments[id36], "replies": ""}})
-        return {"kind": "Listing", "data": {"after": None, "before": None, "dist": len(children), "modhash": "", "children": children}}
+        return {
+            "kind": "Listing",
+            "data": {"after": None, "before": None, "dist": len(children), "modhash": "", "children": children},
+        }
 
     def _submission(self, post_id: str, focus: str | None, query: dict[str, list[str]]) -> tuple[int, Any]:
         with self._lock:
@@ -346,8 +360,20 @@ class FakeReddit:
                 tree = [self._render_comment(comment, 0, sort, budget)]
             else:
                 tree = self._render_children(f"t3_{post_id}", 0, sort, budget)
-            post_listing = {"kind": "Listing", "data": {"after": None, "before": None, "dist": 1, "modhash": "", "children": [{"kind": "t3", "data": post}]}}
-            comments = {"kind": "Listing", "data": {"after": None, "before": None, "dist": None, "modhash": "", "children": tree}}
+            post_listing = {
+                "kind": "Listing",
+                "data": {
+                    "after": None,
+                    "before": None,
+                    "dist": 1,
+                    "modhash": "",
+                    "children": [{"kind": "t3", "data": post}],
+                },
+            }
+            comments = {
+                "kind": "Listing",
+                "data": {"after": None, "before": None, "dist": None, "modhash": "", "children": tree},
+            }
             return 200, [post_listing, comments]
 
     def _kids(self, parent: str, sort: str) -> list[dict[str, Any]]:
@@ -393,11 +419,27 @@ class FakeReddit:
         data["depth"] = depth
         if self.state.children_of.get(data["name"]):
             if depth + 1 >= self.max_depth:
-                stub = {"kind": "more", "data": {"count": 0, "name": "t1__", "id": "_", "parent_id": data["name"], "depth": depth + 1, "children": []}}
-                data["replies"] = {"kind": "Listing", "data": {"after": None, "before": None, "dist": None, "modhash": "", "children": [stub]}}
+                stub = {
+                    "kind": "more",
+                    "data": {
+                        "count": 0,
+                        "name": "t1__",
+                        "id": "_",
+                        "parent_id": data["name"],
+                        "depth": depth + 1,
+                        "children": [],
+                    },
+                }
+                data["replies"] = {
+                    "kind": "Listing",
+                    "data": {"after": None, "before": None, "dist": None, "modhash": "", "children": [stub]},
+                }
             else:
                 children = self._render_children(data["name"], depth + 1, sort, budget)
-                data["replies"] = {"kind": "Listing", "data": {"after": None, "before": None, "dist": None, "modhash": "", "children": children}}
+                data["replies"] = {
+                    "kind": "Listing",
+                    "data": {"after": None, "before": None, "dist": None, "modhash": "", "children": children},
+                }
         else:
             data["replies"] = ""
         return {"kind": "t1", "data": data}
@@ -417,7 +459,17 @@ class FakeReddit:
 
 
 def _more_stub(ids: list[str], parent: str, depth: int) -> dict[str, Any]:
-    return {"kind": "more", "data": {"count": len(ids), "name": f"t1_{ids[0]}", "id": ids[0], "parent_id": parent, "depth": depth, "children": ids}}
+    return {
+        "kind": "more",
+        "data": {
+            "count": len(ids),
+            "name": f"t1_{ids[0]}",
+            "id": ids[0],
+            "parent_id": parent,
+            "depth": depth,
+            "children": ids,
+        },
+    }
 
 
 class _Raw(str):
@@ -438,7 +490,10 @@ def _page(things: list[dict[str, Any]], query: dict[str, list[str]]) -> dict[str
         start = names.index(after) + 1 if after in names else len(things)
     page = things[start : start + limit]
     next_after = page[-1]["data"]["name"] if page and start + limit < len(things) else None
-    return {"kind": "Listing", "data": {"after": next_after, "before": None, "dist": len(page), "modhash": "", "children": page}}
+    return {
+        "kind": "Listing",
+        "data": {"after": next_after, "before": None, "dist": len(page), "modhash": "", "children": page},
+    }
 
 
 def _walk_things(node: Any):

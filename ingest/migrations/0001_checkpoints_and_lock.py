@@ -4,54 +4,78 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ScrapeLock',
+            name="ScrapeLock",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subreddit', models.CharField(max_length=64, unique=True)),
-                ('owner', models.CharField(max_length=64)),
-                ('hostname', models.CharField(blank=True, max_length=255)),
-                ('pid', models.PositiveIntegerField(blank=True, null=True)),
-                ('acquired_at', models.DateTimeField()),
-                ('heartbeat_at', models.DateTimeField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("subreddit", models.CharField(max_length=64, unique=True)),
+                ("owner", models.CharField(max_length=64)),
+                ("hostname", models.CharField(blank=True, max_length=255)),
+                ("pid", models.PositiveIntegerField(blank=True, null=True)),
+                ("acquired_at", models.DateTimeField()),
+                ("heartbeat_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='SubredditCheckpoint',
+            name="SubredditCheckpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subreddit', models.CharField(max_length=64, unique=True)),
-                ('newest_post_utc', models.DateTimeField(blank=True, null=True)),
-                ('newest_post_id', models.CharField(blank=True, max_length=20)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("subreddit", models.CharField(max_length=64, unique=True)),
+                ("newest_post_utc", models.DateTimeField(blank=True, null=True)),
+                ("newest_post_id", models.CharField(blank=True, max_length=20)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='ThreadCheckpoint',
+            name="ThreadCheckpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reddit_id', models.CharField(max_length=20, unique=True, verbose_name='post fullname')),
-                ('subreddit', models.CharField(max_length=64)),
-                ('title', models.TextField(blank=True)),
-                ('kind', models.CharField(choices=[('daily', 'Daily/weekend discussion'), ('moves', 'What are your moves tomorrow'), ('requested', 'Asked for with --thread')], max_length=16)),
-                ('created_utc', models.DateTimeField()),
-                ('newest_comment_utc', models.DateTimeField(blank=True, null=True)),
-                ('comments_seen', models.PositiveIntegerField(default=0, help_text='Comments of this thread stored so far.')),
-                ('reddit_num_comments', models.PositiveIntegerField(default=0, help_text="Reddit's own count at the last scrape.")),
-                ('unexpanded_more', models.PositiveIntegerField(default=0, help_text="'More comments' stubs left unexpanded at the last scrape (request budget).")),
-                ('last_scraped_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("reddit_id", models.CharField(max_length=20, unique=True, verbose_name="post fullname")),
+                ("subreddit", models.CharField(max_length=64)),
+                ("title", models.TextField(blank=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("daily", "Daily/weekend discussion"),
+                            ("moves", "What are your moves tomorrow"),
+                            ("requested", "Asked for with --thread"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("created_utc", models.DateTimeField()),
+                ("newest_comment_utc", models.DateTimeField(blank=True, null=True)),
+                (
+                    "comments_seen",
+                    models.PositiveIntegerField(default=0, help_text="Comments of this thread stored so far."),
+                ),
+                (
+                    "reddit_num_comments",
+                    models.PositiveIntegerField(default=0, help_text="Reddit's own count at the last scrape."),
+                ),
+                (
+                    "unexpanded_more",
+                    models.PositiveIntegerField(
+                        default=0,
+                        help_text="'More comments' stubs left unexpanded at the last scrape (request budget).",
+                    ),
+                ),
+                ("last_scraped_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-created_utc'],
-                'indexes': [models.Index(fields=['subreddit', '-created_utc'], name='threadckpt_sub_created_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('kind__in', ['daily', 'moves', 'requested'])), name='threadckpt_kind_valid')],
+                "ordering": ["-created_utc"],
+                "indexes": [models.Index(fields=["subreddit", "-created_utc"], name="threadckpt_sub_created_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("kind__in", ["daily", "moves", "requested"])), name="threadckpt_kind_valid"
+                    )
+                ],
             },
         ),
     ]

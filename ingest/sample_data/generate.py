@@ -22,7 +22,9 @@ from ingest.fakereddit.datagen import wsb_sample  # noqa: E402 (after the sys.pa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=HERE / "wallstreetbets.json", help="where to write (default: next to this script)")
+    parser.add_argument(
+        "--out", type=Path, default=HERE / "wallstreetbets.json", help="where to write (default: next to this script)"
+    )
     out = parser.parse_args().out
     data = wsb_sample()
     out.write_text(json.dumps(data, ensure_ascii=False, indent=0, sort_keys=True) + "\n", encoding="utf-8")

@@ -4,31 +4,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='JobRun',
+            name="JobRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('command', models.CharField(max_length=64)),
-                ('arguments', models.JSONField(blank=True, default=dict)),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('interrupted', 'Interrupted')], default='running', max_length=16)),
-                ('counters', models.JSONField(blank=True, default=dict)),
-                ('error', models.TextField(blank=True)),
-                ('hostname', models.CharField(blank=True, max_length=255)),
-                ('pid', models.PositiveIntegerField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("command", models.CharField(max_length=64)),
+                ("arguments", models.JSONField(blank=True, default=dict)),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("interrupted", "Interrupted"),
+                        ],
+                        default="running",
+                        max_length=16,
+                    ),
+                ),
+                ("counters", models.JSONField(blank=True, default=dict)),
+                ("error", models.TextField(blank=True)),
+                ("hostname", models.CharField(blank=True, max_length=255)),
+                ("pid", models.PositiveIntegerField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-started_at'],
-                'indexes': [models.Index(fields=['-started_at'], name='jobrun_started_idx'), models.Index(fields=['command', 'status', '-started_at'], name='jobrun_cmd_status_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('status__in', ['running', 'succeeded', 'failed', 'interrupted'])), name='jobrun_status_valid'), models.CheckConstraint(condition=models.Q(('finished_at__isnull', True), ('finished_at__gte', models.F('started_at')), _connector='OR'), name='jobrun_finished_after_start')],
+                "ordering": ["-started_at"],
+                "indexes": [
+                    models.Index(fields=["-started_at"], name="jobrun_started_idx"),
+                    models.Index(fields=["command", "status", "-started_at"], name="jobrun_cmd_status_idx"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["running", "succeeded", "failed", "interrupted"])),
+                        name="jobrun_status_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("finished_at__isnull", True), ("finished_at__gte", models.F("started_at")), _connector="OR"
+                        ),
+                        name="jobrun_finished_after_start",
+                    ),
+                ],
             },
         ),
     ]

@@ -24,7 +24,12 @@ def hour_ago(hours: float = 1.0) -> datetime:
 @pytest.fixture
 def tickers(db) -> dict[str, Ticker]:
     out = {}
-    for symbol, name, etf in [("GME", "GameStop", False), ("TSLA", "Tesla", False), ("SPY", "SPDR S&P 500", True), ("YOLO", "AdvisorShares Pure Cannabis", True)]:
+    for symbol, name, etf in [
+        ("GME", "GameStop", False),
+        ("TSLA", "Tesla", False),
+        ("SPY", "SPDR S&P 500", True),
+        ("YOLO", "AdvisorShares Pure Cannabis", True),
+    ]:
         out[symbol] = Ticker.objects.create(symbol=symbol, name=name, is_etf=etf, aliases=[name.split()[0]])
     return out
 

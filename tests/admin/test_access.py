@@ -15,7 +15,12 @@ pytestmark = pytest.mark.django_db
 def test_reviewers_group_has_exactly_the_review_permissions():
     group = Group.objects.get(name="reviewers")
     perms = sorted(f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type"))
-    assert perms == ["articles.change_article", "articles.view_article", "articles.view_mention", "articles.view_ticker"]
+    assert perms == [
+        "articles.change_article",
+        "articles.view_article",
+        "articles.view_mention",
+        "articles.view_ticker",
+    ]
 
 
 def test_staff_without_the_group_sees_nothing(bare_staff_client, make_article, tickers):
@@ -159,10 +164,14 @@ def test_jobrun_admin_is_read_only_for_superusers(admin_client, db):
     from django.utils import timezone
 
     start = timezone.now()
-    run = JobRun.objects.create(command="scrape_reddit", started_at=start, status="failed", error="HTTP 429 from Reddit")
+    run = JobRun.objects.create(
+        command="scrape_reddit", started_at=start, status="failed", error="HTTP 429 from Reddit"
+    )
     page = admin_client.get(reverse("admin:marketpulse_jobrun_change", args=[run.pk])).content.decode()
     assert "HTTP 429 from Reddit" in page and 'name="command"' not in page
-    response = admin_client.post(reverse("admin:marketpulse_jobrun_change", args=[run.pk]), {"command": "x", "status": "succeeded"})
+    response = admin_client.post(
+        reverse("admin:marketpulse_jobrun_change", args=[run.pk]), {"command": "x", "status": "succeeded"}
+    )
     assert response.status_code == 403
     assert admin_client.get(reverse("admin:marketpulse_jobrun_delete", args=[run.pk])).status_code == 403
     assert admin_client.get(reverse("admin:marketpulse_jobrun_add")).status_code == 403

@@ -66,14 +66,18 @@ def _split_text(browser, url: str) -> str:
         context.close()
 
 
-def test_reviewer_reviews_three_articles_with_the_keyboard(browser, live_server, transactional_db, make_article, tickers, refresh, reviewers_group):
+def test_reviewer_reviews_three_articles_with_the_keyboard(
+    browser, live_server, transactional_db, make_article, tickers, refresh, reviewers_group
+):
     from django.contrib.auth.models import User
 
     reviewer = User.objects.create_user("kim", password="kim-review-pass-1", is_staff=True)
     reviewer.groups.add(reviewers_group)
     # Three unsure, disagreeing, bearish-by-model GME posts top the queue; one confident bullish one trails.
     queued = [
-        make_article(["GME"], label="negative", confidence=0.40 + i / 100, vader="positive", score=50 - i, title=f"GME post {i}")
+        make_article(
+            ["GME"], label="negative", confidence=0.40 + i / 100, vader="positive", score=50 - i, title=f"GME post {i}"
+        )
         for i in range(3)
     ]
     calm = make_article(["GME"], label="positive", confidence=0.99, vader="positive", score=1, title="GME calm post")
@@ -104,7 +108,10 @@ def test_reviewer_reviews_three_articles_with_the_keyboard(browser, live_server,
     # 1 on the first; j skipped the second (offset 1); 1 on the third; the skipped one
     # stays at offset 0, so 3 lands on the calm post.
     assert seen == [queued[0].pk, queued[1].pk, queued[2].pk, calm.pk]
-    assert "positive" in page.locator(".messagelist").inner_text() or "neutral" in page.locator(".messagelist").inner_text()
+    assert (
+        "positive" in page.locator(".messagelist").inner_text()
+        or "neutral" in page.locator(".messagelist").inner_text()
+    )
     context.close()
     assert csp_errors == []
 
@@ -125,7 +132,9 @@ def test_reviewer_reviews_three_articles_with_the_keyboard(browser, live_server,
     assert re.search(r"\b50% bullish\b", after) and re.search(r"\b25% bearish\b", after), after
 
 
-def test_queue_works_without_javascript(browser, live_server, transactional_db, make_article, tickers, refresh, reviewers_group):
+def test_queue_works_without_javascript(
+    browser, live_server, transactional_db, make_article, tickers, refresh, reviewers_group
+):
     from django.contrib.auth.models import User
 
     user = User.objects.create_user("lee", password="lee-review-pass-1", is_staff=True)

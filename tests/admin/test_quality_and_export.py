@@ -78,7 +78,10 @@ def test_figures_by_model_and_by_month(known_set):
     assert m2c["neutral"].precision == pytest.approx(2 / 3) and m2c["neutral"].recall == 1.0
     assert {m: f.n for m, f in report.by_month.items()} == {date(2026, 2, 1): 4, date(2026, 1, 1): 7}
     assert report.by_month[date(2026, 1, 1)].accuracy == pytest.approx(5 / 7)
-    assert {k: f.n for k, f in report.by_model_month.items()} == {("m1", date(2026, 1, 1)): 7, ("m2", date(2026, 2, 1)): 4}
+    assert {k: f.n for k, f in report.by_model_month.items()} == {
+        ("m1", date(2026, 1, 1)): 7,
+        ("m2", date(2026, 2, 1)): 4,
+    }
 
 
 def test_quality_page_shows_the_figures(reviewer_client, known_set, django_assert_max_num_queries):
@@ -102,7 +105,9 @@ def test_quality_page_with_no_reviews(reviewer_client):
 
 
 def test_export_csv_and_jsonl(make_article, tickers, reviewer, tmp_path):
-    hostile = make_article(["GME", "TSLA"], label="negative", title='Calls, "puts"\nand <script>x</script>', body="line1\r\nline2,,;")
+    hostile = make_article(
+        ["GME", "TSLA"], label="negative", title='Calls, "puts"\nand <script>x</script>', body="line1\r\nline2,,;"
+    )
     plain = make_article(["SPY"], label="positive")
     make_article(["SPY"], label="neutral")  # unreviewed: not exported
     review.review_mark(article_ids=[hostile.pk], label="positive", reviewer=reviewer)

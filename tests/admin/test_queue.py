@@ -31,7 +31,13 @@ def queue_set(make_article, tickers, refresh, monkeypatch, reviewer):
         "F": make_article(["TSLA"], label="neutral", confidence=0.2, score=-50, vader="neutral"),
     }
     # Not in the queue: removed, unscored, reviewed, older than QUEUE_DAYS.
-    make_article(["TSLA"], confidence=0.05, vader="negative", score=5000, created=timezone.now() - timedelta(days=review.QUEUE_DAYS, hours=1))
+    make_article(
+        ["TSLA"],
+        confidence=0.05,
+        vader="negative",
+        score=5000,
+        created=timezone.now() - timedelta(days=review.QUEUE_DAYS, hours=1),
+    )
     make_article(["TSLA"], confidence=0.1, is_removed=True, body="", title="")
     make_article(["TSLA"], scored=False)
     done = make_article(["TSLA"], confidence=0.1)
@@ -89,7 +95,9 @@ def test_queue_page_reviews_and_skips_without_javascript(reviewer_client, review
     assert reviewer_client.get(url + "?offset=500").context["current"] is None
 
 
-def test_queue_page_is_a_fixed_number_of_queries(reviewer_client, queue_set, make_article, django_assert_max_num_queries):
+def test_queue_page_is_a_fixed_number_of_queries(
+    reviewer_client, queue_set, make_article, django_assert_max_num_queries
+):
     url = reverse("admin:articles_article_review_queue")
     reviewer_client.get(url)
     with django_assert_max_num_queries(10):

@@ -24,7 +24,9 @@ def _act(client, action: str, articles) -> None:
     assert response.status_code == 302, response.content.decode()[:1000]
 
 
-def test_mark_stores_the_review_keeps_the_model_and_updates_rollups(reviewer_client, reviewer, make_article, tickers, refresh):
+def test_mark_stores_the_review_keeps_the_model_and_updates_rollups(
+    reviewer_client, reviewer, make_article, tickers, refresh
+):
     a = make_article(["GME"], label="negative", confidence=0.6)
     b = make_article(["GME", "TSLA"], label="negative", confidence=0.55)
     refresh()
@@ -36,7 +38,11 @@ def test_mark_stores_the_review_keeps_the_model_and_updates_rollups(reviewer_cli
     for article in Article.objects.filter(pk__in=[a.pk, b.pk]):
         assert article.reviewed_label == "positive"
         assert article.reviewed_by == reviewer and article.reviewed_at is not None
-        assert (article.sentiment_label, article.sentiment_confidence, article.sentiment_score) == ("negative", pytest.approx(0.6 if article.pk == a.pk else 0.55), -0.8)
+        assert (article.sentiment_label, article.sentiment_confidence, article.sentiment_score) == (
+            "negative",
+            pytest.approx(0.6 if article.pk == a.pk else 0.55),
+            -0.8,
+        )
     after = _hourly("GME")
     assert (after.positive, after.negative, after.sentiment_sum) == (2, 0, pytest.approx(2.0))
     assert (_hourly("TSLA").positive, _hourly("TSLA").negative) == (1, 0)
@@ -116,11 +122,15 @@ def test_change_form_review_goes_through_the_service(reviewer_client, make_artic
 
 
 @pytest.mark.parametrize("path", ["admin:articles_article_changelist", "admin:articles_mention_changelist"])
-def test_changelist_is_a_fixed_number_of_queries(reviewer_client, make_article, tickers, refresh, django_assert_max_num_queries, path):
+def test_changelist_is_a_fixed_number_of_queries(
+    reviewer_client, make_article, tickers, refresh, django_assert_max_num_queries, path
+):
     def count(n_total: int) -> int:
         while Article.objects.count() < n_total:
             i = Article.objects.count()
-            make_article(["GME", "TSLA"] if i % 2 else ["SPY"], label=["positive", "negative", "neutral"][i % 3], score=i)
+            make_article(
+                ["GME", "TSLA"] if i % 2 else ["SPY"], label=["positive", "negative", "neutral"][i % 3], score=i
+            )
         refresh()
         url = reverse(path) + "?reviewed=no&confidence=high"
         if path.endswith("mention_changelist"):
@@ -164,7 +174,11 @@ def test_changelist_filters_and_search(admin_client, make_article, tickers, refr
 
 def test_hostile_text_is_escaped_in_the_admin(admin_client, make_article, tickers):
     a = make_article(["GME"], title="<script>alert(1)</script>", body='<img src=x onerror="alert(2)">')
-    for url in [reverse("admin:articles_article_changelist"), reverse("admin:articles_article_change", args=[a.pk]), reverse("admin:articles_article_review_queue")]:
+    for url in [
+        reverse("admin:articles_article_changelist"),
+        reverse("admin:articles_article_change", args=[a.pk]),
+        reverse("admin:articles_article_review_queue"),
+    ]:
         page = admin_client.get(url).content.decode()
         assert "<script>alert(1)" not in page and "<img src=x" not in page, url
     a.permalink = "javascript:alert(3)"
@@ -187,7 +201,10 @@ def test_services_handle_more_ids_than_one_statement_may_bind(make_article, tick
     assert review.review_mark(article_ids=some, label="neutral", reviewer=reviewer, only_unreviewed=True) == 0
     assert review.review_clear(article_ids=some) == 3
     assert review.review_requeue(article_ids=some) == 3
-    assert review.mention_unlink(mention_ids=[m.pk for m in Mention.objects.all()] + list(range(10**7, 10**7 + 2_500))) == 3
+    assert (
+        review.mention_unlink(mention_ids=[m.pk for m in Mention.objects.all()] + list(range(10**7, 10**7 + 2_500)))
+        == 3
+    )
     assert not TickerHourly.objects.exists()
     with pytest.raises(ValueError):
         review.review_mark(article_ids=real, label="bullish", reviewer=reviewer)

@@ -60,8 +60,19 @@ def test_ticker_search_by_alias_and_flagging_warns(admin_client, tickers):
 
 def test_jobrun_changelist_newest_first_with_duration_and_filters(admin_client, django_assert_max_num_queries):
     now = timezone.now()
-    JobRun.objects.create(command="scrape_reddit", started_at=now - timedelta(hours=2), finished_at=now - timedelta(hours=2) + timedelta(seconds=75), status="succeeded")
-    JobRun.objects.create(command="analyze_sentiment", started_at=now - timedelta(hours=1), finished_at=now - timedelta(hours=1) + timedelta(seconds=4.5), status="failed", error="RuntimeError: model missing")
+    JobRun.objects.create(
+        command="scrape_reddit",
+        started_at=now - timedelta(hours=2),
+        finished_at=now - timedelta(hours=2) + timedelta(seconds=75),
+        status="succeeded",
+    )
+    JobRun.objects.create(
+        command="analyze_sentiment",
+        started_at=now - timedelta(hours=1),
+        finished_at=now - timedelta(hours=1) + timedelta(seconds=4.5),
+        status="failed",
+        error="RuntimeError: model missing",
+    )
     JobRun.objects.create(command="scrape_reddit", started_at=now, status="running")
     url = reverse("admin:marketpulse_jobrun_changelist")
     with django_assert_max_num_queries(8):
@@ -106,8 +117,12 @@ def test_behind_the_load_balancer_the_forwarded_address_is_counted(client, revie
     for _ in range(2):
         client.post(url, {"username": "nobody", "password": "x"}, HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9")
     # Another client behind the same balancer is not locked out by the attacker's address...
-    response = client.post(url, {"username": "rita", "password": "review-pass-123"}, HTTP_X_FORWARDED_FOR="198.51.100.7")
+    response = client.post(
+        url, {"username": "rita", "password": "review-pass-123"}, HTTP_X_FORWARDED_FOR="198.51.100.7"
+    )
     assert response.status_code == 302
     # ...while the attacker's address is, whatever it claims in front.
-    response = client.post(url, {"username": "rita", "password": "review-pass-123"}, HTTP_X_FORWARDED_FOR="9.9.9.9, 203.0.113.9")
+    response = client.post(
+        url, {"username": "rita", "password": "review-pass-123"}, HTTP_X_FORWARDED_FOR="9.9.9.9, 203.0.113.9"
+    )
     assert "Too many failed logins" in response.content.decode()

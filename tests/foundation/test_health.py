@@ -45,7 +45,9 @@ def test_health_503_when_database_unreachable():
         DATABASE_CONN_MAX_AGE="0",
         PYTHONPATH=str(ROOT),
     )
-    result = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout.strip().splitlines()[-1])
     assert payload == {"status_code": 503, "body": {"status": "error", "reason": "database unreachable"}}

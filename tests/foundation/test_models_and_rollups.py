@@ -18,7 +18,11 @@ T0 = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 
 
 def make_article(reddit_id: str, *, kind="comment", minutes=0, author="ape", score=1, label="", sscore=None, **extra):
-    scored = {"sentiment_label": label, "sentiment_score": sscore, "sentiment_confidence": 0.9, "scored_at": djtz.now()} if label else {}
+    scored = (
+        {"sentiment_label": label, "sentiment_score": sscore, "sentiment_confidence": 0.9, "scored_at": djtz.now()}
+        if label
+        else {}
+    )
     return Article.objects.create(
         kind=kind,
         reddit_id=reddit_id,
@@ -33,7 +37,9 @@ def make_article(reddit_id: str, *, kind="comment", minutes=0, author="ape", sco
 
 
 def link(article: Article, ticker: Ticker) -> Mention:
-    return Mention.objects.create(article=article, ticker=ticker, matched_text=ticker.symbol, created_utc=article.created_utc)
+    return Mention.objects.create(
+        article=article, ticker=ticker, matched_text=ticker.symbol, created_utc=article.created_utc
+    )
 
 
 @pytest.fixture

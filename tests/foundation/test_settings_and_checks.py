@@ -62,7 +62,9 @@ def test_malformed_database_url_is_one_clear_line(url, fragment):
     assert "secretpw" not in result.stderr  # never echo a password
 
 
-@pytest.mark.parametrize("name, value", [("DJANGO_DEBUG", "maybe"), ("LOG_FORMAT", "xml"), ("STALE_AFTER_MINUTES", "soon")])
+@pytest.mark.parametrize(
+    "name, value", [("DJANGO_DEBUG", "maybe"), ("LOG_FORMAT", "xml"), ("STALE_AFTER_MINUTES", "soon")]
+)
 def test_bad_values_are_one_clear_line(name, value):
     result = _manage("check", env=_clean_env(**({"DJANGO_DEBUG": "true"} | {name: value})))
     assert result.returncode == 2

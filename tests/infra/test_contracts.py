@@ -27,9 +27,7 @@ def _jobs_block() -> dict[str, dict[str, str]]:
     text = _tf("versions.tf")
     body = text[text.index("  jobs = {") :]
     jobs: dict[str, dict[str, str]] = {}
-    for m in re.finditer(
-        r"^    (\w+) = \{\n(.*?)^    \}", body, re.DOTALL | re.MULTILINE
-    ):
+    for m in re.finditer(r"^    (\w+) = \{\n(.*?)^    \}", body, re.DOTALL | re.MULTILINE):
         fields = dict(re.findall(r"^      (\w+)\s+= (.+)$", m.group(2), re.MULTILINE))
         jobs[m.group(1)] = fields
     return jobs
@@ -66,19 +64,11 @@ def test_secret_names_and_environment_variables_match_setup_secrets():
 
 def test_names_follow_the_prefix_manage_py_ecs_uses():
     assert _variable_default("name_prefix") == json.dumps(aws.name_prefix())
-    assert 'name                         = "${var.name_prefix}${each.key}"' in _tf(
-        "schedules.tf"
-    )
-    assert 'family                   = "${var.name_prefix}${each.key}"' in _tf(
-        "tasks.tf"
-    )
+    assert 'name                         = "${var.name_prefix}${each.key}"' in _tf("schedules.tf")
+    assert 'family                   = "${var.name_prefix}${each.key}"' in _tf("tasks.tf")
     assert 'name              = "/ecs/${var.name_prefix}${each.key}"' in _tf("logs.tf")
     assert aws.log_group("scraper") == "/ecs/market-pulse-scraper"
-    assert (
-        aws.schedule_name("status")
-        == aws.task_family("status")
-        == "market-pulse-status"
-    )
+    assert aws.schedule_name("status") == aws.task_family("status") == "market-pulse-status"
 
 
 def test_alarms_read_metrics_the_jobs_emit():
@@ -109,20 +99,14 @@ def test_metrics_namespace_default_matches_the_settings_default(settings):
 
 @pytest.mark.parametrize(
     "path",
-    sorted(
-        p.relative_to(INFRA).as_posix()
-        for p in INFRA.rglob("*.tf")
-        if ".terraform" not in p.parts
-    ),
+    sorted(p.relative_to(INFRA).as_posix() for p in INFRA.rglob("*.tf") if ".terraform" not in p.parts),
 )
 def test_every_checkov_skip_gives_a_reason(path):
     for line in (INFRA / path).read_text().splitlines():
         if "checkov:skip=" in line:
             m = re.search(r"checkov:skip=([A-Z0-9_]+):(.*)$", line)
             assert m, f"{path}: a skip without an id: {line.strip()}"
-            assert len(m.group(2).strip()) >= 20, (
-                f"{path}: {m.group(1)} is skipped without a real reason"
-            )
+            assert len(m.group(2).strip()) >= 20, f"{path}: {m.group(1)} is skipped without a real reason"
 
 
 def test_the_moto_override_stays_out_of_the_production_configuration():

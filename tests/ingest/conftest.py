@@ -13,14 +13,35 @@ from ingest.fakereddit.datagen import TICKERS, wsb_sample
 
 SAMPLES = Path("/work/shared/reddit-api-samples")
 # Symbols that are real tickers and English words: in the table, on the linker's stop list.
-ENGLISH_TICKERS = ["A", "I", "IT", "DD", "CEO", "YOLO", "ATH", "IMO", "FD", "ON", "GO", "ARE", "CAN", "NOW", "ALL", "EV", "USA", "BRK.B"]
+ENGLISH_TICKERS = [
+    "A",
+    "I",
+    "IT",
+    "DD",
+    "CEO",
+    "YOLO",
+    "ATH",
+    "IMO",
+    "FD",
+    "ON",
+    "GO",
+    "ARE",
+    "CAN",
+    "NOW",
+    "ALL",
+    "EV",
+    "USA",
+    "BRK.B",
+]
 
 
 @pytest.fixture
 def tickers(db):
     from articles.models import Ticker
 
-    Ticker.objects.bulk_create([Ticker(symbol=s, name=f"{s} Inc.") for s in sorted(set(TICKERS + ENGLISH_TICKERS))], ignore_conflicts=True)
+    Ticker.objects.bulk_create(
+        [Ticker(symbol=s, name=f"{s} Inc.") for s in sorted(set(TICKERS + ENGLISH_TICKERS))], ignore_conflicts=True
+    )
     return {t.symbol: t for t in Ticker.objects.all()}
 
 
@@ -61,8 +82,12 @@ def reddit_settings(settings, fake_reddit):
 def reddit_env(subprocess_env, fake_reddit) -> dict[str, str]:
     env = dict(subprocess_env)
     env.update(
-        REDDIT_OAUTH_URL=fake_reddit.url, REDDIT_URL=fake_reddit.url, REDDIT_CLIENT_ID="test-client",
-        REDDIT_CLIENT_SECRET="test-secret", REDDIT_SUBREDDITS="wallstreetbets", DJANGO_SETTINGS_MODULE="tests.settings",
+        REDDIT_OAUTH_URL=fake_reddit.url,
+        REDDIT_URL=fake_reddit.url,
+        REDDIT_CLIENT_ID="test-client",
+        REDDIT_CLIENT_SECRET="test-secret",
+        REDDIT_SUBREDDITS="wallstreetbets",
+        DJANGO_SETTINGS_MODULE="tests.settings",
     )
     return env
 

@@ -12,7 +12,9 @@ def _get(server, path, **params):
 
 
 def test_token_listing_and_headers(fake_reddit):
-    token = requests.post(fake_reddit.url + "/api/v1/access_token", data={"grant_type": "client_credentials"}, auth=("a", "b"), timeout=5)
+    token = requests.post(
+        fake_reddit.url + "/api/v1/access_token", data={"grant_type": "client_credentials"}, auth=("a", "b"), timeout=5
+    )
     assert token.status_code == 200 and token.json()["token_type"] == "bearer"
     page = _get(fake_reddit, "/r/wallstreetbets/new", limit=5, raw_json=1)
     assert page.status_code == 200
@@ -47,8 +49,10 @@ def test_tree_has_more_and_continue_stubs(fake_reddit, dataset):
     assert any(m["count"] == 0 and m["id"] == "_" for m in mores), "expected a 'continue this thread' stub"
     ids = next(m for m in mores if m["children"])["children"]
     things = requests.post(
-        fake_reddit.url + "/api/morechildren", data={"children": ",".join(ids), "link_id": daily["name"], "api_type": "json"},
-        headers={"Authorization": "bearer x"}, timeout=5,
+        fake_reddit.url + "/api/morechildren",
+        data={"children": ",".join(ids), "link_id": daily["name"], "api_type": "json"},
+        headers={"Authorization": "bearer x"},
+        timeout=5,
     ).json()["json"]["data"]["things"]
     assert [t["data"]["id"] for t in things] == ids
 
@@ -96,7 +100,11 @@ def test_bundled_sample_data_is_what_the_script_generates(tmp_path):
 
     root = Path(__file__).resolve().parents[2]
     out = tmp_path / "wsb.json"
-    subprocess.run([sys.executable, str(root / "ingest/sample_data/generate.py"), "--out", str(out)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(root / "ingest/sample_data/generate.py"), "--out", str(out)],
+        check=True,
+        capture_output=True,
+    )
     committed = root / "ingest/sample_data/wallstreetbets.json"
     assert out.read_bytes() == committed.read_bytes()
     assert committed.stat().st_size < 2_000_000
@@ -120,15 +128,21 @@ def test_replay_server_command_line(tmp_path):
     root = Path(__file__).resolve().parents[2]
     proc = subprocess.Popen(
         [sys.executable, "-m", "ingest.fakereddit", "--port", "0", "--data", "ingest/sample_data"],
-        cwd=root, stdout=subprocess.PIPE, text=True,
+        cwd=root,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         line = proc.stdout.readline()
         assert line.startswith("fakereddit serving") and "http://127.0.0.1:" in line
         url = line.strip().rsplit(" ", 1)[-1]
-        token = requests.post(url + "/api/v1/access_token", data={"grant_type": "client_credentials"}, auth=("a", "b"), timeout=5)
+        token = requests.post(
+            url + "/api/v1/access_token", data={"grant_type": "client_credentials"}, auth=("a", "b"), timeout=5
+        )
         assert token.status_code == 200
-        newest = requests.get(url + "/r/wallstreetbets/new", params={"limit": 1}, headers={"Authorization": "bearer x"}, timeout=5)
+        newest = requests.get(
+            url + "/r/wallstreetbets/new", params={"limit": 1}, headers={"Authorization": "bearer x"}, timeout=5
+        )
         import time
 
         # Timestamps were shifted so the newest item is about a minute old.

@@ -7,9 +7,44 @@ import pytest
 from ingest.linker import STOP_WORDS, TickerSet, clean_text, link
 
 SYMBOLS = [
-    "TSLA", "GME", "AMC", "NVDA", "AAPL", "SPY", "QQQ", "AMD", "PLTR", "MSFT", "BB", "F", "T", "X",
-    "A", "I", "IT", "DD", "CEO", "YOLO", "ATH", "IMO", "FD", "ON", "GO", "ARE", "CAN", "NOW", "ALL", "EV", "USA",
-    "BRK.B", "SOFI", "COIN", "TQQQ", "ET", "DOW", "DAY",
+    "TSLA",
+    "GME",
+    "AMC",
+    "NVDA",
+    "AAPL",
+    "SPY",
+    "QQQ",
+    "AMD",
+    "PLTR",
+    "MSFT",
+    "BB",
+    "F",
+    "T",
+    "X",
+    "A",
+    "I",
+    "IT",
+    "DD",
+    "CEO",
+    "YOLO",
+    "ATH",
+    "IMO",
+    "FD",
+    "ON",
+    "GO",
+    "ARE",
+    "CAN",
+    "NOW",
+    "ALL",
+    "EV",
+    "USA",
+    "BRK.B",
+    "SOFI",
+    "COIN",
+    "TQQQ",
+    "ET",
+    "DOW",
+    "DAY",
 ]
 TICKERS = TickerSet(SYMBOLS)
 
@@ -134,7 +169,25 @@ def test_inactive_ticker_never_links():
 
 
 def test_stop_list_is_words_not_regex():
-    assert {"A", "I", "IT", "DD", "CEO", "YOLO", "ATH", "IMO", "FD", "ON", "GO", "ARE", "CAN", "NOW", "ALL", "EV", "USA"} <= STOP_WORDS
+    assert {
+        "A",
+        "I",
+        "IT",
+        "DD",
+        "CEO",
+        "YOLO",
+        "ATH",
+        "IMO",
+        "FD",
+        "ON",
+        "GO",
+        "ARE",
+        "CAN",
+        "NOW",
+        "ALL",
+        "EV",
+        "USA",
+    } <= STOP_WORDS
     assert "IT" in TICKERS and "IT" not in TICKERS.bare
 
 

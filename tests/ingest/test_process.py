@@ -33,11 +33,15 @@ def _wait(predicate, timeout: float, what: str) -> None:
 
 
 def _start(manage_py, env, *args) -> subprocess.Popen:
-    return subprocess.Popen([*manage_py, "scrape_reddit", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [*manage_py, "scrape_reddit", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def _run(manage_py, env, *args, timeout=120) -> subprocess.CompletedProcess:
-    return subprocess.run([*manage_py, "scrape_reddit", *args], env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [*manage_py, "scrape_reddit", *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def _assert_complete_and_single(dataset) -> None:
@@ -49,13 +53,22 @@ def _assert_complete_and_single(dataset) -> None:
     assert sum(TickerHourly.objects.values_list("mentions", flat=True)) == Mention.objects.count() > 0
 
 
-def test_second_run_exits_at_once_while_another_holds_the_lock(transactional_db, tickers, fake_reddit, reddit_env, manage_py):
+def test_second_run_exits_at_once_while_another_holds_the_lock(
+    transactional_db, tickers, fake_reddit, reddit_env, manage_py
+):
     if is_postgres():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s, %s)", [_ADVISORY_CLASS, _key("wallstreetbets")])
     else:
         now = timezone.now()
-        ScrapeLock.objects.create(subreddit="wallstreetbets", owner="other", hostname=socket.gethostname(), pid=os.getpid(), acquired_at=now, heartbeat_at=now)
+        ScrapeLock.objects.create(
+            subreddit="wallstreetbets",
+            owner="other",
+            hostname=socket.gethostname(),
+            pid=os.getpid(),
+            acquired_at=now,
+            heartbeat_at=now,
+        )
     try:
         result = _run(manage_py, reddit_env, timeout=60)
     finally:
@@ -70,12 +83,23 @@ def test_second_run_exits_at_once_while_another_holds_the_lock(transactional_db,
 
 def test_stale_sqlite_lock_rows_are_taken_over(transactional_db, tickers, fake_reddit, reddit_env, manage_py, dataset):
     if is_postgres():
-        pytest.skip("SKIPPED: the lock row is the SQLite lock; PostgreSQL uses advisory locks (released by the server on disconnect)")
+        pytest.skip(
+            "SKIPPED: the lock row is the SQLite lock; PostgreSQL uses advisory locks (released by the server on disconnect)"
+        )
     dead = subprocess.Popen(["true"])
     dead.wait()
     old = timezone.now() - timedelta(hours=1)
-    ScrapeLock.objects.create(subreddit="wallstreetbets", owner="killed", hostname=socket.gethostname(), pid=dead.pid, acquired_at=timezone.now(), heartbeat_at=timezone.now())
-    ScrapeLock.objects.create(subreddit="stocks", owner="elsewhere", hostname="another-host", pid=1, acquired_at=old, heartbeat_at=old)
+    ScrapeLock.objects.create(
+        subreddit="wallstreetbets",
+        owner="killed",
+        hostname=socket.gethostname(),
+        pid=dead.pid,
+        acquired_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+    )
+    ScrapeLock.objects.create(
+        subreddit="stocks", owner="elsewhere", hostname="another-host", pid=1, acquired_at=old, heartbeat_at=old
+    )
     env = dict(reddit_env, REDDIT_SUBREDDITS="wallstreetbets,stocks")
     result = _run(manage_py, env)
     assert result.returncode == 0, result.stderr
@@ -85,7 +109,9 @@ def test_stale_sqlite_lock_rows_are_taken_over(transactional_db, tickers, fake_r
     _assert_complete_and_single(dataset)
 
 
-def test_sigterm_commits_the_batch_and_exits_quickly(transactional_db, tickers, fake_reddit, reddit_env, manage_py, dataset):
+def test_sigterm_commits_the_batch_and_exits_quickly(
+    transactional_db, tickers, fake_reddit, reddit_env, manage_py, dataset
+):
     fake_reddit.delay = 0.4  # a slow Reddit: the run is mid-request when the signal lands
     proc = _start(manage_py, reddit_env)
     try:
@@ -106,7 +132,9 @@ def test_sigterm_commits_the_batch_and_exits_quickly(transactional_db, tickers, 
     stored = list(Article.objects.values_list("reddit_id", flat=True))
     assert stored and len(stored) == len(set(stored))
     assert Article.objects.filter(kind="comment").exists()  # the current batch was committed
-    assert set(Article.objects.filter(kind="comment").values_list("reddit_id", flat=True)) < discussion_comment_ids(dataset)
+    assert set(Article.objects.filter(kind="comment").values_list("reddit_id", flat=True)) < discussion_comment_ids(
+        dataset
+    )
     assert run.counters["comments_new"] == Article.objects.filter(kind="comment").count()
     requests_at_stop = len(fake_reddit.requests)
     # The rerun finishes the job.
@@ -117,7 +145,9 @@ def test_sigterm_commits_the_batch_and_exits_quickly(transactional_db, tickers, 
     _assert_complete_and_single(dataset)
 
 
-def test_sigkill_mid_run_then_rerun_loses_nothing_and_doubles_nothing(transactional_db, tickers, fake_reddit, reddit_env, manage_py, dataset):
+def test_sigkill_mid_run_then_rerun_loses_nothing_and_doubles_nothing(
+    transactional_db, tickers, fake_reddit, reddit_env, manage_py, dataset
+):
     fake_reddit.delay = 0.5  # slow enough that the kill lands before the last thread is done
     proc = _start(manage_py, reddit_env)
     try:

@@ -42,7 +42,11 @@ def test_full_incremental_run(reddit_settings, tickers, fake_reddit, dataset):
     assert run.status == JobRun.Status.SUCCEEDED
     c = run.counters
     assert c["comments_new"] == len(expected_comments) and c["posts_new"] == len(dataset["posts"])
-    assert c["threads"] == 3 and c["requests"] == len(fake_reddit.requests) and c["mentions"] == Mention.objects.count() > 0
+    assert (
+        c["threads"] == 3
+        and c["requests"] == len(fake_reddit.requests)
+        and c["mentions"] == Mention.objects.count() > 0
+    )
     assert f"{c['comments_new']} new" in out and "requests" in out
 
     # Deleted/removed comments are kept, without text.
@@ -63,10 +67,18 @@ def test_full_incremental_run(reddit_settings, tickers, fake_reddit, dataset):
     assert TickerHourly.objects.exists()
     assert sum(TickerHourly.objects.values_list("mentions", flat=True)) == Mention.objects.count()
     # Checkpoints.
-    daily = ThreadCheckpoint.objects.get(kind="daily", title__startswith="Daily", created_utc__gte=run.started_at - timedelta(hours=20))
+    daily = ThreadCheckpoint.objects.get(
+        kind="daily", title__startswith="Daily", created_utc__gte=run.started_at - timedelta(hours=20)
+    )
     assert daily.comments_seen == daily.reddit_num_comments > 0
-    assert daily.newest_comment_utc == Article.objects.filter(parent_post_id=daily.reddit_id).latest("created_utc").created_utc
-    assert SubredditCheckpoint.objects.get(subreddit="wallstreetbets").newest_post_utc == Article.objects.filter(kind="post").latest("created_utc").created_utc
+    assert (
+        daily.newest_comment_utc
+        == Article.objects.filter(parent_post_id=daily.reddit_id).latest("created_utc").created_utc
+    )
+    assert (
+        SubredditCheckpoint.objects.get(subreddit="wallstreetbets").newest_post_utc
+        == Article.objects.filter(kind="post").latest("created_utc").created_utc
+    )
     assert not ScrapeLock.objects.exists()  # released
 
 
@@ -93,7 +105,9 @@ def test_second_run_adds_nothing_and_updates_scores(reddit_settings, tickers, fa
 def test_edited_and_deleted_comments_are_relinked(reddit_settings, tickers, fake_reddit, dataset):
     scrape()
     target = Article.objects.filter(kind="comment", is_removed=False).exclude(mentions=None).first()
-    Article.objects.filter(pk=target.pk).update(sentiment_label="positive", sentiment_score=0.5, scored_at=target.created_utc)
+    Article.objects.filter(pk=target.pk).update(
+        sentiment_label="positive", sentiment_score=0.5, scored_at=target.created_utc
+    )
     edited = Article.objects.filter(kind="comment", is_removed=False).exclude(pk=target.pk).first()
     id36 = target.reddit_id[3:]
     fake_reddit.state.comments[id36]["body"] = "[deleted]"
@@ -118,7 +132,12 @@ def test_never_link_takes_effect_on_next_run(reddit_settings, tickers, fake_redd
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("kind", "path"),
-    [("429", r"/comments/"), ("500", r"/api/morechildren"), ("truncated", r"/comments/"), ("429", r"/r/wallstreetbets/new")],
+    [
+        ("429", r"/comments/"),
+        ("500", r"/api/morechildren"),
+        ("truncated", r"/comments/"),
+        ("429", r"/r/wallstreetbets/new"),
+    ],
 )
 def test_recovers_from_reddit_errors(reddit_settings, tickers, fake_reddit, dataset, monkeypatch, kind, path):
     monkeypatch.setattr("ingest.reddit.BACKOFF_START_SECONDS", 0.05)
@@ -146,7 +165,9 @@ def test_one_bad_thread_does_not_stop_the_run(reddit_settings, tickers, fake_red
     assert "1 errors" in out
     stored = set(stored_ids("comment"))
     assert stored and not any(c["link_id"] == moves["name"] for c in dataset["comments"] if c["name"] in stored)
-    others = set(discussion_comment_ids(dataset)) - {c["name"] for c in dataset["comments"] if c["link_id"] == moves["name"]}
+    others = set(discussion_comment_ids(dataset)) - {
+        c["name"] for c in dataset["comments"] if c["link_id"] == moves["name"]
+    }
     assert stored == others
 
 
@@ -176,7 +197,10 @@ def test_max_comments_and_max_threads(reddit_settings, tickers, fake_reddit):
     # The per-thread cap does not stop the other threads.
     scrape("--max-threads", "3", "--max-comments", "30")
     assert ThreadCheckpoint.objects.count() == 3
-    per_thread = [Article.objects.filter(parent_post_id=t).count() for t in ThreadCheckpoint.objects.values_list("reddit_id", flat=True)]
+    per_thread = [
+        Article.objects.filter(parent_post_id=t).count()
+        for t in ThreadCheckpoint.objects.values_list("reddit_id", flat=True)
+    ]
     assert all(0 < n <= 30 for n in per_thread), per_thread
     assert JobRun.objects.order_by("-started_at").first().status == JobRun.Status.SUCCEEDED
 
@@ -231,9 +255,20 @@ def test_writes_grow_with_batches_not_items(tickers):
     def items(n, offset):
         now = datetime.now(tz=UTC)
         return [
-            {"reddit_id": f"t1_q{offset + i}", "kind": "comment", "subreddit": "wallstreetbets", "parent_post_id": "t3_p",
-             "title": "", "body": f"$TSLA and NVDA #{i}", "author": "a", "permalink": "", "score": i, "num_comments": 0,
-             "is_removed": False, "created_utc": now - timedelta(minutes=i)}
+            {
+                "reddit_id": f"t1_q{offset + i}",
+                "kind": "comment",
+                "subreddit": "wallstreetbets",
+                "parent_post_id": "t3_p",
+                "title": "",
+                "body": f"$TSLA and NVDA #{i}",
+                "author": "a",
+                "permalink": "",
+                "score": i,
+                "num_comments": 0,
+                "is_removed": False,
+                "created_utc": now - timedelta(minutes=i),
+            }
             for i in range(n)
         ]
 
@@ -338,7 +373,9 @@ def test_checkpoint_commits_with_its_batch_or_not_at_all(reddit_settings, ticker
 
 
 @pytest.mark.django_db
-def test_stored_posts_outside_the_listings_are_refreshed_through_api_info(reddit_settings, tickers, fake_reddit, dataset, monkeypatch):
+def test_stored_posts_outside_the_listings_are_refreshed_through_api_info(
+    reddit_settings, tickers, fake_reddit, dataset, monkeypatch
+):
     scrape()
     monkeypatch.setattr("ingest.fakereddit.server.LISTING_CAP", 3)  # listings now show only a few posts
     fake_reddit.bump_scores(11)

@@ -163,7 +163,11 @@ def stack(boto):
                     "TaskCount": 1,
                     "CapacityProviderStrategy": [{"capacityProvider": "FARGATE_SPOT", "weight": 1}],
                     "NetworkConfiguration": {
-                        "awsvpcConfiguration": {"Subnets": [subnet], "SecurityGroups": [sg], "AssignPublicIp": "DISABLED"}
+                        "awsvpcConfiguration": {
+                            "Subnets": [subnet],
+                            "SecurityGroups": [sg],
+                            "AssignPublicIp": "DISABLED",
+                        }
                     },
                 },
             },
@@ -176,4 +180,11 @@ def stack(boto):
         State="ENABLED",
         Target={"Arn": cluster_arn, "RoleArn": role_arn},
     )
-    return {"vpc": vpc, "subnet": subnet, "sg": sg, "cluster_arn": cluster_arn, "task_defs": task_defs, "role": role_arn}
+    return {
+        "vpc": vpc,
+        "subnet": subnet,
+        "sg": sg,
+        "cluster_arn": cluster_arn,
+        "task_defs": task_defs,
+        "role": role_arn,
+    }

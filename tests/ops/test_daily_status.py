@@ -39,11 +39,23 @@ def data(db):
         created = now - timedelta(hours=hours_ago)
         fields = {}
         if scored:
-            fields = {"sentiment_label": scored, "sentiment_score": {"positive": 0.8, "negative": -0.6, "neutral": 0.0}[scored],
-                          "sentiment_confidence": 0.9, "sentiment_model": "vader", "scored_at": now}
+            fields = {
+                "sentiment_label": scored,
+                "sentiment_score": {"positive": 0.8, "negative": -0.6, "neutral": 0.0}[scored],
+                "sentiment_confidence": 0.9,
+                "sentiment_model": "vader",
+                "scored_at": now,
+            }
         a = Article.objects.create(
-            kind=kind, reddit_id=rid, subreddit=sub, parent_post_id="" if kind == "post" else "t3_p1",
-            title="t" if kind == "post" else "", body="b", author="u", created_utc=created, **fields,
+            kind=kind,
+            reddit_id=rid,
+            subreddit=sub,
+            parent_post_id="" if kind == "post" else "t3_p1",
+            title="t" if kind == "post" else "",
+            body="b",
+            author="u",
+            created_utc=created,
+            **fields,
         )
         for t in tickers:
             Mention.objects.create(article=a, ticker=t, created_utc=created, matched_text=t.symbol)
@@ -176,8 +188,12 @@ def test_exit_code_of_a_real_process(transactional_db, subprocess_env, manage_py
     proc = subprocess.run([*manage_py, "daily_status"], env=subprocess_env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1, proc.stderr
     assert "Articles per day" in proc.stdout
-    assert proc.stderr.strip().splitlines()[-1] == "CommandError: scraper data is stale: scrape_reddit has never succeeded"
-    make = JobRun.objects.create(command="scrape_reddit", started_at=timezone.now(), finished_at=timezone.now(), status="succeeded")
+    assert (
+        proc.stderr.strip().splitlines()[-1] == "CommandError: scraper data is stale: scrape_reddit has never succeeded"
+    )
+    make = JobRun.objects.create(
+        command="scrape_reddit", started_at=timezone.now(), finished_at=timezone.now(), status="succeeded"
+    )
     assert make.pk
     proc = subprocess.run([*manage_py, "daily_status"], env=subprocess_env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

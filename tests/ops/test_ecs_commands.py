@@ -236,7 +236,9 @@ def test_cli_exit_code_and_stderr(stack, aws_env, tmp_path):
         cwd=tmp_path,
     )
     assert proc.returncode == 1, proc.stderr
-    assert proc.stderr.strip().splitlines() == ["CommandError: cluster 'nope' not found (or not ACTIVE) in us-east-1; check ECS_CLUSTER / --cluster"]
+    assert proc.stderr.strip().splitlines() == [
+        "CommandError: cluster 'nope' not found (or not ACTIVE) in us-east-1; check ECS_CLUSTER / --cluster"
+    ]
     assert "Traceback" not in proc.stderr
 
 
@@ -265,7 +267,9 @@ def test_setup_secrets_create_then_update_without_echo(aws_env, boto, monkeypatc
     assert "market-pulse/database-url: updated" in out
     assert "market-pulse/reddit-client-id: unchanged" in out
     assert "n3w-pa55" not in out
-    assert sm.get_secret_value(SecretId="market-pulse/database-url")["SecretString"].endswith("n3w-pa55@db.internal:5432/marketpulse")
+    assert sm.get_secret_value(SecretId="market-pulse/database-url")["SecretString"].endswith(
+        "n3w-pa55@db.internal:5432/marketpulse"
+    )
     versions = sm.list_secret_version_ids(SecretId="market-pulse/database-url")["Versions"]
     assert len(versions) == 2
 
@@ -291,7 +295,10 @@ def test_setup_secrets_prompt_is_hidden(aws_env, boto, monkeypatch):
     assert len(prompts) == 4 and "prompted-secret-value" not in out
     assert "market-pulse/django-secret-key: created" in out
     assert out.count("skipped (no value given)") == 3
-    assert boto("secretsmanager").get_secret_value(SecretId="market-pulse/django-secret-key")["SecretString"] == "prompted-secret-value"
+    assert (
+        boto("secretsmanager").get_secret_value(SecretId="market-pulse/django-secret-key")["SecretString"]
+        == "prompted-secret-value"
+    )
 
 
 def test_setup_secrets_without_terminal_or_credentials(aws_env, monkeypatch):

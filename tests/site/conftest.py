@@ -13,8 +13,12 @@ from articles.services import rollups_refresh
 from marketpulse.models import JobRun
 
 # Payloads a hostile Reddit title could carry; if any runs, it sets window.__xss / logs "XSS".
-XSS_TITLE = '<script>window.__xss=1;console.log("XSS")</script><img src=x onerror="window.__xss=2;console.log(\'XSS\')">'
-XSS_BODY = '<svg onload="window.__xss=3"></svg><a href="javascript:window.__xss=4">click</a> **bold** [x](javascript:alert(1))'
+XSS_TITLE = (
+    '<script>window.__xss=1;console.log("XSS")</script><img src=x onerror="window.__xss=2;console.log(\'XSS\')">'
+)
+XSS_BODY = (
+    '<svg onload="window.__xss=3"></svg><a href="javascript:window.__xss=4">click</a> **bold** [x](javascript:alert(1))'
+)
 
 
 @dataclass
@@ -29,9 +33,20 @@ def _floor_hour(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
-def make_article(n: int, *, created: datetime, tickers: list[Ticker], kind: str = "comment", score: int = 1,
-                 label: str = "", sentiment: float | None = None, reviewed: str = "", title: str = "",
-                 body: str = "", author: str | None = None) -> Article:
+def make_article(
+    n: int,
+    *,
+    created: datetime,
+    tickers: list[Ticker],
+    kind: str = "comment",
+    score: int = 1,
+    label: str = "",
+    sentiment: float | None = None,
+    reviewed: str = "",
+    title: str = "",
+    body: str = "",
+    author: str | None = None,
+) -> Article:
     prefix = "t3_" if kind == "post" else "t1_"
     article = Article.objects.create(
         kind=kind,
@@ -85,10 +100,25 @@ def build_site_data(*, fresh: bool = True) -> SiteData:
     for i in range(29):  # TSLA, current window, spread over the last 20 hours
         label = labels[i % 4] if i % 5 else ""  # every 5th unscored
         score = {"positive": 0.8, "negative": -0.7, "neutral": 0.0}.get(label)
-        add(["TSLA"], base - timedelta(hours=i % 20 + 1) + timedelta(minutes=i % 50), kind="post" if i % 3 == 0 else "comment",
-            score=i * 3, label=label, sentiment=score, title=f"TSLA thread {i}")
-    data.hostile = add(["TSLA"], now - timedelta(minutes=5), kind="post", score=7, label="negative", sentiment=-0.5,
-                       title=XSS_TITLE, body=XSS_BODY)
+        add(
+            ["TSLA"],
+            base - timedelta(hours=i % 20 + 1) + timedelta(minutes=i % 50),
+            kind="post" if i % 3 == 0 else "comment",
+            score=i * 3,
+            label=label,
+            sentiment=score,
+            title=f"TSLA thread {i}",
+        )
+    data.hostile = add(
+        ["TSLA"],
+        now - timedelta(minutes=5),
+        kind="post",
+        score=7,
+        label="negative",
+        sentiment=-0.5,
+        title=XSS_TITLE,
+        body=XSS_BODY,
+    )
     for i in range(4):
         add(["GME"], base - timedelta(hours=2 + i), label="positive", sentiment=0.6, score=2)
     for i in range(6):
@@ -105,8 +135,12 @@ def build_site_data(*, fresh: bool = True) -> SiteData:
     add(["AAPL", "TSLA"], base - timedelta(days=3, hours=1), label="positive", sentiment=0.4, score=3)
     rollups_refresh()
     if fresh:
-        JobRun.objects.create(command="scrape_reddit", status="succeeded", started_at=now - timedelta(minutes=3),
-                              finished_at=now - timedelta(minutes=2))
+        JobRun.objects.create(
+            command="scrape_reddit",
+            status="succeeded",
+            started_at=now - timedelta(minutes=3),
+            finished_at=now - timedelta(minutes=2),
+        )
     return data
 
 

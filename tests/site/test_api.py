@@ -11,8 +11,14 @@ MAX_QUERIES = 10
 
 @pytest.mark.parametrize(
     "url",
-    ["/api/v1/tickers", "/api/v1/tickers?window=30d&etfs=false", "/api/v1/tickers/TSLA?range=90d",
-     "/api/v1/tickers/TSLA/articles?sort=top&label=negative&kind=post", "/api/v1/status", "/api/v1/tickers/NOPE"],
+    [
+        "/api/v1/tickers",
+        "/api/v1/tickers?window=30d&etfs=false",
+        "/api/v1/tickers/TSLA?range=90d",
+        "/api/v1/tickers/TSLA/articles?sort=top&label=negative&kind=post",
+        "/api/v1/status",
+        "/api/v1/tickers/NOPE",
+    ],
 )
 def test_api_query_budget(client, site_data, django_assert_max_num_queries, url):
     with django_assert_max_num_queries(MAX_QUERIES):
@@ -142,10 +148,20 @@ def test_status_reports_last_runs_backlog_and_freshness(client, site_data):
     from django.utils import timezone
 
     now = timezone.now()
-    JobRun.objects.create(command="analyze_sentiment", status="failed", started_at=now - timedelta(minutes=1),
-                          finished_at=now, error="RuntimeError: boom", counters={"scored": 3})
-    JobRun.objects.create(command="analyze_sentiment", status="succeeded", started_at=now - timedelta(hours=1),
-                          finished_at=now - timedelta(minutes=50))
+    JobRun.objects.create(
+        command="analyze_sentiment",
+        status="failed",
+        started_at=now - timedelta(minutes=1),
+        finished_at=now,
+        error="RuntimeError: boom",
+        counters={"scored": 3},
+    )
+    JobRun.objects.create(
+        command="analyze_sentiment",
+        status="succeeded",
+        started_at=now - timedelta(hours=1),
+        finished_at=now - timedelta(minutes=50),
+    )
     data = client.get("/api/v1/status").json()
     unscored = sum(1 for a in site_data.articles if not a.sentiment_label)
     assert data["backlog"] == unscored > 0
@@ -159,9 +175,16 @@ def test_status_reports_last_runs_backlog_and_freshness(client, site_data):
 
 def test_status_on_an_empty_database(client, db):
     data = client.get("/api/v1/status").json()
-    assert data == {"scraper": {"last_success": None, "minutes_ago": None, "stale": True,
-                                "stale_after_minutes": data["scraper"]["stale_after_minutes"]},
-                    "backlog": 0, "jobs": []}
+    assert data == {
+        "scraper": {
+            "last_success": None,
+            "minutes_ago": None,
+            "stale": True,
+            "stale_after_minutes": data["scraper"]["stale_after_minutes"],
+        },
+        "backlog": 0,
+        "jobs": [],
+    }
 
 
 def test_top_sort_ranks_only_the_newest_candidates(client, site_data, monkeypatch):

@@ -63,6 +63,16 @@ def test_openapi_document_lists_every_endpoint(client, db):
         "/api/v1/status",
     }
     row = doc["components"]["schemas"]["TickerRow"]["properties"]
-    for name in ("rank", "symbol", "name", "mentions", "mentions_prev", "rank_prev", "upvotes", "bullish_pct",
-                 "bearish_pct", "sentiment"):
+    for name in (
+        "rank",
+        "symbol",
+        "name",
+        "mentions",
+        "mentions_prev",
+        "rank_prev",
+        "upvotes",
+        "bullish_pct",
+        "bearish_pct",
+        "sentiment",
+    ):
         assert name in row

@@ -14,8 +14,14 @@ from .conftest import build_site_data
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -24,8 +30,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 @pytest.fixture
 def browser():
     if not CHROMIUM.exists():
-        pytest.skip(f"SKIPPED LOUDLY: {CHROMIUM} is missing: install Debian's chromium (see .ci/pre.d/10-chromium.sh); "
-                    "the browser test did NOT run")
+        pytest.skip(
+            f"SKIPPED LOUDLY: {CHROMIUM} is missing: install Debian's chromium (see .ci/pre.d/10-chromium.sh); "
+            "the browser test did NOT run"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -79,9 +79,21 @@ def test_home_reads_the_rollups_not_raw_articles(client, site_data):
     assert "No mentions in the last 24h" in html
 
 
-@pytest.mark.parametrize("url", ["/?window=1y", "/?page=0", "/?page=abc", "/?etfs=maybe", "/t/TSLA/?range=2d",
-                                 "/t/TSLA/?sort=old", "/t/TSLA/?label=bullish", "/t/TSLA/?kind=video",
-                                 "/t/TSLA/?cursor=not-a-cursor", "/tickers/?q=" + "x" * 101])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/?window=1y",
+        "/?page=0",
+        "/?page=abc",
+        "/?etfs=maybe",
+        "/t/TSLA/?range=2d",
+        "/t/TSLA/?sort=old",
+        "/t/TSLA/?label=bullish",
+        "/t/TSLA/?kind=video",
+        "/t/TSLA/?cursor=not-a-cursor",
+        "/tickers/?q=" + "x" * 101,
+    ],
+)
 def test_bad_parameters_get_a_400_page(client, site_data, url):
     response = client.get(url)
     assert response.status_code == 400
@@ -93,10 +105,18 @@ def test_stale_notice_when_the_scraper_has_not_succeeded_lately(client, db, sett
     html = client.get("/").content.decode()
     assert "the scraper has never finished successfully" in html
     now = timezone.now()
-    JobRun.objects.create(command="scrape_reddit", status="succeeded", started_at=now - timedelta(hours=3),
-                          finished_at=now - timedelta(hours=3) + timedelta(minutes=1))
-    JobRun.objects.create(command="scrape_reddit", status="failed", started_at=now - timedelta(minutes=5),
-                          finished_at=now - timedelta(minutes=4))
+    JobRun.objects.create(
+        command="scrape_reddit",
+        status="succeeded",
+        started_at=now - timedelta(hours=3),
+        finished_at=now - timedelta(hours=3) + timedelta(minutes=1),
+    )
+    JobRun.objects.create(
+        command="scrape_reddit",
+        status="failed",
+        started_at=now - timedelta(minutes=5),
+        finished_at=now - timedelta(minutes=4),
+    )
     settings.STALE_AFTER_MINUTES = 60
     html = client.get("/").content.decode()
     assert "Data may be stale: the scraper last succeeded 179 minutes ago" in html
@@ -107,7 +127,7 @@ def test_ticker_page_chart_split_and_articles(client, site_data):
     assert response.status_code == 200
     html = response.content.decode()
     chart = html.split('<svg class="chart"', 1)[1].split("</svg>", 1)[0]
-    assert "<title id=\"timeline-title\">TSLA: mentions per hour and net sentiment, last 7d</title>" in chart
+    assert '<title id="timeline-title">TSLA: mentions per hour and net sentiment, last 7d</title>' in chart
     assert chart.count('<rect class="bar') == 168  # hourly over 7 days
     assert "<polyline" in chart
     assert 'id="label-split"' in html
@@ -123,7 +143,7 @@ def test_ticker_articles_cursor_walks_every_article_once(client, site_data):
     url = "/t/TSLA/"
     for _ in range(5):
         html = client.get(url).content.decode()
-        seen += re.findall(r'comments/(s\d+)/', html)
+        seen += re.findall(r"comments/(s\d+)/", html)
         nxt = re.search(r'href="(\?[^"]*cursor=[^"]+)" rel="next"', html)
         if not nxt:
             break

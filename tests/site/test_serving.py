@@ -43,7 +43,11 @@ def test_gunicorn_serves_the_site_with_a_json_access_log(subprocess_env):
     env = dict(subprocess_env, WEB_CONCURRENCY="1", GUNICORN_BIND=f"127.0.0.1:{port}")
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 30
@@ -54,10 +58,14 @@ def test_gunicorn_serves_the_site_with_a_json_access_log(subprocess_env):
                 break
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise AssertionError(f"gunicorn did not come up: {proc.stderr.read() if proc.poll() is not None else ''}")
+                    raise AssertionError(
+                        f"gunicorn did not come up: {proc.stderr.read() if proc.poll() is not None else ''}"
+                    )
                 time.sleep(0.3)
-        req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/tickers?window=24h",
-                                     headers={"User-Agent": 'evil "agent"\n{"status": 999}'.replace("\n", " ")})
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/tickers?window=24h",
+            headers={"User-Agent": 'evil "agent"\n{"status": 999}'.replace("\n", " ")},
+        )
         with urllib.request.urlopen(req, timeout=5) as r:
             body = json.loads(r.read())
             assert r.headers["ETag"] and "max-age=60" in r.headers["Cache-Control"]
@@ -76,8 +84,7 @@ def test_gunicorn_serves_the_site_with_a_json_access_log(subprocess_env):
 def test_collectstatic_hashes_and_compresses_and_whitenoise_serves_them(subprocess_env, tmp_path):
     """Production storage (CompressedManifestStaticFilesStorage): run in a subprocess without pytest loaded."""
     (tmp_path / "static_settings.py").write_text(
-        "from marketpulse.settings import *  # noqa\n"
-        f"STATIC_ROOT = {str(tmp_path / 'collected')!r}\n"
+        f"from marketpulse.settings import *  # noqa\nSTATIC_ROOT = {str(tmp_path / 'collected')!r}\n"
     )
     script = textwrap.dedent(
         """

@@ -42,12 +42,16 @@ def test_no_arguments_loads_the_bundled_list_and_records_the_run(bundled_count):
 @pytest.mark.django_db
 def test_running_twice_changes_nothing(bundled_count, django_assert_max_num_queries):
     run()
-    before = list(Ticker.objects.order_by("symbol").values_list("symbol", "name", "exchange", "is_etf", "aliases", "updated_at"))
+    before = list(
+        Ticker.objects.order_by("symbol").values_list("symbol", "name", "exchange", "is_etf", "aliases", "updated_at")
+    )
     # A second run reads the table once; the rest is JobRun bookkeeping (create, finish).
     with django_assert_max_num_queries(8):
         output = run()
     assert f"created 0, updated 0, unchanged {bundled_count}" in output
-    after = list(Ticker.objects.order_by("symbol").values_list("symbol", "name", "exchange", "is_etf", "aliases", "updated_at"))
+    after = list(
+        Ticker.objects.order_by("symbol").values_list("symbol", "name", "exchange", "is_etf", "aliases", "updated_at")
+    )
     assert after == before
     last = JobRun.objects.filter(command="load_tickers").order_by("-pk").first()
     assert (last.counters["created"], last.counters["updated"], last.counters["unchanged"]) == (0, 0, bundled_count)
@@ -60,7 +64,13 @@ def test_reload_keeps_the_never_link_flag():
     Ticker.objects.filter(symbol="DD").update(name="renamed by hand")  # so the reload really updates DD
     output = run()
     assert "updated 1," in output
-    assert set(Ticker.objects.filter(is_active=False).values_list("symbol", flat=True)) == {"YOLO", "DD", "IT", "ON", "ALL"}
+    assert set(Ticker.objects.filter(is_active=False).values_list("symbol", flat=True)) == {
+        "YOLO",
+        "DD",
+        "IT",
+        "ON",
+        "ALL",
+    }
     assert Ticker.objects.get(symbol="DD").name == "DuPont de Nemours"
 
 
@@ -73,7 +83,9 @@ def test_from_nasdaq_files_together(fixture_path):
     assert Ticker.objects.get(symbol="UVXY").exchange == "CBOE"
     assert Ticker.objects.get(symbol="QQQ").is_etf is True
     assert not Ticker.objects.filter(symbol__in=["ZVZZT", "NTEST"]).exists()
-    assert "created 0, updated 0, unchanged 15" in run("--from", str(fixture_path("nasdaqlisted.txt")), "--from", str(fixture_path("otherlisted.txt")))
+    assert "created 0, updated 0, unchanged 15" in run(
+        "--from", str(fixture_path("nasdaqlisted.txt")), "--from", str(fixture_path("otherlisted.txt"))
+    )
 
 
 @pytest.mark.django_db
@@ -154,14 +166,21 @@ def test_errors_are_command_errors_and_failed_runs(args, message, write_file, fi
 
 def test_subprocess_loads_then_fails_cleanly(subprocess_env, manage_py, write_file, bundled_count):
     """Through a real `manage.py` process: success exits 0; a bad file exits 2 with one clear line."""
-    ok = subprocess.run([*manage_py, "load_tickers"], env=subprocess_env, capture_output=True, text=True, timeout=120, check=False)
+    ok = subprocess.run(
+        [*manage_py, "load_tickers"], env=subprocess_env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert ok.returncode == 0, ok.stderr
     assert f"created {bundled_count}," in ok.stdout
     assert Ticker.objects.count() == bundled_count
 
     bad = write_file("garbage.bin", b"\x00\x01\x02garbage")
     failed = subprocess.run(
-        [*manage_py, "load_tickers", "--from", str(bad)], env=subprocess_env, capture_output=True, text=True, timeout=120, check=False
+        [*manage_py, "load_tickers", "--from", str(bad)],
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert failed.returncode == 2
     assert "Traceback" not in failed.stderr
@@ -169,7 +188,12 @@ def test_subprocess_loads_then_fails_cleanly(subprocess_env, manage_py, write_fi
     assert lines == [f"CommandError: load_tickers: {bad}: binary data, not a text ticker list"]
 
     unknown = subprocess.run(
-        [*manage_py, "load_tickers", "--format", "xml"], env=subprocess_env, capture_output=True, text=True, timeout=120, check=False
+        [*manage_py, "load_tickers", "--format", "xml"],
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert unknown.returncode == 2 and "invalid choice: 'xml'" in unknown.stderr
 

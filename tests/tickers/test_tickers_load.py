@@ -29,8 +29,7 @@ def _rows(n: int, *, start: int = 0, name: str = "Company") -> list[TickerRow]:
 
 def _snapshot() -> dict[str, tuple]:
     return {
-        t.symbol: (t.name, t.exchange, t.is_etf, t.aliases, t.is_active, t.updated_at)
-        for t in Ticker.objects.all()
+        t.symbol: (t.name, t.exchange, t.is_etf, t.aliases, t.is_active, t.updated_at) for t in Ticker.objects.all()
     }
 
 
@@ -50,21 +49,35 @@ def test_creates_then_second_load_changes_nothing():
 def test_stored_values_match_the_source():
     tickers_load(rows=tickers_read(BUNDLED_CSV).rows)
     tsla = Ticker.objects.get(symbol="TSLA")
-    assert (tsla.name, tsla.exchange, tsla.is_etf, tsla.aliases, tsla.is_active) == ("Tesla Inc.", "NASDAQ", False, ["Tesla"], True)
+    assert (tsla.name, tsla.exchange, tsla.is_etf, tsla.aliases, tsla.is_active) == (
+        "Tesla Inc.",
+        "NASDAQ",
+        False,
+        ["Tesla"],
+        True,
+    )
     spy = Ticker.objects.get(symbol="SPY")
     assert spy.is_etf is True and spy.exchange == "NYSE ARCA"
     assert Ticker.objects.filter(symbol="BRK.B").exists()
 
 
 def test_changed_source_updates_only_what_changed():
-    tickers_load(rows=[TickerRow("GME", "GameStop", "NYSE", False, ("GameStop",)), TickerRow("AMC", "AMC", "NYSE", False, ())])
+    tickers_load(
+        rows=[TickerRow("GME", "GameStop", "NYSE", False, ("GameStop",)), TickerRow("AMC", "AMC", "NYSE", False, ())]
+    )
     result = tickers_load(
-        rows=[TickerRow("GME", "GameStop Corp.", "NYSE", False, ("GameStop", "Gamestonk")), TickerRow("AMC", "AMC", "NYSE", False, ())]
+        rows=[
+            TickerRow("GME", "GameStop Corp.", "NYSE", False, ("GameStop", "Gamestonk")),
+            TickerRow("AMC", "AMC", "NYSE", False, ()),
+        ]
     )
     assert (result.created, result.updated, result.unchanged) == (0, 1, 1)
     (change,) = result.changes
     assert change.symbol == "GME" and change.action == "update"
-    assert change.fields == {"name": ("GameStop", "GameStop Corp."), "aliases": (["GameStop"], ["GameStop", "Gamestonk"])}
+    assert change.fields == {
+        "name": ("GameStop", "GameStop Corp."),
+        "aliases": (["GameStop"], ["GameStop", "Gamestonk"]),
+    }
     assert "name: 'GameStop' -> 'GameStop Corp.'" in change.describe()
     gme = Ticker.objects.get(symbol="GME")
     assert gme.name == "GameStop Corp." and gme.aliases == ["GameStop", "Gamestonk"]
@@ -96,7 +109,13 @@ def test_fields_a_source_does_not_carry_are_left_alone():
 def test_only_new_leaves_existing_rows_exactly_as_they_are():
     tickers_load(rows=[TickerRow("AAPL", "Apple", "NASDAQ", False, ("Apple",))])
     before = _snapshot()
-    result = tickers_load(rows=[TickerRow("AAPL", "Apple Inc. - Common Stock", "NASDAQ", False), TickerRow("AMD", "AMD Inc.", "NASDAQ", False)], only_new=True)
+    result = tickers_load(
+        rows=[
+            TickerRow("AAPL", "Apple Inc. - Common Stock", "NASDAQ", False),
+            TickerRow("AMD", "AMD Inc.", "NASDAQ", False),
+        ],
+        only_new=True,
+    )
     assert (result.created, result.updated, result.unchanged) == (1, 0, 1)
     assert _snapshot()["AAPL"] == before["AAPL"]
     assert Ticker.objects.filter(symbol="AMD").exists()
@@ -145,7 +164,9 @@ def test_query_count_does_not_grow_with_rows_within_a_batch():
     # Fresh symbols each time: a create-only load, and an update-only load, of 5 vs 100 rows.
     assert _queries_for(_rows(5)) == _queries_for(_rows(100, start=1000))
     assert _queries_for(_rows(5, name="New")) == _queries_for(_rows(100, start=1000, name="New"))
-    assert _queries_for(_rows(5, name="New")) == _queries_for(_rows(100, start=1000, name="New"))  # unchanged: read only
+    assert _queries_for(_rows(5, name="New")) == _queries_for(
+        _rows(100, start=1000, name="New")
+    )  # unchanged: read only
 
 
 def test_query_count_grows_with_batches_not_rows(django_assert_max_num_queries):

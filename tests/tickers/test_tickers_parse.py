@@ -165,8 +165,10 @@ def test_csv_without_aliases_column_leaves_aliases_alone():
         (CSV_HEADER + "TSLA,Tesla,NASDAQ,false,\nTS$A,Bad,NASDAQ,false,\n", "line 3: invalid symbol 'TS$A'"),
         (CSV_HEADER + "TOOLONGSYMBOL,Bad,NASDAQ,false,\n", "line 2: invalid symbol"),
         (CSV_HEADER + "TSLA,Tesla,NASDAQ,maybe,\n", "line 2: is_etf must be true or false, not 'maybe'"),
-        (CSV_HEADER + "TSLA,Tesla,NASDAQ,false,\nAAPL,Apple,NASDAQ,false,\ntsla,Tesla,NASDAQ,false,\n",
-         "line 4: duplicate symbol TSLA (first on line 2)"),
+        (
+            CSV_HEADER + "TSLA,Tesla,NASDAQ,false,\nAAPL,Apple,NASDAQ,false,\ntsla,Tesla,NASDAQ,false,\n",
+            "line 4: duplicate symbol TSLA (first on line 2)",
+        ),
         (CSV_HEADER + "TSLA,Tesla,NASDAQ\n", "line 2: 3 fields, expected 5"),
     ],
 )

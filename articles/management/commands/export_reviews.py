@@ -18,7 +18,12 @@ class Command(BaseCommand):
     help = "Export reviewed articles and their labels as csv or jsonl (to stdout, or --output FILE)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--format", choices=["csv", "jsonl"], required=True, help="Output format: csv or jsonl (one JSON object per line).")
+        parser.add_argument(
+            "--format",
+            choices=["csv", "jsonl"],
+            required=True,
+            help="Output format: csv or jsonl (one JSON object per line).",
+        )
         parser.add_argument(
             "--output",
             metavar="FILE",

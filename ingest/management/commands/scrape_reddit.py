@@ -33,25 +33,53 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--mode", choices=["incremental", "backfill", "status"], default="incremental",
+            "--mode",
+            choices=["incremental", "backfill", "status"],
+            default="incremental",
             help="incremental: current discussion threads, new/top posts, score refresh (default); "
             "backfill: walk back over --since/--until; status: print tracked threads, last runs, backlog",
         )
         parser.add_argument(
-            "--subreddit", action="append", dest="subreddits", metavar="NAME",
-            help="subreddit to scrape, repeatable (default: REDDIT_SUBREDDITS, i.e. {})".format(",".join(settings.REDDIT_SUBREDDITS)),
+            "--subreddit",
+            action="append",
+            dest="subreddits",
+            metavar="NAME",
+            help="subreddit to scrape, repeatable (default: REDDIT_SUBREDDITS, i.e. {})".format(
+                ",".join(settings.REDDIT_SUBREDDITS)
+            ),
         )
-        parser.add_argument("--max-threads", type=_positive, default=10, help="discussion threads to scrape per subreddit (default 10)")
-        parser.add_argument("--max-comments", type=_positive, default=None, help="newest comments to keep per thread (default: all fetched)")
         parser.add_argument(
-            "--budget", type=_positive, default=None,
+            "--max-threads", type=_positive, default=10, help="discussion threads to scrape per subreddit (default 10)"
+        )
+        parser.add_argument(
+            "--max-comments",
+            type=_positive,
+            default=None,
+            help="newest comments to keep per thread (default: all fetched)",
+        )
+        parser.add_argument(
+            "--budget",
+            type=_positive,
+            default=None,
             help=f"HTTP requests this run may make (default REDDIT_REQUEST_BUDGET={settings.REDDIT_REQUEST_BUDGET})",
         )
-        parser.add_argument("--dry-run", action="store_true", help="fetch and link but write nothing (no rows, no checkpoints, no JobRun)")
-        parser.add_argument("--since", type=_moment, default=None, help="backfill: oldest time to cover (UTC, ISO format)")
-        parser.add_argument("--until", type=_moment, default=None, help="backfill: newest time to cover, exclusive (UTC, ISO format)")
         parser.add_argument(
-            "--thread", action="append", dest="thread_ids", metavar="ID", default=[],
+            "--dry-run",
+            action="store_true",
+            help="fetch and link but write nothing (no rows, no checkpoints, no JobRun)",
+        )
+        parser.add_argument(
+            "--since", type=_moment, default=None, help="backfill: oldest time to cover (UTC, ISO format)"
+        )
+        parser.add_argument(
+            "--until", type=_moment, default=None, help="backfill: newest time to cover, exclusive (UTC, ISO format)"
+        )
+        parser.add_argument(
+            "--thread",
+            action="append",
+            dest="thread_ids",
+            metavar="ID",
+            default=[],
             help="scrape this thread (id or t3_ fullname) whatever its title, repeatable; skips the listings",
         )
 
@@ -115,7 +143,10 @@ class Command(BaseCommand):
 
     def _dry_run(self, scrape_options: services.ScrapeOptions) -> services.ScrapeOutcome:
         run = services.DryRunHandle()
-        previous = {sig: signal.signal(sig, lambda signum, _f: run.request_stop(signum)) for sig in (signal.SIGTERM, signal.SIGINT)}
+        previous = {
+            sig: signal.signal(sig, lambda signum, _f: run.request_stop(signum))
+            for sig in (signal.SIGTERM, signal.SIGINT)
+        }
         try:
             locks = dict.fromkeys(services.scrape_targets(scrape_options))
             outcome = services.scrape_reddit(options=scrape_options, run=run, locks=locks)

@@ -48,7 +48,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--days", type=int, default=7, help="Days of article counts to show (default 7).")
-        parser.add_argument("--top", type=int, default=10, help="How many top tickers of the last 24 hours (default 10).")
+        parser.add_argument(
+            "--top", type=int, default=10, help="How many top tickers of the last 24 hours (default 10)."
+        )
 
     def handle(self, *args, **options):
         if options["days"] < 1 or options["top"] < 1:
@@ -111,7 +113,9 @@ class Command(BaseCommand):
         out.write("Sentiment")
         out.write(f"  scored {backlog.scored} of {backlog.total} ({share}); unscored backlog {backlog.unscored}")
         if backlog.oldest_unscored_seen_at:
-            out.write(f"  oldest unscored first seen {_when(backlog.oldest_unscored_seen_at)} ({_ago(backlog.oldest_unscored_seen_at, now)})")
+            out.write(
+                f"  oldest unscored first seen {_when(backlog.oldest_unscored_seen_at)} ({_ago(backlog.oldest_unscored_seen_at, now)})"
+            )
             age = (now - backlog.oldest_unscored_seen_at).total_seconds() / 60
             if age > settings.STALE_AFTER_MINUTES:
                 warnings.append(
@@ -124,7 +128,9 @@ class Command(BaseCommand):
         out.write(
             f"  {'command':<20} {'status':<11} {'started (UTC)':<16} {'took':>8}  {'last success':<16} {'24h runs/failed':>15}"
         )
-        summaries = [s for s in selectors.job_runs_latest(now=now) if not (s.command == "daily_status" and s.last.pk == run_id)]
+        summaries = [
+            s for s in selectors.job_runs_latest(now=now) if not (s.command == "daily_status" and s.last.pk == run_id)
+        ]
         seen_commands = set()
         for summary in summaries:
             last = summary.last
@@ -136,11 +142,15 @@ class Command(BaseCommand):
             )
             if last.status in (JobRun.Status.FAILED, JobRun.Status.INTERRUPTED):
                 first_line = (last.error or "").strip().splitlines()[:1]
-                warnings.append(f"{summary.command}: last run {last.status}" + (f": {first_line[0][:200]}" if first_line else ""))
+                warnings.append(
+                    f"{summary.command}: last run {last.status}" + (f": {first_line[0][:200]}" if first_line else "")
+                )
         if not summaries:
             out.write("  (no job has run yet)")
         for stuck in selectors.job_runs_stuck(older_than=STUCK_AFTER, now=now):
-            warnings.append(f"{stuck.command} #{stuck.pk}: running since {_when(stuck.started_at)}; killed without finishing?")
+            warnings.append(
+                f"{stuck.command} #{stuck.pk}: running since {_when(stuck.started_at)}; killed without finishing?"
+            )
         if "analyze_sentiment" in seen_commands:
             sentiment = next(s for s in summaries if s.command == "analyze_sentiment")
             if (
@@ -154,7 +164,9 @@ class Command(BaseCommand):
         tickers = selectors.top_tickers(hours=24, limit=top, now=now)
         out.write("Top tickers, last 24 hours (from the hourly rollups)")
         if tickers:
-            out.write(f"  {'ticker':<8} {'mentions':>8} {'posts':>6} {'comments':>8} {'pos':>5} {'neg':>5} {'neu':>5} {'avg':>6}")
+            out.write(
+                f"  {'ticker':<8} {'mentions':>8} {'posts':>6} {'comments':>8} {'pos':>5} {'neg':>5} {'neu':>5} {'avg':>6}"
+            )
             for t in tickers:
                 avg = f"{t.sentiment_avg:+.2f}" if t.sentiment_avg is not None else "-"
                 out.write(

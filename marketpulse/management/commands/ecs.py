@@ -36,7 +36,9 @@ class Command(BaseCommand):
 
         schedules = sub.add_parser("schedules", help="Show, enable or disable the EventBridge Scheduler schedules.")
         schedules.add_argument(
-            "action", choices=["status", "enable", "disable"], help="status lists them; enable/disable flips their state."
+            "action",
+            choices=["status", "enable", "disable"],
+            help="status lists them; enable/disable flips their state.",
         )
         schedules.add_argument(
             "name",
@@ -47,7 +49,9 @@ class Command(BaseCommand):
         schedules.add_argument(
             "--prefix", default=None, help="Schedule name prefix (default: ECS_NAME_PREFIX, market-pulse-)."
         )
-        schedules.add_argument("--group", default="default", help="Schedule group for a named schedule (default: default).")
+        schedules.add_argument(
+            "--group", default="default", help="Schedule group for a named schedule (default: default)."
+        )
         schedules.add_argument("--dry-run", action="store_true", help="Say what would change; change nothing.")
 
         run = sub.add_parser("run", help="Start one task of a job now (ECS RunTask).")
@@ -70,9 +74,7 @@ class Command(BaseCommand):
             help="Give the task a public IP (only for public subnets without a NAT).",
         )
         spot = run.add_mutually_exclusive_group()
-        spot.add_argument(
-            "--spot", dest="use_spot", action="store_true", default=None, help="Run on FARGATE_SPOT."
-        )
+        spot.add_argument("--spot", dest="use_spot", action="store_true", default=None, help="Run on FARGATE_SPOT.")
         spot.add_argument(
             "--on-demand",
             dest="use_spot",
@@ -96,7 +98,9 @@ class Command(BaseCommand):
         run.add_argument("--memory", type=int, default=None, help="Task memory override in MiB (e.g. 4096).")
         run.add_argument("--dry-run", action="store_true", help="Print the RunTask request as JSON; start nothing.")
 
-        tasks = sub.add_parser("tasks", help="List running and recently stopped tasks with stop reasons and exit codes.")
+        tasks = sub.add_parser(
+            "tasks", help="List running and recently stopped tasks with stop reasons and exit codes."
+        )
         tasks.add_argument("--cluster", default=None, help="ECS cluster (default: ECS_CLUSTER, market-pulse).")
         tasks.add_argument("--prefix", default=None, help="Task definition family prefix (default: ECS_NAME_PREFIX).")
 
@@ -113,7 +117,9 @@ class Command(BaseCommand):
             metavar="SECONDS",
             help="With --follow: stop after this many seconds (default: until Ctrl-C).",
         )
-        logs.add_argument("--poll", type=float, default=2.0, metavar="SECONDS", help="With --follow: seconds between reads.")
+        logs.add_argument(
+            "--poll", type=float, default=2.0, metavar="SECONDS", help="With --follow: seconds between reads."
+        )
 
         ecr = sub.add_parser(
             "ecr-password",
@@ -238,7 +244,9 @@ class Command(BaseCommand):
             self.stdout.write(host)
             return
         if self.stdout.isatty():
-            raise CommandError("refusing to print a password to a terminal: pipe it into docker login --password-stdin", returncode=2)
+            raise CommandError(
+                "refusing to print a password to a terminal: pipe it into docker login --password-stdin", returncode=2
+            )
         self.stdout.write(password, ending="")
         self.stdout.flush()
 

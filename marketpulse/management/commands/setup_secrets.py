@@ -29,7 +29,9 @@ ENV_PREFIX = "SECRET_"
 
 
 class Command(BaseCommand):
-    help = "Create or update the market-pulse/* secrets in Secrets Manager (values from a hidden prompt or SECRET_* env)."
+    help = (
+        "Create or update the market-pulse/* secrets in Secrets Manager (values from a hidden prompt or SECRET_* env)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -45,7 +47,9 @@ class Command(BaseCommand):
             choices=sorted(aws.SECRETS),
             help="Only this secret (repeatable). Default: all of them.",
         )
-        parser.add_argument("--dry-run", action="store_true", help="Say what would be created or updated; write nothing.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Say what would be created or updated; write nothing."
+        )
 
     def handle(self, *args, **options):
         wanted = options["only"] or list(aws.SECRETS)
@@ -72,4 +76,6 @@ class Command(BaseCommand):
             counts[outcome.split(" ")[0]] = counts.get(outcome.split(" ")[0], 0) + 1
             self.stdout.write(f"{name}: {outcome}")
         summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-        self.stdout.write(self.style.SUCCESS(f"secrets: {summary}") if "skipped" not in counts else f"secrets: {summary}")
+        self.stdout.write(
+            self.style.SUCCESS(f"secrets: {summary}") if "skipped" not in counts else f"secrets: {summary}"
+        )

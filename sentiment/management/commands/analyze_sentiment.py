@@ -97,9 +97,7 @@ class Command(BaseCommand):
                     batch_size=batch_size,
                     quantize=settings.SENTIMENT_QUANTIZE,
                     threads=getattr(settings, "SENTIMENT_THREADS", 0) or None,
-                    warn=lambda message: self.stderr.write(
-                        self.style.WARNING(f"WARNING: {message}")
-                    ),
+                    warn=lambda message: self.stderr.write(self.style.WARNING(f"WARNING: {message}")),
                 )
             except ModelBroken as exc:
                 raise CommandError(
@@ -114,8 +112,7 @@ class Command(BaseCommand):
             run.save_counters()
             if verbosity >= 1:
                 self.stdout.write(
-                    f"analyze_sentiment: model {analyzer.name}"
-                    + (" (dry run)" if options["dry_run"] else "")
+                    f"analyze_sentiment: model {analyzer.name}" + (" (dry run)" if options["dry_run"] else "")
                 )
 
             bar = None
@@ -136,9 +133,7 @@ class Command(BaseCommand):
                     limit=options["limit"],
                     rescore=options["rescore"],
                     dry_run=options["dry_run"],
-                    on_chunk=(lambda _o, written: bar.update(written))
-                    if bar is not None
-                    else None,
+                    on_chunk=(lambda _o, written: bar.update(written)) if bar is not None else None,
                 )
             finally:
                 if bar is not None:
@@ -178,8 +173,4 @@ class Command(BaseCommand):
             if outcome.stopped:
                 summary += " — stopped by signal, the JobRun is marked interrupted"
             if verbosity >= 1:
-                self.stdout.write(
-                    self.style.SUCCESS(summary)
-                    if not outcome.stopped
-                    else self.style.WARNING(summary)
-                )
+                self.stdout.write(self.style.SUCCESS(summary) if not outcome.stopped else self.style.WARNING(summary))
