@@ -56,9 +56,9 @@ ECS_ARGS ?=
 # The operator's machine needs no Django secret to talk to AWS: ops commands run in development mode.
 OPS := DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(MANAGE)
 
-.PHONY: lint  ## hadolint (both Dockerfiles), actionlint (workflows), import-linter contracts
+.PHONY: lint  ## ruff check + ruff format --check, hadolint (both Dockerfiles), actionlint (workflows), import-linter contracts
 lint: install
-	@echo ">> lint: hadolint, actionlint, lint-imports"
+	@echo ">> lint: ruff, hadolint, actionlint, lint-imports"
 	VENV=$(VENV) bash .ci/pre.d/20-lint.sh
 
 .PHONY: build-web-image  ## build the slim web image (Dockerfile.web) as market-pulse-web:IMAGE_TAG

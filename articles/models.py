@@ -7,6 +7,8 @@ sentiment fields, reviewers write the review fields, and the rollups
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -19,6 +21,24 @@ class SentimentLabel(models.TextChoices):
 
 
 LABEL_VALUES = [value for value, _ in SentimentLabel.choices]
+
+
+#: The one rule for a ticker symbol: the `ticker_symbol_format` constraint, the
+#: ticker-list parsers and the page URLs all use it (SYMBOL_RE.fullmatch(symbol)).
+SYMBOL_PATTERN = r"^[A-Z0-9.\-]{1,10}$"
+SYMBOL_RE = re.compile(SYMBOL_PATTERN)
+
+
+def article_text(*, kind: str, title: str, body: str) -> str:
+    """The raw text of an article: title, blank line, body for a post; the body for a comment.
+
+    This is what the ticker linker reads and what `Article.text` returns. The
+    sentiment models read a cleaned version of the same pieces
+    (`sentiment.text.scoring_text`, which strips markdown, links and quotes).
+    """
+    if kind == "post" and title:
+        return f"{title}\n\n{body}".strip()
+    return body
 
 
 class Ticker(models.Model):
@@ -39,7 +59,7 @@ class Ticker(models.Model):
         ordering = ["symbol"]
         constraints = [
             models.CheckConstraint(condition=~Q(symbol=""), name="ticker_symbol_not_empty"),
-            models.CheckConstraint(condition=Q(symbol__regex=r"^[A-Z0-9.\-]{1,10}$"), name="ticker_symbol_format"),
+            models.CheckConstraint(condition=Q(symbol__regex=SYMBOL_PATTERN), name="ticker_symbol_format"),
         ]
 
     def __str__(self) -> str:
@@ -147,10 +167,8 @@ class Article(models.Model):
 
     @property
     def text(self) -> str:
-        """Text to score: title + body for a post, body for a comment."""
-        if self.kind == self.Kind.POST and self.title:
-            return f"{self.title}\n\n{self.body}".strip()
-        return self.body
+        """The raw text: see `article_text`."""
+        return article_text(kind=self.kind, title=self.title, body=self.body)
 
     @property
     def reddit_url(self) -> str:

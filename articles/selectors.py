@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -22,7 +21,7 @@ from django.db.models.functions import TruncDay
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from articles.models import Article, Mention, Ticker, TickerHourly
+from articles.models import SYMBOL_RE, Article, Mention, Ticker, TickerHourly
 from marketpulse.models import JobRun
 
 # Home/leaderboard windows and ticker-page ranges, in hours.
@@ -36,7 +35,6 @@ KINDS = ("post", "comment")
 LABELS = ("positive", "negative", "neutral")
 MOOD_THRESHOLD = 0.05
 LEADERBOARD_CACHE_SECONDS = 60  # the version in the key catches rollup changes; this bounds ticker renames/ETF flags
-SYMBOL_RE = re.compile(r"[A-Z0-9.\-]{1,10}")
 JOB_COMMANDS = ("scrape_reddit", "analyze_sentiment", "refresh_rollups", "daily_status")
 
 

@@ -44,13 +44,12 @@ from typing import Any
 
 from django.db import transaction
 
-from articles.models import Ticker
+from articles.models import SYMBOL_RE, Ticker
 
 BUNDLED_CSV = Path(__file__).resolve().parent / "data" / "tickers.csv"
 
 FORMATS = ("csv", "sec-json", "sec-exchange-json", "nasdaqlisted", "otherlisted")
 
-SYMBOL_RE = re.compile(r"^[A-Z0-9.\-]{1,10}$")  # the same rule as the `ticker_symbol_format` constraint
 MAX_FILE_BYTES = 64 * 1024 * 1024
 BATCH_SIZE = 500
 UPSERT_FIELDS = ["name", "exchange", "is_etf", "aliases", "updated_at"]

