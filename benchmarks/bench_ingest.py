@@ -103,10 +103,9 @@ def run(post_id: str, total: int, *, skip_naive: bool = False) -> None:
 
     from articles.models import Article, Mention, TickerHourly
     from articles.services import rollups_refresh_for_articles
-    from ingest.linker import link
     from ingest.models import ThreadCheckpoint
     from ingest.reddit import RedditClient, comment_item, submission_item
-    from ingest.services import _article_text, ticker_index_load
+    from ingest.upsert import item_mentions, ticker_index_load
 
     call_command("migrate", verbosity=0)
     call_command("load_tickers", stdout=io.StringIO())
@@ -168,7 +167,7 @@ def run(post_id: str, total: int, *, skip_naive: bool = False) -> None:
             for key, value in item.items():
                 setattr(article, key, value)
             article.save()
-            for match in link(_article_text(item), index.tickers) if not item["is_removed"] else []:
+            for match in item_mentions(item, index):
                 Mention.objects.create(
                     article=article,
                     ticker_id=index.ids[match.symbol],

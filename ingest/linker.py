@@ -11,7 +11,7 @@ Rules (issue 3):
 * Each ticker counts once per text; the first match is kept as `matched_text`.
 
 Ticker names come from the caller (the `Ticker` table, active rows, loaded once
-per run by `ticker_set_load()` in services); nothing here hard-codes a symbol except
+per run by `ticker_index_load()` in ingest.upsert); nothing here hard-codes a symbol except
 the stop list of English words.
 """
 
@@ -200,8 +200,11 @@ class TickerSet:
         return symbol in self.all
 
 
-def clean_text(text: str) -> str:
-    """Remove what must never link: code, quotes, URLs, link targets, HTML tags."""
+def linkable_text(text: str) -> str:
+    """The part of `text` the linker may read: code, quotes, URLs, link targets and HTML tags removed.
+
+    Not `sentiment.text.clean_text` (what the sentiment models read): the two remove different things.
+    """
     if not text:
         return ""
     if "`" in text or "~~~" in text:
@@ -222,7 +225,7 @@ def link(text: str, tickers: TickerSet) -> list[Match]:
     """The tickers `text` mentions, each once, in order of first appearance."""
     if not text or not tickers.all:
         return []
-    cleaned = clean_text(text)
+    cleaned = linkable_text(text)
     found: dict[str, Match] = {}
     for cash, bare in _CANDIDATE.findall(cleaned):
         word = cash or bare

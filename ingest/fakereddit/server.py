@@ -1,7 +1,7 @@
 """A small Reddit-compatible HTTP server: the tests' Reddit and the demo's replay server.
 
 It answers what praw asks for when scraping, in the shapes real Reddit uses (see
-`../shared/reddit-api-samples/`, Betamax cassettes recorded from reddit.com):
+`tests/fixtures/reddit-api-samples/`, Betamax cassettes recorded from reddit.com):
 
     POST /api/v1/access_token            application-only OAuth token
     GET  /r/<sub>/hot|new|top|rising     subreddit listings (limit/after/count, t= for top)

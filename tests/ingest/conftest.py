@@ -11,7 +11,8 @@ import pytest
 from ingest.fakereddit import FakeReddit
 from ingest.fakereddit.datagen import TICKERS, wsb_sample
 
-SAMPLES = Path("/work/shared/reddit-api-samples")
+# Recorded Reddit API exchanges (Betamax cassettes), kept in the repository: see their README.md.
+SAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "reddit-api-samples"
 # Symbols that are real tickers and English words: in the table, on the linker's stop list.
 ENGLISH_TICKERS = [
     "A",
@@ -52,7 +53,7 @@ def dataset() -> dict:
 
 
 def discussion_comment_ids(data: dict) -> set[str]:
-    from ingest.services import thread_kind
+    from ingest.upsert import thread_kind
 
     threads = {p["name"] for p in data["posts"] if thread_kind(p["title"])}
     return {c["name"] for c in data["comments"] if c["link_id"] in threads}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.linker import STOP_WORDS, TickerSet, clean_text, link
+from ingest.linker import STOP_WORDS, TickerSet, link, linkable_text
 
 SYMBOLS = [
     "TSLA",
@@ -191,6 +191,6 @@ def test_stop_list_is_words_not_regex():
     assert "IT" in TICKERS and "IT" not in TICKERS.bare
 
 
-def test_clean_text_keeps_link_text_drops_target():
-    cleaned = clean_text("[AMD](https://example.com/TSLA) `GME` > quote")
+def test_linkable_text_keeps_link_text_drops_target():
+    cleaned = linkable_text("[AMD](https://example.com/TSLA) `GME` > quote")
     assert "AMD" in cleaned and "TSLA" not in cleaned and "GME" not in cleaned

@@ -248,7 +248,7 @@ def test_writes_grow_with_batches_not_items(tickers):
     """articles_upsert: the same number of queries for 50 items as for 500."""
     from datetime import datetime
 
-    from ingest.services import articles_upsert, ticker_index_load
+    from ingest.upsert import articles_upsert, ticker_index_load
 
     index = ticker_index_load()
 
@@ -306,11 +306,11 @@ def test_replay_of_a_large_recorded_thread_stores_every_comment_once(settings, t
 
 
 def test_progress_bar_on_a_terminal_log_lines_otherwise(monkeypatch, caplog, capsys):
-    from ingest.services import Progress
+    from ingest.progress import Progress
 
-    monkeypatch.setattr("ingest.services.LOG_EVERY_SECONDS", 0.0)
+    monkeypatch.setattr("ingest.progress.LOG_EVERY_SECONDS", 0.0)
     counters = {"threads": 1, "comments_new": 5, "requests": 3}
-    with caplog.at_level("INFO", logger="ingest.services"):
+    with caplog.at_level("INFO", logger="ingest.progress"):
         plain = Progress(tty=False, label="scrape_reddit")
         plain.update(5, counters, "thread t3_x")
         plain.close()
@@ -362,7 +362,7 @@ def test_checkpoint_commits_with_its_batch_or_not_at_all(reddit_settings, ticker
     def boom(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("ingest.services.rollups_refresh_for_articles", boom)
+    monkeypatch.setattr("ingest.upsert.rollups_refresh_for_articles", boom)
     from django.core.management import CommandError
 
     with pytest.raises(CommandError):
@@ -400,7 +400,7 @@ def test_a_deadlocked_batch_is_retried_whole(reddit_settings, tickers, fake_redd
             raise OperationalError("deadlock detected")
         return article_services.rollups_refresh_for_articles(**kwargs)
 
-    monkeypatch.setattr("ingest.services.rollups_refresh_for_articles", flaky)
+    monkeypatch.setattr("ingest.upsert.rollups_refresh_for_articles", flaky)
     scrape()
     assert JobRun.objects.get().status == JobRun.Status.SUCCEEDED
     comments = stored_ids("comment")

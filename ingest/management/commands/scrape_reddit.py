@@ -1,4 +1,4 @@
-"""manage.py scrape_reddit: Reddit -> articles and mentions (thin; logic in ingest.services)."""
+"""manage.py scrape_reddit: Reddit -> articles and mentions (thin; logic in ingest.scraper and ingest.upsert)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ingest import selectors, services
-from marketpulse.jobs import job_run
+from ingest import selectors
+from ingest.locks import scrape_lock
+from ingest.progress import summary_line
+from ingest.scraper import ScrapeOptions, ScrapeOutcome, scrape_reddit, scrape_targets
+from marketpulse.jobs import DryRunHandle, job_run
 
 
 def _moment(value: str) -> datetime:
@@ -98,7 +101,7 @@ class Command(BaseCommand):
                 "REDDIT_CLIENT_ID and REDDIT_CLIENT_SECRET are not set (see .env.example; for the local replay server, any values do)",
                 returncode=2,
             )
-        scrape_options = services.ScrapeOptions(
+        scrape_options = ScrapeOptions(
             mode=mode,
             subreddits=options["subreddits"] or list(settings.REDDIT_SUBREDDITS),
             max_threads=options["max_threads"],
@@ -120,12 +123,10 @@ class Command(BaseCommand):
                 return
         self._report(outcome)
 
-    def _run(self, scrape_options: services.ScrapeOptions, options: dict) -> services.ScrapeOutcome | None:
-        from ingest.locks import scrape_lock
-
+    def _run(self, scrape_options: ScrapeOptions, options: dict) -> ScrapeOutcome | None:
         with ExitStack() as stack:
             locks = {}
-            for target in services.scrape_targets(scrape_options):
+            for target in scrape_targets(scrape_options):
                 handle = stack.enter_context(scrape_lock(target))
                 if handle.acquired:
                     locks[target] = handle
@@ -135,35 +136,35 @@ class Command(BaseCommand):
                 self.stdout.write("scrape_reddit: another scrape_reddit is running; nothing to do, exiting")
                 return None
             with job_run("scrape_reddit", arguments=options) as run:
-                outcome = services.scrape_reddit(options=scrape_options, run=run, locks=locks)
+                outcome = scrape_reddit(options=scrape_options, run=run, locks=locks)
                 if outcome.failed_subreddits and len(outcome.failed_subreddits) == len(locks):
                     reasons = "; ".join(f"{name}: {why}" for name, why in outcome.failed_subreddits)
                     raise CommandError(f"scrape_reddit failed: {reasons}", returncode=1)
         return outcome
 
-    def _dry_run(self, scrape_options: services.ScrapeOptions) -> services.ScrapeOutcome:
-        run = services.DryRunHandle()
+    def _dry_run(self, scrape_options: ScrapeOptions) -> ScrapeOutcome:
+        run = DryRunHandle()
         previous = {
             sig: signal.signal(sig, lambda signum, _f: run.request_stop(signum))
             for sig in (signal.SIGTERM, signal.SIGINT)
         }
         try:
-            locks = dict.fromkeys(services.scrape_targets(scrape_options))
-            outcome = services.scrape_reddit(options=scrape_options, run=run, locks=locks)
+            locks = dict.fromkeys(scrape_targets(scrape_options))
+            outcome = scrape_reddit(options=scrape_options, run=run, locks=locks)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         self.stdout.write("dry run: nothing was written")
         return outcome
 
-    def _report(self, outcome: services.ScrapeOutcome) -> None:
+    def _report(self, outcome: ScrapeOutcome) -> None:
         for note in outcome.notes:
             self.stdout.write(self.style.WARNING(note))
         for name, why in outcome.failed_subreddits:
             self.stderr.write(f"r/{name} failed: {why}")
         if outcome.budget_exhausted:
             self.stdout.write(self.style.WARNING("request budget spent: stopped early; the next run continues"))
-        line = services.summary_line(outcome)
+        line = summary_line(outcome)
         if outcome.stopped:
             self.stdout.write(self.style.WARNING(line + " (interrupted: stopped after committing the current batch)"))
             # 128 + SIGTERM, the conventional "ended by SIGTERM" code; the JobRun row says interrupted.

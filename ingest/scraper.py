@@ -1,23 +1,16 @@
-"""scrape_reddit: Reddit -> Article and Mention rows.
+"""scrape_reddit: walk Reddit with praw (listings, threads, `more` stubs) and hand the items to `ingest.upsert`.
 
-Writes are batched: `articles_upsert` stores up to `BATCH_SIZE` items with a fixed
-number of queries (look up existing rows, upsert new/changed ones, replace the
-mentions of re-linked articles, move the checkpoint, refresh the rollups), all in
-one transaction. So the checkpoint can never run ahead of the rows, and a run
-killed at any line leaves either the whole batch or none of it; the next run
-re-fetches and upserts by Reddit fullname, so nothing is lost or doubled.
-
-The rollups are refreshed inside the batch's transaction (the contract asks for a
-refresh after every committed batch; doing it before the commit makes the two
-atomic, so a kill between them cannot leave stale rollups behind).
+`scrape_reddit` runs one scrape (incremental, backfill or --thread) over the
+targets whose lock the command holds; `Scraper` is the traversal: which posts and
+threads to fetch, in which order, within the run's request budget. Writing the
+rows is `ingest.upsert.articles_upsert` (one transaction per batch, checkpoint
+included); showing progress is `ingest.progress`.
 """
 
 from __future__ import annotations
 
 import heapq
 import logging
-import re
-import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -25,230 +18,32 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import OperationalError
 from django.utils import timezone
+from praw.models import MoreComments
 
-from articles.models import Article, Mention, Ticker
-from articles.services import rollups_refresh_for_articles
-from ingest.linker import TickerSet, link
+from articles.models import Article
 from ingest.models import SubredditCheckpoint, ThreadCheckpoint
+from ingest.progress import Progress
+from ingest.reddit import BudgetExhausted, RedditClient, StopFetching, comment_item, submission_item
+from ingest.upsert import (
+    BATCH_SIZE,
+    BatchResult,
+    TickerIndex,
+    articles_upsert,
+    articles_upsert_preview,
+    chunks,
+    thread_kind,
+    ticker_index_load,
+)
+from marketpulse.jobs import RunHandle
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 500
 UPSERT_ATTEMPTS = 3
-_CHUNK = 500  # ids per IN (...) lookup
 THREAD_LIVE_HOURS = 36  # keep scraping a tracked thread this long after it was posted
 REFRESH_POSTS_DAYS = 3  # refresh score/comment count of posts this young
-LOG_EVERY_SECONDS = 15.0
-
-DAILY_TITLE = re.compile(r"\b(daily|weekend)\s+discussion\s+thread\b", re.IGNORECASE)
-MOVES_TITLE = re.compile(r"\bwhat\s+are\s+your\s+moves\s+tomorrow\b", re.IGNORECASE)
-
-_COUNT_FIELDS = ["score", "num_comments", "updated_at"]
-_TEXT_FIELDS = [
-    "title",
-    "body",
-    "author",
-    "permalink",
-    "is_removed",
-    "score",
-    "num_comments",
-    "updated_at",
-    # The text changed, so the old score no longer describes it: back to the sentiment backlog.
-    "sentiment_score",
-    "sentiment_label",
-    "sentiment_confidence",
-    "sentiment_model",
-    "scored_at",
-    "vader_score",
-    "vader_label",
-]
-
-
-def thread_kind(title: str) -> str | None:
-    if MOVES_TITLE.search(title or ""):
-        return ThreadCheckpoint.Kind.MOVES
-    if DAILY_TITLE.search(title or ""):
-        return ThreadCheckpoint.Kind.DAILY
-    return None
-
-
-# ---------------------------------------------------------------- tickers
-
-
-@dataclass
-class TickerIndex:
-    tickers: TickerSet
-    ids: dict[str, int]
-
-
-def ticker_index_load() -> TickerIndex:
-    """The active tickers, read once per run ("never link" takes effect on the next run)."""
-    rows = list(Ticker.objects.filter(is_active=True).values_list("symbol", "id"))
-    return TickerIndex(tickers=TickerSet(symbol for symbol, _ in rows), ids={symbol.upper(): pk for symbol, pk in rows})
-
-
-def _article_text(item: dict[str, Any]) -> str:
-    if item["kind"] == "post" and item["title"]:
-        return f"{item['title']}\n\n{item['body']}"
-    return item["body"]
-
-
-# ----------------------------------------------------------------- writes
-
-
-@dataclass
-class BatchResult:
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    mentions: int = 0
-    posts_new: int = 0
-    posts_updated: int = 0
-    comments_new: int = 0
-    comments_updated: int = 0
-
-
-def _chunks(values: list[Any], size: int = _CHUNK) -> Iterable[list[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def articles_upsert(
-    *, items: list[dict[str, Any]], index: TickerIndex, on_commit_state: Callable[[], None] | None = None
-) -> BatchResult:
-    """Store one batch: insert new articles, update changed ones, relink, checkpoint, rollups.
-
-    `on_commit_state` runs inside the same transaction (checkpoints, lock heartbeat).
-    Queries grow with batches, not items.
-    """
-    result = BatchResult()
-    by_id: dict[str, dict[str, Any]] = {}
-    for item in items:
-        by_id[item["reddit_id"]] = item
-    if not by_id and on_commit_state is None:
-        return result
-    with transaction.atomic():
-        existing: dict[str, tuple] = {}
-        for chunk in _chunks(list(by_id)):
-            for row in Article.objects.filter(reddit_id__in=chunk).values_list(
-                "reddit_id", "id", "score", "num_comments", "title", "body", "is_removed", "author"
-            ):
-                existing[row[0]] = row
-        new, counts, texts = [], [], []
-        for rid, item in by_id.items():
-            row = existing.get(rid)
-            if row is None:
-                new.append(item)
-            elif (row[4], row[5], row[6]) != (item["title"], item["body"], item["is_removed"]) or (
-                item["is_removed"] and row[7] != item["author"]
-            ):
-                texts.append(item)
-            elif (row[2], row[3]) != (item["score"], item["num_comments"]):
-                counts.append(item)
-            else:
-                result.unchanged += 1
-        if new or counts:
-            Article.objects.bulk_create(
-                [Article(**item) for item in [*new, *counts]],
-                batch_size=BATCH_SIZE,
-                update_conflicts=True,
-                unique_fields=["reddit_id"],
-                update_fields=_COUNT_FIELDS,
-            )
-        if texts:
-            Article.objects.bulk_create(
-                [Article(**item) for item in texts],
-                batch_size=BATCH_SIZE,
-                update_conflicts=True,
-                unique_fields=["reddit_id"],
-                update_fields=_TEXT_FIELDS,
-            )
-        touched = [item["reddit_id"] for item in [*new, *texts, *counts]]
-        ids: dict[str, int] = {}
-        for chunk in _chunks(touched):
-            ids.update(Article.objects.filter(reddit_id__in=chunk).values_list("reddit_id", "id"))
-        removed_tickers: set[int] = set()
-        relink_changed = [ids[item["reddit_id"]] for item in texts]
-        if relink_changed:
-            old = Mention.objects.filter(article_id__in=relink_changed)
-            removed_tickers.update(old.values_list("ticker_id", flat=True).distinct())
-            old.delete()
-        mentions = []
-        for item in [*new, *texts]:
-            if item["is_removed"]:
-                continue
-            for match in link(_article_text(item), index.tickers):
-                mentions.append(
-                    Mention(
-                        article_id=ids[item["reddit_id"]],
-                        ticker_id=index.ids[match.symbol],
-                        confidence=match.confidence,
-                        matched_text=match.matched_text[:64],
-                        created_utc=item["created_utc"],
-                    )
-                )
-        if mentions:
-            Mention.objects.bulk_create(mentions, batch_size=1000, ignore_conflicts=True)
-        if on_commit_state is not None:
-            on_commit_state()
-        if touched:
-            rollups_refresh_for_articles(article_ids=list(ids.values()), ticker_ids=removed_tickers)
-    result.new, result.updated, result.mentions = len(new), len(texts) + len(counts), len(mentions)
-    for item in new:
-        if item["kind"] == "post":
-            result.posts_new += 1
-        else:
-            result.comments_new += 1
-    for item in [*texts, *counts]:
-        if item["kind"] == "post":
-            result.posts_updated += 1
-        else:
-            result.comments_updated += 1
-    return result
-
-
-# --------------------------------------------------------------- progress
-
-
-class Progress:
-    """A tqdm bar on a terminal; a log line every LOG_EVERY_SECONDS otherwise."""
-
-    def __init__(self, *, tty: bool, label: str) -> None:
-        self.label = label
-        self._bar = None
-        self._last_log = time.monotonic()
-        if tty:
-            from tqdm import tqdm
-
-            self._bar = tqdm(desc=label, unit=" items", file=sys.stderr, dynamic_ncols=True)
-
-    def update(self, n: int, counters: dict[str, Any], note: str = "") -> None:
-        if self._bar is not None:
-            self._bar.update(n)
-            self._bar.set_postfix_str(f"{note} requests={counters.get('requests', 0)}", refresh=False)
-            return
-        now = time.monotonic()
-        if now - self._last_log >= LOG_EVERY_SECONDS:
-            self._last_log = now
-            logger.info("%s: %s", self.label, _counters_line(counters) + (f" ({note})" if note else ""))
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-
-
-def _counters_line(c: dict[str, Any]) -> str:
-    return (
-        f"threads={c.get('threads', 0)} posts new={c.get('posts_new', 0)} updated={c.get('posts_updated', 0)} "
-        f"comments new={c.get('comments_new', 0)} updated={c.get('comments_updated', 0)} "
-        f"mentions={c.get('mentions', 0)} requests={c.get('requests', 0)}"
-    )
-
-
-# -------------------------------------------------------------- the scrape
+REQUESTED_TARGET = "requested-threads"
 
 
 @dataclass
@@ -278,9 +73,9 @@ class ScrapeOutcome:
 
 
 class Scraper:
-    """One run over one or more subreddits. `run` is the JobRun handle (or a dry-run stand-in)."""
+    """One run over one or more subreddits. `run` is the JobRun handle (a `DryRunHandle` in a dry run)."""
 
-    def __init__(self, *, options: ScrapeOptions, run: Any, client: Any, index: TickerIndex) -> None:
+    def __init__(self, *, options: ScrapeOptions, run: RunHandle, client: RedditClient, index: TickerIndex) -> None:
         self.options = options
         self.run = run
         self.client = client
@@ -315,20 +110,7 @@ class Scraper:
         """Write one batch (or, in a dry run, only link it) and count it."""
         self._sync_requests()
         if self.options.dry_run:
-            # Read-only: what would be new, and the mentions the new ones would get.
-            result = BatchResult()
-            stored: set[str] = set()
-            for chunk in _chunks([i["reddit_id"] for i in items]):
-                stored.update(Article.objects.filter(reddit_id__in=chunk).values_list("reddit_id", flat=True))
-            for item in items:
-                if item["reddit_id"] in stored:
-                    continue
-                result.new += 1
-                result.mentions += 0 if item["is_removed"] else len(link(_article_text(item), self.index.tickers))
-                if item["kind"] == "post":
-                    result.posts_new += 1
-                else:
-                    result.comments_new += 1
+            result = articles_upsert_preview(items=items, index=self.index)
         else:
 
             def on_commit_state() -> None:
@@ -364,8 +146,6 @@ class Scraper:
         raise AssertionError("unreachable")
 
     def _fetch(self, fn: Callable[[], Any], *, what: str) -> Any:
-        from ingest.reddit import BudgetExhausted
-
         try:
             return self.client.call(fn, what=what)
         except BudgetExhausted:
@@ -378,7 +158,7 @@ class Scraper:
     # -- posts
 
     def _posts_write(self, subreddit: str, items: list[dict[str, Any]], lock: Any) -> None:
-        for chunk in _chunks(items, BATCH_SIZE):
+        for chunk in chunks(items, BATCH_SIZE):
             newest = max(chunk, key=lambda i: i["created_utc"])
 
             def state(newest: dict[str, Any] = newest) -> None:
@@ -420,10 +200,6 @@ class Scraper:
         oldest part of the thread (already stored by earlier runs, or picked up by the
         next one). Returns (comments, stubs left unexpanded, the stop/budget exception).
         """
-        from praw.models import MoreComments
-
-        from ingest.reddit import BudgetExhausted, StopFetching
-
         found: dict[str, Any] = {}
         heap: list[tuple[int, int, Any]] = []
         counter = 0
@@ -463,8 +239,6 @@ class Scraper:
         return list(found.values()), len(heap), interrupted
 
     def _thread(self, subreddit: str, post_id: str, kind: str, lock: Any, share: int | None = None) -> None:
-        from ingest.reddit import BudgetExhausted, comment_item, submission_item
-
         options = self.options
         fullname = post_id if post_id.startswith("t3_") else f"t3_{post_id}"
         id36 = fullname[3:]
@@ -498,7 +272,7 @@ class Scraper:
         if not items:
             items_batches: list[list[dict[str, Any]]] = [[]]
         else:
-            items_batches = list(_chunks(items, BATCH_SIZE))
+            items_batches = list(chunks(items, BATCH_SIZE))
         items_batches[0] = [post_item, *items_batches[0]]
         self.run.incr("threads")
         written = BatchResult()
@@ -559,8 +333,6 @@ class Scraper:
         return ordered[: self.options.max_threads]
 
     def incremental(self, subreddit: str, lock: Any) -> None:
-        from ingest.reddit import submission_item
-
         ckpt = SubredditCheckpoint.objects.filter(subreddit=subreddit).first()
         stop_before = ckpt.newest_post_utc - timedelta(minutes=10) if ckpt and ckpt.newest_post_utc else None
         hot, _ = self._listing(subreddit, "hot", limit=100)
@@ -578,7 +350,7 @@ class Scraper:
             .exclude(reddit_id__in=list(seen))
             .values_list("reddit_id", flat=True)
         )
-        for chunk in _chunks(stale, 100):
+        for chunk in chunks(stale, 100):
             things = self._fetch(
                 lambda chunk=chunk: list(self.client.reddit.info(fullnames=chunk)), what="refresh posts"
             )
@@ -588,8 +360,6 @@ class Scraper:
             self._thread_guarded(subreddit, rid, kind, lock, threads_left=len(threads) - number)
 
     def backfill(self, subreddit: str, lock: Any) -> None:
-        from ingest.reddit import submission_item
-
         since, until = self.options.since, self.options.until
         posts, _ = self._listing(subreddit, "new", limit=1000, stop_before=since)
         in_range = [p for p in posts if _in_range(p.created_utc, since, until)]
@@ -622,8 +392,6 @@ class Scraper:
 
     def _thread_guarded(self, subreddit: str, rid: str, kind: str, lock: Any, *, threads_left: int = 1) -> None:
         """One bad thread is logged and counted, never the end of the run."""
-        from ingest.reddit import BudgetExhausted, StopFetching
-
         if self.run.stop_requested or self.budget_exhausted:
             raise StopFetching("stop requested") if self.run.stop_requested else BudgetExhausted("budget spent")
         # Each thread left gets an equal share of the requests left (a thread that needs
@@ -660,42 +428,16 @@ def _in_range(created_utc: float | datetime, since: datetime | None, until: date
     return (since is None or moment >= since) and (until is None or moment < until)
 
 
-class DryRunHandle:
-    """A dry run writes nothing, not even a JobRun row; this stands in for the RunHandle."""
-
-    def __init__(self) -> None:
-        self.counters: dict[str, Any] = {}
-        self.stop_requested = False
-        self.stop_signal: int | None = None
-
-    def incr(self, name: str, amount: float = 1) -> None:
-        self.counters[name] = self.counters.get(name, 0) + amount
-
-    def set(self, name: str, value: Any) -> None:
-        self.counters[name] = value
-
-    def save_counters(self) -> None:
-        pass
-
-    def request_stop(self, signum: int | None = None) -> None:
-        self.stop_requested, self.stop_signal = True, signum
-
-
 def scrape_targets(options: ScrapeOptions) -> list[str]:
     """What one run locks and scrapes: the subreddits, or the pseudo-target for --thread runs."""
     return [REQUESTED_TARGET] if options.thread_ids else [s.lower() for s in options.subreddits]
 
 
-REQUESTED_TARGET = "requested-threads"
-
-
-def scrape_reddit(*, options: ScrapeOptions, run: Any, locks: dict[str, Any]) -> ScrapeOutcome:
+def scrape_reddit(*, options: ScrapeOptions, run: RunHandle, locks: dict[str, Any]) -> ScrapeOutcome:
     """Run a scrape (incremental/backfill/--thread) over the targets whose lock is held.
 
     `locks` maps each target to its held lock handle (None in a dry run).
     """
-    from ingest.reddit import BudgetExhausted, RedditClient, StopFetching
-
     started = time.monotonic()
     index = ticker_index_load()
     client = RedditClient(budget=options.budget, should_stop=lambda: run.stop_requested)
@@ -733,17 +475,3 @@ def scrape_reddit(*, options: ScrapeOptions, run: Any, locks: dict[str, Any]) ->
     run.set("seconds", round(outcome.seconds, 2))
     outcome.notes = scraper.notes
     return outcome
-
-
-def summary_line(outcome: ScrapeOutcome) -> str:
-    c = outcome.counters
-    return (
-        f"scrape_reddit: {c.get('threads', 0)} threads, posts {c.get('posts_new', 0)} new/{c.get('posts_updated', 0)} updated, "
-        f"comments {c.get('comments_new', 0)} new/{c.get('comments_updated', 0)} updated, {c.get('mentions', 0)} mentions, "
-        f"{c.get('requests', 0)} requests, {outcome.seconds:.1f} s"
-        + (f", {c['errors']} errors" if c.get("errors") else "")
-    )
-
-
-def default_budget() -> int:
-    return settings.REDDIT_REQUEST_BUDGET
