@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "articles",
     "ingest",
     "sentiment",
+    "ops",
 ]
 
 MIDDLEWARE = [
