@@ -14,23 +14,21 @@ and unlinking a mention need `articles.change_article`; the quality page needs
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, Subquery, Sum, Value, When
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import path
-from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from articles import admin_views, review
-from articles.admin_views import safe_reddit_url
-from articles.models import Article, Mention, SentimentLabel, Ticker, TickerHourly
-from marketpulse.admin_site import ReadOnlyAdminMixin
+from articles.leaderboard import top_tickers
+from articles.models import Article, Mention, SentimentLabel, Ticker
+from marketpulse.admin import ReadOnlyAdminMixin
 
 REVIEW_PERMISSION = "articles.change_article"
 REDDIT_ID = re.compile(r"t[13]_[0-9a-zA-Z]{1,12}")
@@ -144,13 +142,8 @@ class TickerFilter(admin.SimpleListFilter):
 
 
 def _top_symbols() -> list[str]:
-    return list(
-        TickerHourly.objects.filter(hour__gte=timezone.now() - timedelta(hours=24), ticker__is_active=True)
-        .values("ticker__symbol")
-        .annotate(total=Sum("mentions"))
-        .order_by("-total", "ticker__symbol")
-        .values_list("ticker__symbol", flat=True)[: review.QUEUE_TOP_N]
-    )
+    """Today's top list (`articles.leaderboard.top_tickers`), as in the review queue."""
+    return [t.symbol for t in top_tickers(limit=review.QUEUE_TOP_N)]
 
 
 # --- Articles ------------------------------------------------------------------------------
@@ -344,9 +337,10 @@ class ArticleAdmin(admin.ModelAdmin):
 
     @admin.display(description="Reddit")
     def reddit_link(self, obj: Article) -> str:
-        return format_html(
-            '<a href="{}" target="_blank" rel="noopener noreferrer nofollow">open ↗</a>', safe_reddit_url(obj)
-        )
+        url = obj.reddit_url
+        if not url:
+            return "—"
+        return format_html('<a href="{}" target="_blank" rel="noopener noreferrer nofollow">open ↗</a>', url)
 
     # --- saving: through the review services only
     def save_model(self, request, obj, form, change):
