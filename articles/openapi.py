@@ -6,7 +6,7 @@ Written by hand next to `articles.api` and checked against it by schemathesis in
 
 from __future__ import annotations
 
-from articles import api_params, selectors
+from articles import api_params, leaderboard, selectors
 
 _NUM_OR_NULL = {"type": ["number", "null"]}
 _INT = {"type": "integer", "minimum": 0}
@@ -87,7 +87,7 @@ def document() -> dict:
         ),
         "TickerList": _obj(
             {
-                "window": {"type": "string", "enum": list(selectors.WINDOWS)},
+                "window": {"type": "string", "enum": list(leaderboard.WINDOWS)},
                 "start": _TIME,
                 "end": _TIME,
                 "page": {"type": "integer", "minimum": 1},
@@ -154,7 +154,10 @@ def document() -> dict:
                 "num_comments": _INT,
                 "is_removed": {"type": "boolean"},
                 "created_utc": _TIME,
-                "url": {"type": "string"},
+                "url": {
+                    "type": "string",
+                    "description": "The article on Reddit (https://www.reddit.com/...); empty when its permalink is not a Reddit path.",
+                },
                 "label": {"type": ["string", "null"], "enum": [*selectors.LABELS, None]},
                 "reviewed": {"type": "boolean"},
                 "sentiment": _SENT,
@@ -227,7 +230,7 @@ def document() -> dict:
                     "operationId": "listTickers",
                     "summary": "Top tickers by mentions in a window, with rank and change vs the previous window",
                     "parameters": [
-                        _enum_param("window", selectors.WINDOWS, "24h", "Window: last 24 hours, 7 days or 30 days."),
+                        _enum_param("window", leaderboard.WINDOWS, "24h", "Window: last 24 hours, 7 days or 30 days."),
                         page_param,
                         etfs_param,
                     ],
