@@ -7,6 +7,7 @@ Written by hand next to `articles.api` and checked against it by schemathesis in
 from __future__ import annotations
 
 from articles import api_params, leaderboard, selectors
+from articles.models import SYMBOL_PATTERN
 
 _NUM_OR_NULL = {"type": ["number", "null"]}
 _INT = {"type": "integer", "minimum": 0}
@@ -38,7 +39,8 @@ _SYMBOL = {
     "in": "path",
     "required": True,
     "description": "Ticker symbol, case-insensitive (e.g. TSLA).",
-    "schema": {"type": "string", "pattern": r"^[A-Za-z0-9.\-]{1,10}$"},
+    # The symbol rule (articles.models.SYMBOL_PATTERN) in any case: the page upper-cases it.
+    "schema": {"type": "string", "pattern": SYMBOL_PATTERN.replace("A-Z", "A-Za-z")},
     "example": "TSLA",
 }
 
