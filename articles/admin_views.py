@@ -51,18 +51,6 @@ def figures_display(figures: quality.Figures) -> dict[str, Any]:
     }
 
 
-def safe_reddit_url(article: Article) -> str:
-    """The article's Reddit URL, never anything but http(s) (permalinks come from Reddit)."""
-    url = article.reddit_url
-    if url.startswith(("https://", "http://")):
-        return url
-    short = article.reddit_id.split("_", 1)[-1]
-    if article.kind == Article.Kind.COMMENT and article.parent_post_id:
-        post = article.parent_post_id.split("_", 1)[-1]
-        return f"https://www.reddit.com/comments/{post}/_/{short}/"
-    return f"https://www.reddit.com/comments/{short}/"
-
-
 class _AdminPage(View):
     model_admin = None
     permission = "view"
@@ -133,7 +121,7 @@ class ReviewQueueView(_AdminPage):
             },
         )
         if current is not None:
-            context["reddit_url"] = safe_reddit_url(current)
+            context["reddit_url"] = current.reddit_url
             context["parts"] = review.review_value_parts(current, top_ids=top_ids)
         return TemplateResponse(request, "admin/articles/article/review_queue.html", context)
 

@@ -3,7 +3,8 @@
 Described by the OpenAPI 3 document at /api/v1/openapi.json (`articles.openapi`),
 which the test suite checks against these responses with schemathesis. Bad
 parameters get 400 `{"error": ..., "parameter": ...}`; unknown tickers and paths a
-JSON 404; other methods a JSON 405. Reads go through `articles.selectors`.
+JSON 404; other methods a JSON 405. Reads go through `articles.selectors`,
+`articles.leaderboard` and `marketpulse.runs`.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from articles import api_params, openapi, selectors
+from articles import api_params, leaderboard, openapi, selectors
 from articles.models import Article
+from marketpulse import runs
 
 PAGE_SIZE = 50
 ARTICLES_PAGE_SIZE = 25
@@ -70,7 +72,7 @@ def tickers(request: HttpRequest) -> JsonResponse:
     window = api_params.window(request.GET)
     page = api_params.page(request.GET)
     include_etfs = api_params.flag(request.GET, "etfs", True)
-    board = selectors.ticker_leaderboard(window=window, include_etfs=include_etfs, page=page, page_size=PAGE_SIZE)
+    board = leaderboard.ticker_leaderboard(window=window, include_etfs=include_etfs, page=page, page_size=PAGE_SIZE)
     mood = board.mood
     return JsonResponse(
         {
@@ -203,7 +205,7 @@ def ticker_articles(request: HttpRequest, symbol: str) -> JsonResponse:
     kind = api_params.kind(request.GET)
     cursor = api_params.cursor(request.GET)
     range_ = api_params.range_(request.GET)
-    since = selectors.window_end() - timedelta(hours=selectors.RANGES[range_]) if sort == "top" else None
+    since = leaderboard.window_end() - timedelta(hours=selectors.RANGES[range_]) if sort == "top" else None
     page = selectors.ticker_articles(
         ticker=ticker, sort=sort, label=label, kind=kind, cursor=cursor, since=since, limit=ARTICLES_PAGE_SIZE
     )
@@ -220,17 +222,17 @@ def ticker_articles(request: HttpRequest, symbol: str) -> JsonResponse:
 
 @api_view
 def status(request: HttpRequest) -> JsonResponse:
-    info = selectors.jobs_status()
-    fresh = info["freshness"]
+    """The scraper's freshness, the sentiment backlog and the latest run of each job. Four queries."""
+    fresh = runs.scraper_freshness()
     return JsonResponse(
         {
             "scraper": {
-                "last_success": _iso(fresh.last_success),
+                "last_success": _iso(fresh.last_success_at),
                 "minutes_ago": fresh.minutes_ago,
-                "stale": fresh.stale,
+                "stale": fresh.is_stale,
                 "stale_after_minutes": fresh.stale_after_minutes,
             },
-            "backlog": info["backlog"],
+            "backlog": selectors.articles_backlog_count(),
             "jobs": [
                 {
                     "command": run.command,
@@ -241,7 +243,7 @@ def status(request: HttpRequest) -> JsonResponse:
                     "counters": run.counters if isinstance(run.counters, dict) else {},
                     "error": run.error[:500],
                 }
-                for run in info["runs"]
+                for run in (summary.last for summary in runs.job_runs_latest())
             ],
         }
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.http import QueryDict
 
-from articles import selectors
+from articles import leaderboard, selectors
 
 MAX_PAGE = 10_000
 MAX_QUERY = 100
@@ -35,7 +35,7 @@ def _choice(params: QueryDict, name: str, choices, default: str | None) -> str |
 
 
 def window(params: QueryDict) -> str:
-    return _choice(params, "window", tuple(selectors.WINDOWS), "24h")
+    return _choice(params, "window", tuple(leaderboard.WINDOWS), "24h")
 
 
 def range_(params: QueryDict) -> str:

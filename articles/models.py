@@ -41,6 +41,22 @@ def article_text(*, kind: str, title: str, body: str) -> str:
     return body
 
 
+REDDIT_BASE_URL = "https://www.reddit.com"
+
+
+def safe_reddit_url(permalink: str) -> str:
+    """The one policy for links to Reddit, wherever a page, the API or the admin shows one.
+
+    Only `https://www.reddit.com` + a permalink that starts with '/' (a path on Reddit,
+    as Reddit gives them), with no whitespace or control characters; '' for anything
+    else (a full URL, `javascript:…`, an empty permalink), and the templates then show
+    no link. Permalinks come from Reddit, but they are still text someone else wrote.
+    """
+    if permalink.startswith("/") and permalink.isprintable() and not any(c.isspace() for c in permalink):
+        return f"{REDDIT_BASE_URL}{permalink}"
+    return ""
+
+
 class Ticker(models.Model):
     symbol = models.CharField(max_length=10, unique=True)
     name = models.CharField(max_length=200, blank=True)
@@ -172,7 +188,8 @@ class Article(models.Model):
 
     @property
     def reddit_url(self) -> str:
-        return f"https://www.reddit.com{self.permalink}" if self.permalink.startswith("/") else self.permalink
+        """The article on Reddit, or '' when its permalink is not a safe one (`safe_reddit_url`)."""
+        return safe_reddit_url(self.permalink)
 
 
 class Mention(models.Model):

@@ -6,7 +6,8 @@ Written by hand next to `articles.api` and checked against it by schemathesis in
 
 from __future__ import annotations
 
-from articles import api_params, selectors
+from articles import api_params, leaderboard, selectors
+from articles.models import SYMBOL_PATTERN
 
 _NUM_OR_NULL = {"type": ["number", "null"]}
 _INT = {"type": "integer", "minimum": 0}
@@ -38,7 +39,8 @@ _SYMBOL = {
     "in": "path",
     "required": True,
     "description": "Ticker symbol, case-insensitive (e.g. TSLA).",
-    "schema": {"type": "string", "pattern": r"^[A-Za-z0-9.\-]{1,10}$"},
+    # The symbol rule (articles.models.SYMBOL_PATTERN) in any case: the page upper-cases it.
+    "schema": {"type": "string", "pattern": SYMBOL_PATTERN.replace("A-Z", "A-Za-z")},
     "example": "TSLA",
 }
 
@@ -87,7 +89,7 @@ def document() -> dict:
         ),
         "TickerList": _obj(
             {
-                "window": {"type": "string", "enum": list(selectors.WINDOWS)},
+                "window": {"type": "string", "enum": list(leaderboard.WINDOWS)},
                 "start": _TIME,
                 "end": _TIME,
                 "page": {"type": "integer", "minimum": 1},
@@ -154,7 +156,10 @@ def document() -> dict:
                 "num_comments": _INT,
                 "is_removed": {"type": "boolean"},
                 "created_utc": _TIME,
-                "url": {"type": "string"},
+                "url": {
+                    "type": "string",
+                    "description": "The article on Reddit (https://www.reddit.com/...); empty when its permalink is not a Reddit path.",
+                },
                 "label": {"type": ["string", "null"], "enum": [*selectors.LABELS, None]},
                 "reviewed": {"type": "boolean"},
                 "sentiment": _SENT,
@@ -227,7 +232,7 @@ def document() -> dict:
                     "operationId": "listTickers",
                     "summary": "Top tickers by mentions in a window, with rank and change vs the previous window",
                     "parameters": [
-                        _enum_param("window", selectors.WINDOWS, "24h", "Window: last 24 hours, 7 days or 30 days."),
+                        _enum_param("window", leaderboard.WINDOWS, "24h", "Window: last 24 hours, 7 days or 30 days."),
                         page_param,
                         etfs_param,
                     ],

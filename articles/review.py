@@ -17,8 +17,10 @@ Only articles written in the last QUEUE_DAYS days are queued: they feed the figu
 readers see now, and the bound keeps the queue query to an index range at a
 million articles (older ones stay reachable through the article list's filters).
 
-"Today's top list" is the QUEUE_TOP_N tickers with the most mentions over the last
-24 hours (from `TickerHourly`). Ties break on upvotes, then newest first.
+"Today's top list" is the first QUEUE_TOP_N rows of the home page's 24-hour
+leaderboard (`articles.leaderboard.top_tickers`: most mentions, then upvotes, then
+symbol; linkable tickers only). Ties in the queue itself break on upvotes, then
+newest first.
 """
 
 from __future__ import annotations
@@ -28,11 +30,12 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Coalesce, Greatest, Least, Ln
 from django.utils import timezone
 
-from articles.models import LABEL_VALUES, Article, Mention, Ticker, TickerHourly
+from articles.leaderboard import top_tickers
+from articles.models import LABEL_VALUES, Article, Mention, Ticker
 from articles.services import rollups_refresh, rollups_refresh_for_articles
 
 QUEUE_TOP_N = 10
@@ -172,16 +175,10 @@ def ticker_unlink_flagged(*, ticker_ids: Iterable[int]) -> dict[str, int]:
 
 
 def top_ticker_ids(*, now: datetime | None = None, limit: int | None = None) -> list[int]:
-    """Today's top list: the QUEUE_TOP_N tickers with the most mentions over the last 24 hours."""
-    now = now or timezone.now()
+    """Today's top list: the ids of the QUEUE_TOP_N top tickers of the last 24 hours
+    (`articles.leaderboard.top_tickers`). One query."""
     limit = QUEUE_TOP_N if limit is None else limit
-    return list(
-        TickerHourly.objects.filter(hour__gte=now - timedelta(hours=24), ticker__is_active=True)
-        .values("ticker_id")
-        .annotate(total=Sum("mentions"))
-        .order_by("-total", "ticker_id")
-        .values_list("ticker_id", flat=True)[:limit]
-    )
+    return [t.ticker_id for t in top_tickers(limit=limit, now=now)]
 
 
 def review_queue(*, now: datetime | None = None, top_ids: list[int] | None = None) -> QuerySet[Article]:

@@ -16,7 +16,8 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_safe
 
-from articles import api_params, charts, selectors
+from articles import api_params, charts, leaderboard, selectors
+from marketpulse.runs import scraper_freshness
 
 
 def _bad_request(request: HttpRequest, exc: api_params.BadParameter) -> HttpResponse:
@@ -43,14 +44,14 @@ def home(request: HttpRequest) -> HttpResponse:
         include_etfs = api_params.flag(request.GET, "etfs", True)
     except api_params.BadParameter as exc:
         return _bad_request(request, exc)
-    board = selectors.ticker_leaderboard(window=window, include_etfs=include_etfs, page=page, page_size=50)
+    board = leaderboard.ticker_leaderboard(window=window, include_etfs=include_etfs, page=page, page_size=50)
     context = {
         "board": board,
         "mood_bar": charts.split_bar(
             positive=board.mood.positive, neutral=board.mood.neutral, negative=board.mood.negative
         ),
-        "freshness": selectors.scraper_freshness(),
-        "windows": [(w, _query(request, window=w, page=None)) for w in selectors.WINDOWS],
+        "freshness": scraper_freshness(),
+        "windows": [(w, _query(request, window=w, page=None)) for w in leaderboard.WINDOWS],
         "etf_toggle": _query(request, etfs="0" if include_etfs else "1", page=None),
         "next_page": _query(request, page=str(page + 1)) if board.has_next else None,
         "prev_page": _query(request, page=str(page - 1)) if page > 1 else None,
@@ -79,9 +80,9 @@ def ticker_detail(request: HttpRequest, symbol: str) -> HttpResponse:
         return _bad_request(request, api_params.BadParameter("cursor", str(exc)))
     # Rollups are refreshed after every write to articles, mentions, scores and reviews
     # (the jobs' contract), so their version also dates the article list.
-    version = selectors.rollups_version()
+    version = leaderboard.rollups_version()
     timeline, chart_svg = _timeline_and_chart(ticker, range_, version)
-    end = selectors.window_end()
+    end = leaderboard.window_end()
     query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:32]
     articles_key = f"mp:arts:{ticker.pk}:{end.timestamp():.0f}:{version}:{query}"
     articles_html = cache.get(articles_key)
@@ -96,7 +97,7 @@ def ticker_detail(request: HttpRequest, symbol: str) -> HttpResponse:
                 "first_page": _query(request, cursor=None) if cursor else None,
             },
         )
-        cache.set(articles_key, articles_html, selectors.LEADERBOARD_CACHE_SECONDS)
+        cache.set(articles_key, articles_html, leaderboard.LEADERBOARD_CACHE_SECONDS)
     context = {
         "ticker": ticker,
         "timeline": timeline,
@@ -115,7 +116,7 @@ def ticker_detail(request: HttpRequest, symbol: str) -> HttpResponse:
             (x, _query(request, label=None if x == "all" else x, cursor=None)) for x in ("all", *selectors.LABELS)
         ],
         "kinds": [(x, _query(request, kind=None if x == "all" else x, cursor=None)) for x in ("all", *selectors.KINDS)],
-        "freshness": selectors.scraper_freshness(),
+        "freshness": scraper_freshness(),
         "top_candidates": f"{selectors.TOP_CANDIDATES:,}",
     }
     return render(request, "articles/ticker.html", context)
@@ -137,7 +138,7 @@ def _timeline_and_chart(ticker, range_: str, version: str) -> tuple[selectors.Ti
             ),
         )
         bundle = (timeline, svg)
-        cache.set(key, bundle, selectors.LEADERBOARD_CACHE_SECONDS)
+        cache.set(key, bundle, leaderboard.LEADERBOARD_CACHE_SECONDS)
     return bundle
 
 
@@ -148,5 +149,5 @@ def ticker_list(request: HttpRequest) -> HttpResponse:
     except api_params.BadParameter as exc:
         return _bad_request(request, exc)
     tickers = selectors.ticker_search(q=q, limit=100)
-    context = {"q": q, "tickers": tickers, "freshness": selectors.scraper_freshness(), "limit": 100}
+    context = {"q": q, "tickers": tickers, "freshness": scraper_freshness(), "limit": 100}
     return render(request, "articles/ticker_list.html", context)

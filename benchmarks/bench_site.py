@@ -95,7 +95,7 @@ def inner() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from articles import selectors
+    from articles import leaderboard, selectors
     from articles.models import Article, Mention
 
     client = Client(HTTP_HOST="127.0.0.1")
@@ -126,7 +126,7 @@ def inner() -> None:
     out["articles"] = Article.objects.count()
     out["mentions"] = Mention.objects.count()
 
-    end = selectors.window_end()
+    end = leaderboard.window_end()
     start, prev = end - timedelta(hours=24), end - timedelta(hours=48)
     label = Q(article__reviewed_label="positive") | Q(article__reviewed_label="", article__sentiment_label="positive")
 
@@ -146,10 +146,10 @@ def inner() -> None:
 
     def rollup_board():
         cache.clear()  # the full computation (version, aggregate, sparklines), not a cache hit
-        return selectors.ticker_leaderboard(window="24h")
+        return leaderboard.ticker_leaderboard(window="24h")
 
     def rollup_board_cached():
-        return selectors.ticker_leaderboard(window="24h")
+        return leaderboard.ticker_leaderboard(window="24h")
 
     tsla = selectors.ticker_get(symbol="TSLA")
 

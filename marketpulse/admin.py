@@ -1,6 +1,8 @@
 """JobRun admin: read-only history of every job run, newest first.
 
-Also installs the throttled login form on the admin site (see `marketpulse.admin_site`).
+Also installs the throttled login form on the admin site (see `marketpulse.admin_site`),
+and holds `ReadOnlyAdminMixin`, here in the lowest layer that uses it (the article
+admins import it from here; marketpulse never imports articles).
 """
 
 from __future__ import annotations
@@ -8,12 +10,25 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.text import Truncator
 
-from marketpulse.admin_site import ReadOnlyAdminMixin, ThrottledAdminLoginForm
+from marketpulse.admin_site import ThrottledAdminLoginForm
 from marketpulse.models import JobRun
 
 admin.site.login_form = ThrottledAdminLoginForm
 admin.site.site_header = "Market Pulse admin"
 admin.site.site_title = "Market Pulse admin"
+
+
+class ReadOnlyAdminMixin:
+    """A ModelAdmin for rows only the jobs write: nobody adds, changes or deletes them here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(JobRun)

@@ -9,8 +9,6 @@ The counters live in the default cache. With the default per-process memory
 cache each web worker counts on its own (an attacker gets at most workers x the
 limit); configure a shared cache (e.g. Django's database cache) to make the limit
 exact across workers.
-
-Also the shared admin pieces: `ReadOnlyAdminMixin` for rows only the jobs write.
 """
 
 from __future__ import annotations
@@ -22,15 +20,9 @@ from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.cache import cache
 
-MAX_FAILURES = 5
-LOCKOUT_SECONDS = 15 * 60
-
 
 def _limits() -> tuple[int, int]:
-    return (
-        int(getattr(settings, "ADMIN_LOGIN_MAX_FAILURES", MAX_FAILURES)),
-        int(getattr(settings, "ADMIN_LOGIN_LOCKOUT_SECONDS", LOCKOUT_SECONDS)),
-    )
+    return settings.ADMIN_LOGIN_MAX_FAILURES, settings.ADMIN_LOGIN_LOCKOUT_SECONDS
 
 
 def _key(kind: str, value: str) -> str:
@@ -45,7 +37,7 @@ def _client_ip(request) -> str:
     are whatever the client claimed)."""
     if request is None:
         return ""
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+    if settings.SECURE_PROXY_SSL_HEADER:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if forwarded:
             return forwarded[-1]
@@ -96,16 +88,3 @@ class ThrottledAdminLoginForm(AdminAuthenticationForm):
             raise
         clear_failures(username=username)
         return cleaned
-
-
-class ReadOnlyAdminMixin:
-    """A ModelAdmin for rows only the jobs write: nobody adds, changes or deletes them here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class MarketPulseConfig(AppConfig):
-    """The project package is also an app: it owns JobRun and the shared commands."""
+    """The project package is also an app: it owns JobRun and the job bookkeeping."""
 
     name = "marketpulse"
     verbose_name = "Operations"

@@ -27,6 +27,8 @@ class JobRun(models.Model):
         indexes = [
             models.Index(fields=["-started_at"], name="jobrun_started_idx"),
             models.Index(fields=["command", "status", "-started_at"], name="jobrun_cmd_status_idx"),
+            # The scraper's freshness: the newest finish of its succeeded runs (marketpulse.runs).
+            models.Index(fields=["command", "status", "-finished_at"], name="jobrun_cmd_status_fin_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "articles",
     "ingest",
     "sentiment",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -206,6 +207,10 @@ X_FRAME_OPTIONS = "DENY"
 if _bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     # Behind a load balancer that terminates TLS and sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Admin login throttling (marketpulse.admin_site): failed logins per username or client
+# address before further attempts are refused, and the window they are counted in.
+ADMIN_LOGIN_MAX_FAILURES = 5
+ADMIN_LOGIN_LOCKOUT_SECONDS = 15 * 60
 # /health is probed over plain HTTP by the load balancer and ECS.
 SECURE_REDIRECT_EXEMPT = [r"^health$"]
 

@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from articles.models import Article
+from articles.selectors import backlog_condition
 
 SOURCES = ("reddit", "all")
 # Only these columns are read to score an article.
@@ -15,10 +16,12 @@ CLAIM_FIELDS = ("id", "kind", "title", "body", "first_seen_at")
 
 
 def claimable_condition(*, rescore_before: datetime | None = None) -> Q:
-    """Unscored; with --rescore, also scored before this run started (each rescored once per run)."""
-    condition = Q(scored_at__isnull=True)
+    """The backlog (`articles.selectors.backlog_condition`: unscored, not removed); with
+    --rescore, also the not-removed articles scored before this run started (each rescored
+    once per run)."""
+    condition = backlog_condition()
     if rescore_before is not None:
-        condition |= Q(scored_at__lt=rescore_before)
+        condition |= Q(scored_at__lt=rescore_before, is_removed=False)
     return condition
 
 
@@ -43,8 +46,3 @@ def articles_claimable(
     if hours_back is not None:
         qs = qs.filter(first_seen_at__gte=(now or timezone.now()) - timedelta(hours=hours_back))
     return qs.order_by("first_seen_at", "id")
-
-
-def articles_backlog_count() -> int:
-    """Unscored articles in the whole table (the `backlog` metric)."""
-    return Article.objects.filter(scored_at__isnull=True).count()

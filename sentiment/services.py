@@ -40,21 +40,16 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from articles.models import Article
 from articles.services import rollups_refresh_for_articles
+from marketpulse.jobs import DryRunHandle, RunHandle
 from sentiment.analyzers import Analyzer, Score, VaderAnalyzer
-from sentiment.selectors import (
-    CLAIM_FIELDS,
-    articles_backlog_count,
-    articles_claimable,
-    claimable_condition,
-)
-from sentiment.text import article_text
+from sentiment.selectors import CLAIM_FIELDS, articles_claimable, claimable_condition
+from sentiment.text import scoring_text
 
 logger = logging.getLogger(__name__)
 
@@ -91,17 +86,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-class _Stop:
-    """Anything with a `stop_requested` attribute (the JobRun handle)."""
-
-    stop_requested = False
-
-
 def articles_score(
     *,
     analyzer: Analyzer,
     vader: VaderAnalyzer,
-    run: Any = None,
+    run: RunHandle | None = None,
     source: str = "all",
     hours_back: int | None = None,
     limit: int | None = None,
@@ -112,11 +101,12 @@ def articles_score(
 ) -> ScoringOutcome:
     """Score claimable articles until none is left, `limit` is reached, or a stop is requested.
 
-    `run` is the JobRun handle: its `stop_requested` is checked between model
-    batches; counters are incremented and saved after each committed chunk.
+    `run` is the job's run handle (`marketpulse.jobs`; a `DryRunHandle()` when None): its
+    `stop_requested` is checked between model batches; counters are incremented and
+    saved after each committed chunk.
     `on_chunk(outcome, written)` is called after each chunk (progress bars, logs).
     """
-    run = run if run is not None else _Stop()
+    run = run if run is not None else DryRunHandle()
     claim_size = claim_size or analyzer.batch_size * CLAIM_BATCHES
     run_started = timezone.now()
     rescore_before = run_started if rescore else None
@@ -169,11 +159,10 @@ def articles_score(
             labels = Counter(label for _, label in written)
             outcome.scored += len(written)
             outcome.by_label.update(labels)
-            if hasattr(run, "incr"):
-                run.incr("scored", len(written))
-                for label in ("positive", "negative", "neutral"):
-                    run.incr(label, labels.get(label, 0))
-                run.save_counters()
+            run.incr("scored", len(written))
+            for label in ("positive", "negative", "neutral"):
+                run.incr(label, labels.get(label, 0))
+            run.save_counters()
         outcome.seconds = time.monotonic() - started
         if on_chunk is not None:
             on_chunk(outcome, len(written))
@@ -192,11 +181,11 @@ def articles_score(
 
 
 def _text(row: Article) -> str:
-    return article_text(kind=row.kind, title=row.title, body=row.body)
+    return scoring_text(kind=row.kind, title=row.title, body=row.body)
 
 
 def _score_rows(
-    rows: Sequence[Article], analyzer: Analyzer, vader: VaderAnalyzer, run: Any
+    rows: Sequence[Article], analyzer: Analyzer, vader: VaderAnalyzer, run: RunHandle
 ) -> tuple[list[Score | None], list[Score | None]]:
     """Model scores (None where a stop cut the chunk short) and VADER's opinion for the scored ones."""
     texts = [_text(row) for row in rows]
@@ -262,7 +251,3 @@ def _refresh_rollups(article_ids: list[int], attempts: int = 4) -> None:
                 attempts - 1,
             )
             time.sleep(0.1 * attempt)
-
-
-def backlog_count() -> int:
-    return articles_backlog_count()

@@ -23,14 +23,18 @@ _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _TAG = re.compile(r"</?[a-zA-Z][^<>]{0,200}>")
 _MD_IMAGE_OR_LINK = re.compile(r"!?\[([^\]\n]{0,500})\]\((?:[^()\s]|\([^()\s]*\))*\)")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
-_SUB_OR_USER = re.compile(r"(?<!\w)/?([ru])/(\w+)")
 _MD_MARKUP = re.compile(r"(\*{1,3}|_{2,3}|~~|\^|`{1,3}|^#{1,6}\s*|^\s*[-*+]\s+|^\s*\d+\.\s+)", re.MULTILINE)
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 
-def clean_text(raw: str) -> str:
-    """Strip markup from one Reddit text; '' when nothing worth scoring is left."""
+def scoring_text_clean(raw: str) -> str:
+    """Strip markup from one Reddit text (a title or a body); '' when nothing worth scoring is left.
+
+    Not the ticker linker's cleaning (`ingest.linker`), which keeps what a reader says
+    but drops what must never link (code, quotes, URLs); this one keeps what the
+    sentiment model should read.
+    """
     if not raw:
         return ""
     text = raw.strip()
@@ -59,11 +63,13 @@ def clean_text(raw: str) -> str:
     return text.strip()
 
 
-def article_text(*, kind: str, title: str, body: str) -> str:
-    """Text to score for an article: title + body for a post, body for a comment."""
-    body_clean = clean_text(body)
+def scoring_text(*, kind: str, title: str, body: str) -> str:
+    """The text the sentiment model reads for an article: the cleaned title and body of a
+    post (one line apart), the cleaned body of a comment. The raw text is
+    `articles.models.article_text`."""
+    body_clean = scoring_text_clean(body)
     if kind == "post":
-        title_clean = clean_text(title)
+        title_clean = scoring_text_clean(title)
         if title_clean and body_clean:
             return f"{title_clean}\n{body_clean}"
         return title_clean or body_clean

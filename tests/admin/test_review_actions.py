@@ -211,13 +211,13 @@ def test_services_handle_more_ids_than_one_statement_may_bind(make_article, tick
 
 
 def test_changelist_count_is_capped(admin_client, make_article, tickers, monkeypatch):
-    from articles import admin as articles_admin
+    from articles import admin_filters
 
-    monkeypatch.setattr(articles_admin, "COUNT_CAP", 5)
+    monkeypatch.setattr(admin_filters, "COUNT_CAP", 5)
     for _ in range(8):
         make_article(["GME"])
     response = admin_client.get(reverse("admin:articles_article_changelist"))
     assert response.context["cl"].result_count == 6  # "more than 5": the count stopped at cap + 1
-    monkeypatch.setattr(articles_admin, "COUNT_CAP", 100)
+    monkeypatch.setattr(admin_filters, "COUNT_CAP", 100)
     response = admin_client.get(reverse("admin:articles_article_changelist"))
     assert response.context["cl"].result_count == 8

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from marketpulse import aws, metrics
+from marketpulse import metrics
+from ops import aws
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
 

@@ -280,7 +280,7 @@ def test_setup_secrets_create_then_update_without_echo(aws_env, boto, monkeypatc
 def test_setup_secrets_prompt_is_hidden(aws_env, boto, monkeypatch):
     import getpass
 
-    from marketpulse.management.commands import setup_secrets
+    from ops.management.commands import setup_secrets
 
     prompts = []
     answers = iter(["prompted-secret-value", "", "", ""])

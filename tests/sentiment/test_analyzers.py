@@ -20,7 +20,7 @@ from sentiment.analyzers import (
     is_local_path,
     normalise_labels,
 )
-from sentiment.text import article_text, clean_text
+from sentiment.text import scoring_text, scoring_text_clean
 from tests.sentiment.conftest import FINBERT_ID2LABEL, ROOT_DIR
 
 
@@ -371,14 +371,14 @@ def test_quantize_is_refused_when_measured_agreement_is_low(model_copy):
         ("🚀🚀🚀", "🚀🚀🚀"),
     ],
 )
-def test_clean_text(raw, expected):
-    assert clean_text(raw) == expected
+def test_scoring_text_clean(raw, expected):
+    assert scoring_text_clean(raw) == expected
 
 
-def test_article_text_post_is_title_plus_body():
-    assert article_text(kind="post", title="GME &amp; AMC", body="to the moon") == "GME & AMC\nto the moon"
-    assert article_text(kind="post", title="Title only", body="[removed]") == "Title only"
-    assert article_text(kind="comment", title="ignored", body="body") == "body"
+def test_scoring_text_post_is_title_plus_body():
+    assert scoring_text(kind="post", title="GME &amp; AMC", body="to the moon") == "GME & AMC\nto the moon"
+    assert scoring_text(kind="post", title="Title only", body="[removed]") == "Title only"
+    assert scoring_text(kind="comment", title="ignored", body="body") == "body"
 
 
 def test_importing_sentiment_never_imports_torch_or_transformers():

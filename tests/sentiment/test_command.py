@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from articles.models import Article, TickerHourly
 from articles.services import rollups_refresh
+from marketpulse.jobs import DryRunHandle
 from marketpulse.models import JobRun
 from sentiment import analyzers
 from sentiment.analyzers import FinbertAnalyzer, VaderAnalyzer
@@ -183,17 +184,7 @@ def test_stop_between_batches_writes_the_finished_part_only(finbert_settings, ti
     make_articles(20)
     analyzer = FinbertAnalyzer(str(tiny_model_dir), max_tokens=32, batch_size=4)
 
-    class Run:
-        stop_requested = False
-        counters: dict = {}
-
-        def incr(self, name, amount=1):
-            self.counters[name] = self.counters.get(name, 0) + amount
-
-        def save_counters(self):
-            pass
-
-    handle = Run()
+    handle = DryRunHandle()  # a run handle with no JobRun row: counters in memory only
     real = analyzer.score_batches
 
     def stop_after_first(texts):

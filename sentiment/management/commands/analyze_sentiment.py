@@ -14,10 +14,11 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from articles.selectors import articles_backlog_count
 from marketpulse.jobs import job_run
 from sentiment.analyzers import ModelBroken, VaderAnalyzer, analyzer_load
 from sentiment.selectors import SOURCES
-from sentiment.services import articles_score, backlog_count, peak_rss_mb
+from sentiment.services import articles_score, peak_rss_mb
 
 EXIT_MODEL_BROKEN = 3
 
@@ -96,7 +97,7 @@ class Command(BaseCommand):
                     max_tokens=settings.SENTIMENT_MAX_TOKENS,
                     batch_size=batch_size,
                     quantize=settings.SENTIMENT_QUANTIZE,
-                    threads=getattr(settings, "SENTIMENT_THREADS", 0) or None,
+                    threads=settings.SENTIMENT_THREADS or None,
                     warn=lambda message: self.stderr.write(self.style.WARNING(f"WARNING: {message}")),
                 )
             except ModelBroken as exc:
@@ -119,7 +120,7 @@ class Command(BaseCommand):
             if verbosity >= 1 and not options["dry_run"] and sys.stderr.isatty():
                 from tqdm import tqdm
 
-                total = backlog_count()
+                total = articles_backlog_count()
                 if options["limit"]:
                     total = min(total, options["limit"])
                 bar = tqdm(total=total, unit="article", desc="scoring", file=sys.stderr)
@@ -139,7 +140,7 @@ class Command(BaseCommand):
                 if bar is not None:
                     bar.close()
 
-            backlog = backlog_count()
+            backlog = articles_backlog_count()
             run.set("backlog", backlog)
             run.set("items_per_s", round(outcome.items_per_second, 2))
             run.set("peak_rss_mb", round(peak_rss_mb(), 1))

@@ -23,7 +23,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from marketpulse import aws
+from ops import aws, secrets
 
 ENV_PREFIX = "SECRET_"
 
@@ -70,7 +70,7 @@ class Command(BaseCommand):
                 outcome = "skipped (no value given)"
             else:
                 try:
-                    outcome = aws.secret_put(short_name=short, value=value, dry_run=options["dry_run"])
+                    outcome = secrets.secret_put(short_name=short, value=value, dry_run=options["dry_run"])
                 except aws.AwsError as exc:
                     raise CommandError(str(exc), returncode=1) from None
             counts[outcome.split(" ")[0]] = counts.get(outcome.split(" ")[0], 0) + 1

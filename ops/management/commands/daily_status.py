@@ -17,12 +17,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from marketpulse import selectors
 from marketpulse.jobs import job_run
 from marketpulse.models import JobRun
-
-# A run still "running" after this long was almost certainly killed (SIGKILL, OOM, Spot).
-STUCK_AFTER = timedelta(hours=2)
+from ops.selectors import DailyStatus, daily_status_get
 
 
 def _when(moment: datetime | None) -> str:
@@ -56,10 +53,10 @@ class Command(BaseCommand):
         if options["days"] < 1 or options["top"] < 1:
             raise CommandError("--days and --top must be at least 1", returncode=2)
         with job_run("daily_status", arguments=options) as run:
-            now = timezone.now()
-            warnings = self._report(now=now, days=options["days"], top=options["top"], run_id=run.row.pk)
+            status = daily_status_get(days=options["days"], top=options["top"], now=timezone.now())
+            now, freshness = status.now, status.freshness
+            warnings = self._report(status, days=options["days"], run_id=run.row.pk)
             run.set("warnings", len(warnings))
-            freshness = selectors.scraper_freshness(now=now)
             run.set("scraper_stale", freshness.is_stale)
             if freshness.is_stale:
                 # Printed above; the JobRun row is marked failed and the process exits 1.
@@ -76,14 +73,15 @@ class Command(BaseCommand):
 
     # -------------------------------------------------------------------------------------
 
-    def _report(self, *, now: datetime, days: int, top: int, run_id: int) -> list[str]:
+    def _report(self, status: DailyStatus, *, days: int, run_id: int) -> list[str]:
+        now = status.now
         out = self.stdout
         warnings: list[str] = []
         out.write(f"Market Pulse daily status, {_when(now)} UTC")
         out.write("")
 
         # Articles per day ------------------------------------------------------------------
-        counts = selectors.articles_per_day(days=days, now=now)
+        counts = status.per_day
         out.write(f"Articles per day (UTC, by Reddit time), last {days} days")
         out.write(f"  {'day':<10}  {'subreddit':<22} {'posts':>7} {'comments':>9}")
         by_day: dict = defaultdict(lambda: defaultdict(lambda: {"post": 0, "comment": 0}))
@@ -108,7 +106,7 @@ class Command(BaseCommand):
         out.write("")
 
         # Sentiment backlog --------------------------------------------------------------------
-        backlog = selectors.backlog_summary()
+        backlog = status.backlog
         share = f"{100 * backlog.scored / backlog.total:.1f}%" if backlog.total else "-"
         out.write("Sentiment")
         out.write(f"  scored {backlog.scored} of {backlog.total} ({share}); unscored backlog {backlog.unscored}")
@@ -128,9 +126,7 @@ class Command(BaseCommand):
         out.write(
             f"  {'command':<20} {'status':<11} {'started (UTC)':<16} {'took':>8}  {'last success':<16} {'24h runs/failed':>15}"
         )
-        summaries = [
-            s for s in selectors.job_runs_latest(now=now) if not (s.command == "daily_status" and s.last.pk == run_id)
-        ]
+        summaries = [s for s in status.jobs if not (s.command == "daily_status" and s.last.pk == run_id)]
         seen_commands = set()
         for summary in summaries:
             last = summary.last
@@ -147,7 +143,7 @@ class Command(BaseCommand):
                 )
         if not summaries:
             out.write("  (no job has run yet)")
-        for stuck in selectors.job_runs_stuck(older_than=STUCK_AFTER, now=now):
+        for stuck in status.stuck:
             warnings.append(
                 f"{stuck.command} #{stuck.pk}: running since {_when(stuck.started_at)}; killed without finishing?"
             )
@@ -161,14 +157,14 @@ class Command(BaseCommand):
         out.write("")
 
         # Top tickers ------------------------------------------------------------------------------
-        tickers = selectors.top_tickers(hours=24, limit=top, now=now)
+        tickers = status.top
         out.write("Top tickers, last 24 hours (from the hourly rollups)")
         if tickers:
             out.write(
                 f"  {'ticker':<8} {'mentions':>8} {'posts':>6} {'comments':>8} {'pos':>5} {'neg':>5} {'neu':>5} {'avg':>6}"
             )
             for t in tickers:
-                avg = f"{t.sentiment_avg:+.2f}" if t.sentiment_avg is not None else "-"
+                avg = f"{t.sentiment:+.2f}" if t.sentiment is not None else "-"
                 out.write(
                     f"  {t.symbol:<8} {t.mentions:>8} {t.posts:>6} {t.comments:>8} {t.positive:>5} {t.negative:>5} {t.neutral:>5} {avg:>6}"
                 )
@@ -177,7 +173,7 @@ class Command(BaseCommand):
         out.write("")
 
         # Freshness and warnings -------------------------------------------------------------------
-        freshness = selectors.scraper_freshness(now=now)
+        freshness = status.freshness
         if freshness.is_stale:
             warnings.insert(
                 0,

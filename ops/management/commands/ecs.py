@@ -6,7 +6,7 @@
     manage.py ecs tasks
     manage.py ecs logs scraper|sentiment|status [--since 1h] [--follow]
 
-A thin command over `marketpulse.aws`. Names come from ECS_NAME_PREFIX (default
+A thin command over `ops.ecs` (and `ops.aws` for names and errors). Names come from ECS_NAME_PREFIX (default
 `market-pulse-`), the cluster from ECS_CLUSTER or --cluster, region, credentials and
 endpoint from the standard AWS environment variables (AWS_REGION, AWS_PROFILE,
 AWS_ENDPOINT_URL, ...). AWS errors end the command with one line on stderr and exit 1;
@@ -21,7 +21,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from marketpulse import aws
+from ops import aws, ecs
 
 
 def _when(moment: datetime | None) -> str:
@@ -152,9 +152,9 @@ class Command(BaseCommand):
         if action != "status" and bool(name) == bool(every):
             raise CommandError(f"ecs schedules {action}: give exactly one of NAME or --all", returncode=2)
         if name:
-            targets = [aws.schedule_get(name=self._schedule_name(name, prefix), group=options["group"])]
+            targets = [ecs.schedule_get(name=self._schedule_name(name, prefix), group=options["group"])]
         else:
-            targets = aws.schedules_list(prefix=prefix)
+            targets = ecs.schedules_list(prefix=prefix)
             if not targets:
                 raise CommandError(
                     f"no schedules whose names start with {prefix!r} in {settings.AWS_REGION} "
@@ -171,7 +171,7 @@ class Command(BaseCommand):
         enabled = action == "enable"
         changed_count = 0
         for schedule in targets:
-            after, changed = aws.schedule_set_state(
+            after, changed = ecs.schedule_set_state(
                 name=schedule.name, group=schedule.group, enabled=enabled, dry_run=options["dry_run"]
             )
             changed_count += changed
@@ -195,7 +195,7 @@ class Command(BaseCommand):
             if not sep or not key:
                 raise CommandError(f"--env wants NAME=VALUE, not {item!r}", returncode=2)
             environment[key] = value
-        request = aws.RunRequest(
+        request = ecs.RunRequest(
             job=options["job"],
             cluster=options["cluster"] or settings.ECS_CLUSTER,
             subnets=[s.strip() for s in options["subnets"].split(",") if s.strip()],
@@ -207,7 +207,7 @@ class Command(BaseCommand):
             memory=options["memory"],
             use_spot=options["use_spot"],
         )
-        result = aws.task_run(request=request, dry_run=options["dry_run"])
+        result = ecs.task_run(request=request, dry_run=options["dry_run"])
         if options["dry_run"]:
             self.stdout.write("dry run: would call RunTask with")
             self.stdout.write(json.dumps(result, indent=2, sort_keys=True))
@@ -223,7 +223,7 @@ class Command(BaseCommand):
 
     def _tasks(self, options):
         cluster = options["cluster"] or settings.ECS_CLUSTER
-        tasks = aws.tasks_list(cluster=cluster, prefix=options["prefix"])
+        tasks = ecs.tasks_list(cluster=cluster, prefix=options["prefix"])
         if not tasks:
             self.stdout.write(f"no running or recently stopped tasks on {cluster}")
             return
@@ -253,10 +253,10 @@ class Command(BaseCommand):
     # --- logs ----------------------------------------------------------------------------------------
 
     def _logs(self, options):
-        since = aws.parse_since(options["since"])
+        since = ecs.parse_since(options["since"])
         count = 0
         try:
-            for event in aws.logs_read(
+            for event in ecs.logs_read(
                 job=options["job"],
                 since=since,
                 follow=options["follow"],

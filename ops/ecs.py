@@ -1,29 +1,11 @@
-"""The operator's AWS calls: EventBridge Scheduler, ECS, CloudWatch Logs, Secrets Manager.
+"""ECS work for `manage.py ecs`: EventBridge Scheduler schedules, ECS tasks, CloudWatch Logs.
 
-A small service module under `manage.py ecs` and `manage.py setup_secrets`. boto3 is
-imported lazily, inside `_client`, so nothing on the web path ever loads it (the web
-image does not even have it; `.importlinter` keeps it that way).
-
-Names follow `settings.ECS_NAME_PREFIX` (default `market-pulse-`), the same names the
-Terraform in `infra/` creates:
-
-    job        task definition family / schedule   log group
-    scraper    market-pulse-scraper                 /ecs/market-pulse-scraper
-    sentiment  market-pulse-sentiment               /ecs/market-pulse-sentiment
-    status     market-pulse-status                  /ecs/market-pulse-status
-
-Secrets live under `market-pulse/` (the prefix without its trailing dash).
-
-Credentials, region and endpoint come the way boto3 reads them (AWS_PROFILE,
-AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_REGION/AWS_DEFAULT_REGION,
-AWS_ENDPOINT_URL, ...). Every AWS failure is raised as `AwsError` with one line of
-text; the commands turn it into `CommandError` and a non-zero exit.
+Names come from `ops.aws` (the `ECS_NAME_PREFIX` names the Terraform in `infra/`
+creates); every AWS failure is an `ops.aws.AwsError` with one line of text.
 """
 
 from __future__ import annotations
 
-import logging
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,121 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
-#: job name -> the management command its task definition runs (for help texts and the runbook)
-JOBS: dict[str, str] = {
-    "scraper": "scrape_reddit --mode incremental",
-    "sentiment": "analyze_sentiment --source reddit",
-    "status": "daily_status",
-}
-#: What `ecs run` accepts (the verb the operator thinks in) -> job name.
-RUN_ALIASES: dict[str, str] = {"scrape": "scraper", "scraper": "scraper", "sentiment": "sentiment", "status": "status"}
-
-#: The Secrets Manager secrets the task definitions read, and the environment variable
-#: each becomes inside the container (and the one `setup_secrets --from-env` reads).
-SECRETS: dict[str, str] = {
-    "django-secret-key": "DJANGO_SECRET_KEY",
-    "database-url": "DATABASE_URL",
-    "reddit-client-id": "REDDIT_CLIENT_ID",
-    "reddit-client-secret": "REDDIT_CLIENT_SECRET",
-}
-
-
-class AwsError(Exception):
-    """An AWS call failed; the message is one line an operator can act on."""
-
-    def __init__(self, message: str, *, code: str = "") -> None:
-        super().__init__(message)
-        self.code = code  # the AWS error code (e.g. ResourceNotFoundException), when there is one
-
-
-# --- names ---------------------------------------------------------------------------------
-
-
-def name_prefix() -> str:
-    return settings.ECS_NAME_PREFIX
-
-
-def job_name_resolve(job: str) -> str:
-    """'scrape'/'scraper'/'sentiment'/'status' -> the job name; AwsError otherwise."""
-    resolved = RUN_ALIASES.get(job.strip().lower())
-    if resolved is None:
-        raise AwsError(f"unknown job {job!r}: expected one of {', '.join(sorted(JOBS))}")
-    return resolved
-
-
-def task_family(job: str) -> str:
-    return f"{name_prefix()}{job_name_resolve(job)}"
-
-
-def schedule_name(job: str) -> str:
-    return f"{name_prefix()}{job_name_resolve(job)}"
-
-
-def log_group(job: str) -> str:
-    return f"/ecs/{name_prefix()}{job_name_resolve(job)}"
-
-
-def secret_id(short: str) -> str:
-    return f"{name_prefix().rstrip('-')}/{short}"
-
-
-# --- client and errors -----------------------------------------------------------------------
-
-
-def _client(service: str, *, region: str | None = None) -> Any:
-    """A boto3 client, cached per service, region and AWS_* environment (making one costs ~0.2 s)."""
-    region = region or settings.AWS_REGION
-    aws_env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
-    key = (service, region, aws_env)
-    client = _clients.get(key)
-    if client is None:
-        import boto3  # lazy: the web image has no boto3, and the web path never gets here
-
-        # botocore says "Found credentials in environment variables" at INFO on every client.
-        botocore_logger = logging.getLogger("botocore")
-        botocore_logger.setLevel(max(botocore_logger.getEffectiveLevel(), logging.WARNING))
-        client = boto3.session.Session(region_name=region).client(service)
-        _clients.clear() if len(_clients) > 32 else None
-        _clients[key] = client
-    return client
-
-
-_clients: dict[tuple, Any] = {}
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
-
-
-def _call(what: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
-    """Call a boto3 method, turning every botocore failure into one AwsError line."""
-    from botocore.exceptions import (
-        BotoCoreError,
-        ClientError,
-        NoCredentialsError,
-        NoRegionError,
-    )
-
-    try:
-        return fn(**kwargs)
-    except NoCredentialsError:
-        raise AwsError(
-            f"{what}: no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
-        ) from None
-    except NoRegionError:
-        raise AwsError(f"{what}: no AWS region (set AWS_REGION)") from None
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        code = error.get("Code", "Error")
-        message = error.get("Message") or _one_line(exc)
-        raise AwsError(f"{what}: {code}: {_one_line(Exception(message))}", code=code) from None
-    except BotoCoreError as exc:
-        raise AwsError(f"{what}: {_one_line(exc)}") from None
-
-
-def _error_code(exc: AwsError) -> str:
-    return exc.code
-
+from ops import aws
 
 # --- schedules (EventBridge Scheduler) ----------------------------------------------------------
 
@@ -178,8 +46,8 @@ def _schedule_from(detail: dict[str, Any]) -> Schedule:
 
 def schedules_list(*, prefix: str | None = None, group: str | None = None) -> list[Schedule]:
     """The schedules whose names start with the prefix, sorted by name, with their targets."""
-    prefix = name_prefix() if prefix is None else prefix
-    client = _client("scheduler")
+    prefix = aws.name_prefix() if prefix is None else prefix
+    client = aws.client_for("scheduler")
     summaries: list[dict[str, Any]] = []
     token: str | None = None
     while True:
@@ -188,7 +56,7 @@ def schedules_list(*, prefix: str | None = None, group: str | None = None) -> li
             kwargs["GroupName"] = group
         if token:
             kwargs["NextToken"] = token
-        page = _call("list schedules", client.list_schedules, **kwargs)
+        page = aws.call("list schedules", client.list_schedules, **kwargs)
         # NamePrefix is a server-side filter on AWS; filter again so a lax server cannot widen it.
         summaries.extend(s for s in page.get("Schedules", []) if s["Name"].startswith(prefix))
         token = page.get("NextToken")
@@ -196,7 +64,7 @@ def schedules_list(*, prefix: str | None = None, group: str | None = None) -> li
             break
     out = []
     for summary in summaries:
-        detail = _call(
+        detail = aws.call(
             f"get schedule {summary['Name']}",
             client.get_schedule,
             Name=summary["Name"],
@@ -207,12 +75,12 @@ def schedules_list(*, prefix: str | None = None, group: str | None = None) -> li
 
 
 def schedule_get(*, name: str, group: str = "default") -> Schedule:
-    client = _client("scheduler")
+    client = aws.client_for("scheduler")
     try:
-        detail = _call(f"get schedule {name}", client.get_schedule, Name=name, GroupName=group)
-    except AwsError as exc:
-        if _error_code(exc) == "ResourceNotFoundException":
-            raise AwsError(f"no schedule named {name!r} in group {group!r}") from None
+        detail = aws.call(f"get schedule {name}", client.get_schedule, Name=name, GroupName=group)
+    except aws.AwsError as exc:
+        if exc.code == "ResourceNotFoundException":
+            raise aws.AwsError(f"no schedule named {name!r} in group {group!r}") from None
         raise
     return _schedule_from(detail)
 
@@ -248,8 +116,8 @@ def schedule_set_state(
     for key in _SCHEDULE_KEEP:
         if detail.get(key) not in (None, ""):
             kwargs[key] = detail[key]
-    client = _client("scheduler")
-    _call(f"update schedule {name}", client.update_schedule, **kwargs)
+    client = aws.client_for("scheduler")
+    aws.call(f"update schedule {name}", client.update_schedule, **kwargs)
     return schedule_get(name=name, group=group), True
 
 
@@ -273,8 +141,8 @@ class RunRequest:
 def _network_from_schedule(job: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]] | None]:
     """The awsvpc configuration and capacity provider strategy the job's schedule uses, if any."""
     try:
-        schedule = schedule_get(name=schedule_name(job))
-    except AwsError:
+        schedule = schedule_get(name=aws.schedule_name(job))
+    except aws.AwsError:
         return None, None
     ecs = (schedule.raw.get("Target") or {}).get("EcsParameters") or {}
     network = ecs.get("NetworkConfiguration") or {}
@@ -297,8 +165,8 @@ def _network_from_schedule(job: str) -> tuple[dict[str, Any] | None, list[dict[s
 def task_run(*, request: RunRequest, dry_run: bool = False) -> dict[str, Any]:
     """RunTask for the job's task definition, with the schedule's network configuration
     unless subnets/security groups are given. Returns the task (or the request, dry run)."""
-    job = job_name_resolve(request.job)
-    family = task_family(job)
+    job = aws.job_name_resolve(request.job)
+    family = aws.task_family(job)
     network, strategy = _network_from_schedule(job)
     if request.subnets:
         network = {
@@ -314,12 +182,12 @@ def task_run(*, request: RunRequest, dry_run: bool = False) -> dict[str, Any]:
         if request.assign_public_ip is not None:
             network["awsvpcConfiguration"]["assignPublicIp"] = "ENABLED" if request.assign_public_ip else "DISABLED"
     if network is None:
-        raise AwsError(
-            f"no network configuration for {family}: the schedule {schedule_name(job)} was not found or has none; "
+        raise aws.AwsError(
+            f"no network configuration for {family}: the schedule {aws.schedule_name(job)} was not found or has none; "
             "pass --subnets and --security-groups"
         )
     if not network["awsvpcConfiguration"].get("securityGroups"):
-        raise AwsError(f"no security group for {family}: pass --security-groups")
+        raise aws.AwsError(f"no security group for {family}: pass --security-groups")
 
     kwargs: dict[str, Any] = {
         "cluster": request.cluster,
@@ -343,32 +211,34 @@ def task_run(*, request: RunRequest, dry_run: bool = False) -> dict[str, Any]:
     if request.memory:
         overrides["memory"] = str(request.memory)
     if container:
-        client = _client("ecs")
-        described = _call(f"describe task definition {family}", client.describe_task_definition, taskDefinition=family)
+        client = aws.client_for("ecs")
+        described = aws.call(
+            f"describe task definition {family}", client.describe_task_definition, taskDefinition=family
+        )
         container["name"] = described["taskDefinition"]["containerDefinitions"][0]["name"]
         overrides["containerOverrides"] = [container]
     if overrides:
         kwargs["overrides"] = overrides
     if dry_run:
         return kwargs
-    client = _client("ecs")
+    client = aws.client_for("ecs")
     _cluster_require(client, request.cluster)
-    response = _call(f"run task {family} on cluster {request.cluster}", client.run_task, **kwargs)
+    response = aws.call(f"run task {family} on cluster {request.cluster}", client.run_task, **kwargs)
     failures = response.get("failures") or []
     if failures:
         first = failures[0]
-        raise AwsError(f"run task {family}: {first.get('reason', 'failed')} ({first.get('arn', '')})".strip())
+        raise aws.AwsError(f"run task {family}: {first.get('reason', 'failed')} ({first.get('arn', '')})".strip())
     tasks = response.get("tasks") or []
     if not tasks:
-        raise AwsError(f"run task {family}: ECS started no task")
+        raise aws.AwsError(f"run task {family}: ECS started no task")
     return tasks[0]
 
 
 def _cluster_require(client: Any, cluster: str) -> None:
-    described = _call(f"describe cluster {cluster}", client.describe_clusters, clusters=[cluster])
+    described = aws.call(f"describe cluster {cluster}", client.describe_clusters, clusters=[cluster])
     active = [c for c in described.get("clusters") or [] if c.get("status") == "ACTIVE"]
     if not active:
-        raise AwsError(
+        raise aws.AwsError(
             f"cluster {cluster!r} not found (or not ACTIVE) in {settings.AWS_REGION}; check ECS_CLUSTER / --cluster"
         )
 
@@ -390,8 +260,8 @@ class TaskInfo:
 
 def tasks_list(*, cluster: str, prefix: str | None = None) -> list[TaskInfo]:
     """Running and stopped tasks (ECS keeps stopped ones about an hour) of our families, newest first."""
-    prefix = name_prefix() if prefix is None else prefix
-    client = _client("ecs")
+    prefix = aws.name_prefix() if prefix is None else prefix
+    client = aws.client_for("ecs")
     _cluster_require(client, cluster)
     arns: list[str] = []
     for desired in ("RUNNING", "STOPPED"):
@@ -400,14 +270,14 @@ def tasks_list(*, cluster: str, prefix: str | None = None) -> list[TaskInfo]:
             kwargs: dict[str, Any] = {"cluster": cluster, "desiredStatus": desired}
             if token:
                 kwargs["nextToken"] = token
-            page = _call(f"list tasks on {cluster}", client.list_tasks, **kwargs)
+            page = aws.call(f"list tasks on {cluster}", client.list_tasks, **kwargs)
             arns.extend(a for a in page.get("taskArns", []) if a not in arns)
             token = page.get("nextToken")
             if not token:
                 break
     out: list[TaskInfo] = []
     for start in range(0, len(arns), 100):
-        described = _call("describe tasks", client.describe_tasks, cluster=cluster, tasks=arns[start : start + 100])
+        described = aws.call("describe tasks", client.describe_tasks, cluster=cluster, tasks=arns[start : start + 100])
         for task in described.get("tasks", []):
             family = task.get("taskDefinitionArn", "").rsplit("/", 1)[-1].split(":", 1)[0]
             if not family.startswith(prefix):
@@ -443,12 +313,12 @@ def _as_datetime(value: Any) -> datetime | None:
 
 
 def parse_since(text: str) -> timedelta:
-    """'90s', '15m', '1h', '2d' -> timedelta; AwsError on anything else."""
+    """'90s', '15m', '1h', '2d' -> timedelta; aws.AwsError on anything else."""
     text = text.strip().lower()
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     if len(text) >= 2 and text[-1] in units and text[:-1].isdigit() and int(text[:-1]) > 0:
         return timedelta(seconds=int(text[:-1]) * units[text[-1]])
-    raise AwsError(f"--since must look like 30m, 1h or 2d, not {text!r}")
+    raise aws.AwsError(f"--since must look like 30m, 1h or 2d, not {text!r}")
 
 
 @dataclass
@@ -470,8 +340,8 @@ def logs_read(
 ) -> Iterator[LogEvent]:
     """Events of the job's log group since `since` ago, oldest first; with follow, keep polling
     (until `follow_for` seconds have passed, or forever)."""
-    group = log_group(job)
-    client = _client("logs")
+    group = aws.log_group(job)
+    client = aws.client_for("logs")
     start_ms = int((datetime.now(UTC) - since).timestamp() * 1000)
     seen: set[str] = set()
     deadline = None if follow_for is None else time.monotonic() + follow_for
@@ -483,10 +353,10 @@ def logs_read(
             if token:
                 kwargs["nextToken"] = token
             try:
-                page = _call(f"read logs {group}", client.filter_log_events, **kwargs)
-            except AwsError as exc:
-                if _error_code(exc) == "ResourceNotFoundException":
-                    raise AwsError(f"no log group {group!r} in {settings.AWS_REGION}") from None
+                page = aws.call(f"read logs {group}", client.filter_log_events, **kwargs)
+            except aws.AwsError as exc:
+                if exc.code == "ResourceNotFoundException":
+                    raise aws.AwsError(f"no log group {group!r} in {settings.AWS_REGION}") from None
                 raise
             for event in page.get("events", []):
                 event_id = (
@@ -513,64 +383,3 @@ def logs_read(
         # Re-read from the newest timestamp seen; `seen` drops the repeats at that millisecond.
         start_ms = newest
         sleep(poll_seconds)
-
-
-# --- secrets (Secrets Manager) ----------------------------------------------------------------------
-
-
-def secret_put(*, short_name: str, value: str, dry_run: bool = False) -> str:
-    """Create the secret `market-pulse/<short_name>`, or put a new version of it.
-
-    Returns 'created', 'updated', 'unchanged', or with dry_run 'would create'/'would update'.
-    The value is never logged or returned.
-    """
-    if not value:
-        raise AwsError(f"refusing to store an empty value in {secret_id(short_name)}")
-    name = secret_id(short_name)
-    client = _client("secretsmanager")
-    exists = True
-    current: str | None = None
-    try:
-        current = _call(f"read secret {name}", client.get_secret_value, SecretId=name).get("SecretString")
-    except AwsError as exc:
-        code = _error_code(exc)
-        if code != "ResourceNotFoundException":
-            raise
-        # Not found: either no secret, or a secret with no value yet.
-        try:
-            _call(f"describe secret {name}", client.describe_secret, SecretId=name)
-        except AwsError as exc2:
-            if _error_code(exc2) != "ResourceNotFoundException":
-                raise
-            exists = False
-    if dry_run:
-        return "would update" if exists else "would create"
-    if not exists:
-        _call(
-            f"create secret {name}",
-            client.create_secret,
-            Name=name,
-            SecretString=value,
-            Description=f"Market Pulse: {SECRETS.get(short_name, short_name)} for the ECS tasks (set by manage.py setup_secrets)",
-        )
-        return "created"
-    if current == value:
-        return "unchanged"
-    _call(f"update secret {name}", client.put_secret_value, SecretId=name, SecretString=value)
-    return "updated"
-
-
-# --- ECR -------------------------------------------------------------------------------------------
-
-
-def ecr_login() -> tuple[str, str]:
-    """(registry host, password) for `docker login --username AWS --password-stdin HOST`."""
-    import base64
-
-    client = _client("ecr")
-    data = _call("get ECR authorization token", client.get_authorization_token)["authorizationData"][0]
-    user, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
-    if user != "AWS" or not password:
-        raise AwsError("get ECR authorization token: unexpected token format")
-    host = data.get("proxyEndpoint", "").removeprefix("https://").removeprefix("http://")
-    return host, password

@@ -1,0 +1,159 @@
+"""The operator's AWS plumbing: names, the boto3 client, one-line errors, ECR login.
+
+The AWS work itself lives beside it: `ops.ecs` (EventBridge Scheduler, ECS tasks,
+CloudWatch Logs, under `manage.py ecs`) and `ops.secrets` (Secrets Manager, under
+`manage.py setup_secrets`). boto3 is imported lazily, inside `client_for`, so nothing
+on the web path ever loads it (the web image does not even have it; `.importlinter`
+keeps it that way).
+
+Names follow `settings.ECS_NAME_PREFIX` (default `market-pulse-`), the same names the
+Terraform in `infra/` creates:
+
+    job        task definition family / schedule   log group
+    scraper    market-pulse-scraper                 /ecs/market-pulse-scraper
+    sentiment  market-pulse-sentiment               /ecs/market-pulse-sentiment
+    status     market-pulse-status                  /ecs/market-pulse-status
+
+Secrets live under `market-pulse/` (the prefix without its trailing dash).
+
+Credentials, region and endpoint come the way boto3 reads them (AWS_PROFILE,
+AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_REGION/AWS_DEFAULT_REGION,
+AWS_ENDPOINT_URL, ...). Every AWS failure is raised as `AwsError` with one line of
+text; the commands turn it into `CommandError` and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+
+#: job name -> the management command its task definition runs (for help texts and the runbook)
+JOBS: dict[str, str] = {
+    "scraper": "scrape_reddit --mode incremental",
+    "sentiment": "analyze_sentiment --source reddit",
+    "status": "daily_status",
+}
+#: What `ecs run` accepts (the verb the operator thinks in) -> job name.
+RUN_ALIASES: dict[str, str] = {"scrape": "scraper", "scraper": "scraper", "sentiment": "sentiment", "status": "status"}
+
+#: The Secrets Manager secrets the task definitions read, and the environment variable
+#: each becomes inside the container (and the one `setup_secrets --from-env` reads).
+SECRETS: dict[str, str] = {
+    "django-secret-key": "DJANGO_SECRET_KEY",
+    "database-url": "DATABASE_URL",
+    "reddit-client-id": "REDDIT_CLIENT_ID",
+    "reddit-client-secret": "REDDIT_CLIENT_SECRET",
+}
+
+
+class AwsError(Exception):
+    """An AWS call failed; the message is one line an operator can act on."""
+
+    def __init__(self, message: str, *, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code  # the AWS error code (e.g. ResourceNotFoundException), when there is one
+
+
+# --- names ---------------------------------------------------------------------------------
+
+
+def name_prefix() -> str:
+    return settings.ECS_NAME_PREFIX
+
+
+def job_name_resolve(job: str) -> str:
+    """'scrape'/'scraper'/'sentiment'/'status' -> the job name; AwsError otherwise."""
+    resolved = RUN_ALIASES.get(job.strip().lower())
+    if resolved is None:
+        raise AwsError(f"unknown job {job!r}: expected one of {', '.join(sorted(JOBS))}")
+    return resolved
+
+
+def task_family(job: str) -> str:
+    return f"{name_prefix()}{job_name_resolve(job)}"
+
+
+def schedule_name(job: str) -> str:
+    return f"{name_prefix()}{job_name_resolve(job)}"
+
+
+def log_group(job: str) -> str:
+    return f"/ecs/{name_prefix()}{job_name_resolve(job)}"
+
+
+def secret_id(short: str) -> str:
+    return f"{name_prefix().rstrip('-')}/{short}"
+
+
+# --- client and errors -----------------------------------------------------------------------
+
+
+def client_for(service: str, *, region: str | None = None) -> Any:
+    """A boto3 client, cached per service, region and AWS_* environment (making one costs ~0.2 s)."""
+    region = region or settings.AWS_REGION
+    aws_env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
+    key = (service, region, aws_env)
+    client = _clients.get(key)
+    if client is None:
+        import boto3  # lazy: the web image has no boto3, and the web path never gets here
+
+        # botocore says "Found credentials in environment variables" at INFO on every client.
+        botocore_logger = logging.getLogger("botocore")
+        botocore_logger.setLevel(max(botocore_logger.getEffectiveLevel(), logging.WARNING))
+        client = boto3.session.Session(region_name=region).client(service)
+        _clients.clear() if len(_clients) > 32 else None
+        _clients[key] = client
+    return client
+
+
+_clients: dict[tuple, Any] = {}
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def call(what: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
+    """Call a boto3 method, turning every botocore failure into one AwsError line."""
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        NoCredentialsError,
+        NoRegionError,
+    )
+
+    try:
+        return fn(**kwargs)
+    except NoCredentialsError:
+        raise AwsError(
+            f"{what}: no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+        ) from None
+    except NoRegionError:
+        raise AwsError(f"{what}: no AWS region (set AWS_REGION)") from None
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "Error")
+        message = error.get("Message") or _one_line(exc)
+        raise AwsError(f"{what}: {code}: {_one_line(Exception(message))}", code=code) from None
+    except BotoCoreError as exc:
+        raise AwsError(f"{what}: {_one_line(exc)}") from None
+
+
+# --- ECR -------------------------------------------------------------------------------------------
+
+
+def ecr_login() -> tuple[str, str]:
+    """(registry host, password) for `docker login --username AWS --password-stdin HOST`."""
+    import base64
+
+    client = client_for("ecr")
+    data = call("get ECR authorization token", client.get_authorization_token)["authorizationData"][0]
+    user, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
+    if user != "AWS" or not password:
+        raise AwsError("get ECR authorization token: unexpected token format")
+    host = data.get("proxyEndpoint", "").removeprefix("https://").removeprefix("http://")
+    return host, password
