@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from articles.tickers import (
+from articles.ticker_files import (
     TickerFileError,
     _clean_security_name,
     parse_csv,
