@@ -35,7 +35,8 @@ Decisions, field by field:
   with `is_removed=True` and no text, as `comment_item`/`submission_item` do.
 * **subreddit**: lower-cased (the scraper's targets and locks are lower-case; all
   lookups are `iexact`); a leading "r/" is dropped; it must then be Reddit's
-  `[a-z0-9_]`, at most the column length, else `subreddit_invalid`; missing ->
+  `[a-z0-9_]` (or the historical "reddit.com"), at most the column length, else
+  `subreddit_invalid`; missing ->
   the `subreddit=` argument (the thread's, like `comment_item`), else
   `subreddit_missing`.
 * **counts** (score, num_comments): int, integral float or numeric string
@@ -43,7 +44,8 @@ Decisions, field by field:
   `0..NUM_COMMENTS_MAX`, read from the model field's type at import, so they
   follow the planned change to BigIntegerField). Junk (non-numeric strings,
   fractions, NaN, inf, booleans, lists) counts as 0: a bad count must not cost
-  the text. A comment's num_comments is 0.
+  the text. A missing score is the `ups` (old dump files). A comment's
+  num_comments is 0.
 * **created_utc**: int, float or numeric string, required (`created_utc_missing`,
   `created_utc_invalid`); before Reddit existed (`REDDIT_EPOCH`) ->
   `created_before_reddit`; more than `FUTURE_TOLERANCE` after `now` ->
@@ -125,7 +127,8 @@ _REMOVED_CATEGORIES = frozenset({"deleted", "moderator", "author"})  # as submis
 _DELETED_AUTHOR = "[deleted]"
 
 _ID36_RE = re.compile(rf"[0-9a-z]{{1,{REDDIT_ID_MAX - 3}}}", re.ASCII)
-_SUBREDDIT_RE = re.compile(rf"[a-z0-9_]{{1,{SUBREDDIT_MAX}}}", re.ASCII)
+# Reddit's names, plus "reddit.com": the default subreddit until 2011, all over old dump files.
+_SUBREDDIT_RE = re.compile(rf"[a-z0-9_]{{1,{SUBREDDIT_MAX}}}|reddit\.com", re.ASCII)
 # A Reddit path: printable ASCII without space, backslash, quotes or angle brackets.
 _PERMALINK_RE = re.compile(r"/(?:r|user|comments)/[!#-&(-;=?-\[\]-~]*", re.ASCII)
 _REDDIT_URL_RE = re.compile(r"https://(?:www\.|old\.|new\.)?reddit\.com(/.*)", re.ASCII | re.DOTALL)
@@ -442,7 +445,7 @@ def item_validate(
     if isinstance(created, Reason):
         return Rejected(fullname, created)
 
-    score = _count(data.get("score"), SCORE_MIN, SCORE_MAX)
+    score = _count(data["score"] if data.get("score") is not None else data.get("ups"), SCORE_MIN, SCORE_MAX)
     author = _author(data.get("author"))
     if item_kind == "comment":
         link = data.get("link_id")
