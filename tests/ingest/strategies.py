@@ -8,7 +8,9 @@
   `ingest.fakereddit.datagen`), created before `STRATEGY_NOW`; their text may still
   hold NUL/surrogates (that is repaired, not rejected).
 * `raw_items()`: a valid item with any field replaced by `junk()` or dropped,
-  sometimes wrapped as a listing child (`{"kind": "t1", "data": ...}`).
+  sometimes wrapped as a listing child (`{"kind": "t1", "data": ...}`);
+  `raw_items(keep=IDENTITY_FIELDS)` keeps id/name/link_id/subreddit/created_utc
+  valid, so the junk in the other fields reaches the accepted path.
 * `praw_items()`: like `raw_items()`, but with the fields praw objectifies (id,
   author, subreddit) kept to values praw accepts, so `praw.models.Comment(reddit,
   _data=...)` can be built from it.
@@ -33,6 +35,8 @@ STRATEGY_NOW = datetime(2026, 11, 1, tzinfo=UTC)
 _NOW_TS = int(STRATEGY_NOW.timestamp())
 _REDDIT_START_TS = int(datetime(2005, 6, 1, tzinfo=UTC).timestamp())
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+_SUBREDDIT_CHARS = _ALPHABET + "ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
+_NAMES = ["diamond", "paper", "tendie", "ape", "regard", "theta", "bagholder", "yolo", "wendy"]
 
 COMMENT_FIELDS = [
     "id",
@@ -172,7 +176,7 @@ def subreddits() -> st.SearchStrategy[str]:
     """Subreddit names as Reddit spells them (mixed case included)."""
     return st.one_of(
         st.sampled_from(["wallstreetbets", "WallStreetBets", "stocks", "u_some_user", "pl"]),
-        st.from_regex(r"[A-Za-z0-9_]{2,21}", fullmatch=True),
+        st.text(alphabet=_SUBREDDIT_CHARS, min_size=2, max_size=21),
     )
 
 
@@ -256,12 +260,20 @@ def valid_items() -> st.SearchStrategy[dict[str, Any]]:
 # ------------------------------------------------------------- hostile items
 
 
+#: The fields an item cannot be stored without: keep them valid to reach the accepted path.
+IDENTITY_FIELDS = ("id", "name", "link_id", "subreddit", "created_utc")
+
+
 @st.composite
-def raw_items(draw: st.DrawFn, kind: str | None = None, *, wrap: bool = True) -> dict[str, Any]:
-    """A Reddit `data` dict whose every field may be junk or missing."""
+def raw_items(
+    draw: st.DrawFn, kind: str | None = None, *, wrap: bool = True, keep: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """A Reddit `data` dict whose every field (but those in `keep`) may be junk or missing."""
     kind = kind or draw(st.sampled_from(["comment", "post"]))
     data = draw(valid_comment_data() if kind == "comment" else valid_submission_data())
     for key in COMMENT_FIELDS if kind == "comment" else POST_FIELDS:
+        if key in keep:
+            continue
         roll = draw(st.integers(0, 9))
         if roll >= 8:
             data.pop(key, None)
