@@ -10,7 +10,6 @@ import json
 import math
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import praw
@@ -47,9 +46,9 @@ from ingest.validation import (
     text_clean,
 )
 from tests.ingest import strategies as rs
+from tests.ingest.conftest import SAMPLES
 
 NOW = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
-SAMPLES = Path("/work/shared/reddit-api-samples")
 ROW_KEYS = [
     "reddit_id",
     "kind",
