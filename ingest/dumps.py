@@ -382,10 +382,10 @@ def dump_lines(stream: IO[bytes], start_line: int = 0, *, start_offset: int = 0)
 
 
 def dump_records(
-    stream: IO[bytes], start_line: int = 0, *, start_offset: int = 0
+    stream: IO[bytes], start_line: int = 0, *, start_offset: int = 0, subreddits: Iterable[str] | None = None
 ) -> Iterator[tuple[int, dict[str, Any]] | BadLine]:
     """The parsed items of a dump stream after `start_line`, and a BadLine for each line that is not one."""
-    return DumpReader(stream, start_line=start_line, start_offset=start_offset).records()
+    return DumpReader(stream, start_line=start_line, start_offset=start_offset).records(subreddits=subreddits)
 
 
 def dump_resume(source: str | os.PathLike[str], *, line_no: int = 0, offset: int = 0) -> DumpReader:
