@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import io
+import itertools
 import json
 import os
 import socket
@@ -54,6 +56,11 @@ def zst(lines: list[bytes], *, frames: int = 1) -> bytes:
         with zstandard.ZstdCompressor(compression_params=params).stream_writer(out, closefd=False) as writer:
             writer.write(b"".join(line + b"\n" for line in lines[start : start + step]))
     return out.getvalue()
+
+
+@functools.cache
+def long_zst() -> bytes:
+    return zst(LONG)
 
 
 def ndjson(lines: list[bytes]) -> bytes:
@@ -293,9 +300,9 @@ def test_offsets_plain_exact_zstd_progress(tmp_path):
     plain = write(tmp_path / "RC.ndjson", ndjson(LONG))
     with dump_open(plain) as stream:
         lines = list(dump_lines(stream))
-    ends = [sum(len(line) + 1 for line in LONG[:n]) for n in range(1, len(LONG) + 1)]
+    ends = list(itertools.accumulate(len(line) + 1 for line in LONG))
     assert [line.compressed_offset for line in lines] == ends
-    packed = write(tmp_path / "RC.zst", zst(LONG))
+    packed = write(tmp_path / "RC.zst", long_zst())
     with dump_open(packed) as stream:
         offsets = [line.compressed_offset for line in dump_lines(stream)]
     assert offsets == sorted(offsets)
@@ -305,7 +312,7 @@ def test_offsets_plain_exact_zstd_progress(tmp_path):
 @pytest.mark.parametrize("checkpoint", [0, 1, 999, 1000, 2500, 4999, 5000])
 def test_resume_yields_exactly_the_remaining_lines(tmp_path, checkpoint):
     expected = list(range(checkpoint + 1, len(LONG) + 1))
-    for name, data in (("RC.zst", zst(LONG)), ("RC.ndjson", ndjson(LONG))):
+    for name, data in (("RC.zst", long_zst()), ("RC.ndjson", ndjson(LONG))):
         path = write(tmp_path / name, data)
         # A first run stops after `checkpoint` lines and stores its reader's position.
         with dump_open(path) as stream:
@@ -452,7 +459,7 @@ def test_s3_source_reads_like_a_local_file(s3_endpoint):
     import boto3
 
     s3 = boto3.client("s3")
-    s3.put_object(Bucket="dumps", Key="reddit/RC_2021-01.zst", Body=zst(LONG))
+    s3.put_object(Bucket="dumps", Key="reddit/RC_2021-01.zst", Body=long_zst())
     s3.put_object(Bucket="dumps", Key="reddit/RC_2021-01.ndjson", Body=ndjson(LONG))
     for key in ("reddit/RC_2021-01.zst", "reddit/RC_2021-01.ndjson"):
         source = f"s3://dumps/{key}"
