@@ -45,6 +45,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import IO, Any, NamedTuple
@@ -242,10 +243,16 @@ def _plain_chunks(stream: IO[bytes], head: bytes, read_size: int, base: int) -> 
 class DumpReader:
     """One pass over one dump stream: its lines or records, and the position reached.
 
-    `line_no` and `offset` always describe the last line handed out (or skipped), so a
-    caller checkpoints `reader.position` after committing what it has consumed.
+    `line_no` and `offset` describe the last line handed out, so a caller checkpoints
+    `reader.position` after committing everything it has taken from the reader.
     `start_line`: lines already done (skipped here, or, with `start_offset`, already
     behind a plain stream opened at that byte offset).
+
+    `subreddits`: a fast pre-filter for a full-Reddit monthly file, where the wanted
+    subreddits are a few per cent of the lines. A line whose bytes do not hold
+    `"subreddit":"<one of them>"` (any case) is skipped unparsed, so a corrupt line there
+    is not reported either; `records_filter` still makes the exact test. It relies on
+    names being written unescaped, as every dump writer does.
     """
 
     def __init__(
@@ -255,12 +262,16 @@ class DumpReader:
         start_line: int = 0,
         start_offset: int = 0,
         chunk_size: int | None = None,
+        subreddits: Iterable[str] | None = None,
     ) -> None:
         self.stream = stream
         self.start_line = start_line
         self.start_offset = start_offset
         self.line_no = start_line
         self.offset = start_offset
+        self._keep = _subreddit_prefilter(subreddits)
+        self._lookahead: deque[tuple[tuple[int, dict[str, Any]] | BadLine, int, int]] = deque()
+        self._parsed: Iterator[tuple[int, dict[str, Any]] | BadLine] | None = None
         head = _read_exact(stream, 4)
         self.format = ZSTD if head == ZSTD_MAGIC else PLAIN
         if self.format == ZSTD:
@@ -330,17 +341,34 @@ class DumpReader:
                 self.line_no, self.offset = line_no, offset
                 yield DumpLine(line_no, offset, raw)
 
-    def records(self, *, subreddits: Iterable[str] | None = None) -> Iterator[tuple[int, dict[str, Any]] | BadLine]:
-        """(line_no, record) for each Reddit item, BadLine for the rest; blank lines are skipped.
+    def records(self) -> Iterator[tuple[int, dict[str, Any]] | BadLine]:
+        """(line_no, record) for each Reddit item, BadLine for the rest; blank lines are skipped."""
+        while self._lookahead:  # what `kind()` read ahead, with the positions it had
+            entry, self.line_no, self.offset = self._lookahead.popleft()
+            yield entry
+        if self._parsed is None:
+            self._parsed = self._parse()
+        yield from self._parsed
 
-        `subreddits`: a fast pre-filter for a full-Reddit monthly file, where the wanted
-        subreddits are a few per cent of the lines. A line whose bytes do not hold
-        `"subreddit":"<one of them>"` (any case) is skipped unparsed, so a corrupt line
-        there is not reported either; `records_filter` still makes the exact test. It
-        relies on names being written unescaped, as every dump writer does.
+    def kind(self, *, kind: str | None = None, sample: int = KIND_SAMPLE) -> str:
+        """COMMENTS or SUBMISSIONS: `kind` if given, else the majority of the first `sample` valid records.
+
+        The records read to decide are kept and handed out again by `records()`, and
+        `position` still describes only what `records()` handed out.
         """
+        if kind is not None:
+            return _kind_vote((), kind=kind, sample=sample)
+        if self._parsed is None:
+            self._parsed = self._parse()
+        saved = self.position
+        for entry in itertools.islice(self._parsed, sample):
+            self._lookahead.append((entry, self.line_no, self.offset))
+        self.line_no, self.offset = saved
+        return _kind_vote((entry for entry, _, _ in self._lookahead), kind=kind, sample=sample)
+
+    def _parse(self) -> Iterator[tuple[int, dict[str, Any]] | BadLine]:
         loads = _loads
-        keep = _subreddit_prefilter(subreddits)
+        keep = self._keep
         exact = self.format == PLAIN
         for parts, first, consumed, offset, newline in self._batches():
             if not exact:
@@ -385,7 +413,7 @@ def dump_records(
     stream: IO[bytes], start_line: int = 0, *, start_offset: int = 0, subreddits: Iterable[str] | None = None
 ) -> Iterator[tuple[int, dict[str, Any]] | BadLine]:
     """The parsed items of a dump stream after `start_line`, and a BadLine for each line that is not one."""
-    return DumpReader(stream, start_line=start_line, start_offset=start_offset).records(subreddits=subreddits)
+    return DumpReader(stream, start_line=start_line, start_offset=start_offset, subreddits=subreddits).records()
 
 
 def dump_resume(source: str | os.PathLike[str], *, line_no: int = 0, offset: int = 0) -> DumpReader:
@@ -412,24 +440,15 @@ def record_kind(record: dict[str, Any]) -> str | None:
     return None
 
 
-def dump_kind(
-    records: Iterable[tuple[int, dict[str, Any]] | BadLine], *, kind: str | None = None, sample: int = KIND_SAMPLE
-) -> tuple[str, Iterator[tuple[int, dict[str, Any]] | BadLine]]:
-    """(kind, the same records): `kind` if given, else the majority of the first `sample` valid records.
-
-    The records looked at are put back in front, so nothing is lost.
-    """
-    records = iter(records)
+def _kind_vote(records: Iterable[tuple[int, dict[str, Any]] | BadLine], *, kind: str | None, sample: int) -> str:
     if kind is not None:
         if kind not in KINDS:
             raise DumpError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-        return kind, records
-    head: list[tuple[int, dict[str, Any]] | BadLine] = []
+        return kind
     votes = {COMMENTS: 0, SUBMISSIONS: 0}
     seen = 0
     for entry in records:
-        head.append(entry)
-        if isinstance(entry, BadLine):
+        if type(entry) is BadLine:
             continue
         found = record_kind(entry[1])
         if found:
@@ -442,8 +461,28 @@ def dump_kind(
             f"cannot tell comments from submissions in the first {seen} records "
             f"({votes[COMMENTS]} look like comments, {votes[SUBMISSIONS]} like submissions): pass the kind"
         )
-    found_kind = COMMENTS if votes[COMMENTS] > votes[SUBMISSIONS] else SUBMISSIONS
-    return found_kind, itertools.chain(head, records)
+    return COMMENTS if votes[COMMENTS] > votes[SUBMISSIONS] else SUBMISSIONS
+
+
+def dump_kind(
+    records: Iterable[tuple[int, dict[str, Any]] | BadLine], *, kind: str | None = None, sample: int = KIND_SAMPLE
+) -> tuple[str, Iterator[tuple[int, dict[str, Any]] | BadLine]]:
+    """(kind, the same records) for any iterable of records: the ones looked at are put back in front.
+
+    On a `DumpReader` use `reader.kind()`: it keeps `reader.position` exact, while this
+    reads up to `sample` records ahead of what the caller has taken.
+    """
+    records = iter(records)
+    if kind is not None:
+        return _kind_vote((), kind=kind, sample=sample), records
+    head = []
+    valid = 0
+    for entry in records:
+        head.append(entry)
+        valid += type(entry) is not BadLine
+        if valid >= sample:
+            break
+    return _kind_vote(head, kind=None, sample=sample), itertools.chain(head, records)
 
 
 def record_created(record: dict[str, Any]) -> int | None:

@@ -188,6 +188,24 @@ def test_submissions_kind_and_items(tmp_path):
     assert record_text(json.loads(lines[0]), kind=kind) == "NVDA YOLO 1\n\ncalls on $NVDA"
 
 
+def test_reader_kind_reads_ahead_but_keeps_the_position_exact(tmp_path):
+    path = write(tmp_path / "RC.ndjson", ndjson(LONG[:200]))
+    with dump_open(path) as stream:
+        reader = DumpReader(stream)
+        assert reader.kind() == COMMENTS
+        assert reader.position == (0, 0)
+        records = reader.records()
+        line_no, _ = next(records)
+        assert line_no == 1 and reader.position == (1, len(LONG[0]) + 1)
+        for line_no, _ in records:
+            if line_no == 120:
+                break
+        assert reader.position == (120, sum(len(line) + 1 for line in LONG[:120]))
+        assert [line_no for line_no, _ in records] == list(range(121, 201))
+    with dump_open(path) as stream:
+        assert DumpReader(stream).kind(kind=SUBMISSIONS) == SUBMISSIONS
+
+
 def test_kind_override_and_undecidable(tmp_path):
     path = write(tmp_path / "odd.jsonl", ndjson([b'{"id":"x1","score":1}', b'{"id":"x2"}']))
     with dump_open(path) as stream, pytest.raises(DumpError, match="pass the kind"):
@@ -389,7 +407,7 @@ def test_subreddit_prefilter_skips_lines_before_parsing(tmp_path):
     mention = encode([comment(9, subreddit="nba", body='"subreddit":"stocks" said nobody')])[0]
     path = write(tmp_path / "RC.ndjson", ndjson([*FILTER_LINES, spaced, mention]))
     with dump_open(path) as stream:
-        kept = list(DumpReader(stream).records(subreddits=["stocks", "WallStreetBets"]))
+        kept = list(DumpReader(stream, subreddits=["stocks", "WallStreetBets"]).records())
     assert ids(kept) == ["1", "2", "3", "5", "6", "7", "1"]
     assert ids(records_filter(read_all(path), subreddits=["stocks", "wallstreetbets"])) == ids(kept)
 
