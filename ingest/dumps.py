@@ -361,8 +361,11 @@ class DumpReader:
         if self._parsed is None:
             self._parsed = self._parse()
         saved = self.position
-        for entry in itertools.islice(self._parsed, sample):
-            self._lookahead.append((entry, self.line_no, self.offset))
+        try:
+            for entry in itertools.islice(self._parsed, sample):
+                self._lookahead.append((entry, self.line_no, self.offset))
+        except DumpCorrupt as exc:  # a short, broken file: raised by records() after what was read
+            self._parsed = _raise(exc)
         self.line_no, self.offset = saved
         return _kind_vote((entry for entry, _, _ in self._lookahead), kind=kind, sample=sample)
 
@@ -394,6 +397,11 @@ class DumpReader:
                     yield BadLine(line_no, "not a Reddit item: no id")
                 else:
                     yield line_no, record
+
+
+def _raise(exc: Exception) -> Iterator[Any]:
+    raise exc
+    yield  # a generator that raises when first advanced
 
 
 def _subreddit_prefilter(subreddits: Iterable[str] | None) -> Any:

@@ -284,9 +284,14 @@ def test_a_truncated_zst_yields_every_complete_line_then_raises(tmp_path):
     assert len(seen) < 3000
     assert caught.value.line_no == len(seen)
     assert caught.value.compressed_offset == path.stat().st_size
-    # The same through records, and with a plain line cut in the middle of the file.
-    with dump_open(path) as stream, pytest.raises(DumpTruncated):
-        assert sum(1 for _ in dump_records(stream)) == len(seen)
+    # The same through records, also when telling the kind reads past the cut.
+    for sample in (50, 10_000):
+        taken = []
+        with dump_open(path) as stream, pytest.raises(DumpTruncated):
+            reader = DumpReader(stream)
+            assert reader.kind(sample=sample) == COMMENTS
+            taken.extend(entry[0] for entry in reader.records())
+        assert taken == list(range(1, len(seen) + 1))
 
 
 def test_undecodable_zstd_data_is_a_dump_corrupt(tmp_path):
