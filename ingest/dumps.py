@@ -424,14 +424,17 @@ def dump_records(
     return DumpReader(stream, start_line=start_line, start_offset=start_offset, subreddits=subreddits).records()
 
 
-def dump_resume(source: str | os.PathLike[str], *, line_no: int = 0, offset: int = 0) -> DumpReader:
+def dump_resume(
+    source: str | os.PathLike[str], *, line_no: int = 0, offset: int = 0, subreddits: Iterable[str] | None = None
+) -> DumpReader:
     """A reader positioned after checkpoint (line_no, offset): a plain file seeks, a zstd one skips lines.
 
-    The caller closes `reader.stream`.
+    (0, 0) reads the whole file. The caller closes `reader.stream` (`with reader.stream:`).
     """
     if offset and dump_format(source) == PLAIN:
-        return DumpReader(dump_open(source, offset=offset), start_line=line_no, start_offset=offset)
-    return DumpReader(dump_open(source), start_line=line_no)
+        stream = dump_open(source, offset=offset)
+        return DumpReader(stream, start_line=line_no, start_offset=offset, subreddits=subreddits)
+    return DumpReader(dump_open(source), start_line=line_no, subreddits=subreddits)
 
 
 # ------------------------------------------------------------------ records
