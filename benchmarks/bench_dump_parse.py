@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ingest.dumps import JSON_LIBRARY, BadLine, DumpReader, dump_open, record_text  # noqa: E402
+from ingest.dumps import JSON_LIBRARY, BadLine, DumpReader, dump_open, record_text, records_filter  # noqa: E402
 from ingest.linker import TickerSet, link  # noqa: E402
 
 SEED = 14
@@ -91,6 +91,25 @@ def stage_records(path: Path, tickers: TickerSet) -> tuple[int, int, int]:
     """Decompress, split and parse, no linking."""
     with dump_open(path) as stream:
         return sum(1 for _ in DumpReader(stream).records()), 0, 0
+
+
+def stage_resume(path: Path, tickers: TickerSet) -> tuple[int, int, int]:
+    """Resume a zstd dump at its last line: re-decompress and skip every line before it."""
+    with dump_open(path) as stream:
+        lines = sum(1 for _ in DumpReader(stream).lines())
+    with dump_open(path) as stream:
+        assert [line.line_no for line in DumpReader(stream, start_line=lines - 1).lines()] == [lines]
+    return lines, 0, 0
+
+
+def stage_prefilter(path: Path, tickers: TickerSet) -> tuple[int, int, int]:
+    """Records of r/stocks only (8 % of the lines), the others skipped before parsing, then linked."""
+    mentions = kept = 0
+    with dump_open(path) as stream:
+        for entry in records_filter(DumpReader(stream, subreddits=["stocks"]).records(), subreddits=["stocks"]):
+            kept += 1
+            mentions += len(link(record_text(entry[1], kind="comments"), tickers))
+    return kept, 0, mentions
 
 
 def naive(path: Path, tickers: TickerSet) -> tuple[int, int, int]:
@@ -149,6 +168,7 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=1_000_000, help="lines of the big file for RSS (0: skip)")
     parser.add_argument("--runs", type=int, default=3, help="timed runs of each way (default 3)")
     parser.add_argument("--dir", type=Path, default=ROOT / "var" / "bench_dumps", help="where the dumps are kept")
+    parser.add_argument("--no-rss", action="store_true", help="skip the peak RSS table")
     parser.add_argument("--child", nargs=2, metavar=("WAY", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -166,11 +186,12 @@ def main() -> None:
     )
 
     # Peak RSS first, while this process is still small (children inherit its peak).
-    baseline = run_child("baseline", small)["rss"] / 2**20
+    baseline = 0 if args.no_rss else run_child("baseline", small)["rss"] / 2**20
     print(f"\nPeak RSS, a fresh process per cell (imports + ticker set alone: {baseline:,.0f} MiB):\n")
     print("| file | lines | streaming: peak RSS | naive: peak RSS |")
     print("| --- | ---: | ---: | ---: |")
-    for (lines, plain), path in sorted(files.items(), key=lambda item: (item[0][1], item[0][0])):
+    rss_cells = [] if args.no_rss else sorted(files.items(), key=lambda item: (item[0][1], item[0][0]))
+    for (lines, plain), path in rss_cells:
         row = {way: run_child(way, path) for way in WAYS}
         assert row["streaming"]["comments"] == row["naive"]["comments"] == lines, row
         mib = {way: f"{row[way]['rss'] / 2**20:,.0f} MiB" for way in WAYS}
@@ -201,6 +222,18 @@ def main() -> None:
         label = f"{way}: decompress + split + json + link" if way in WAYS else f"streaming, stage: {way}"
         per_run = " / ".join(f"{t:.2f}" for t in runs)
         print(f"| {label} | {per_run} | {comments / median:,.0f} | {median / comments * 1e6:.1f} |")
+
+    print("\n| extra (same file) | CPU s | lines / CPU-second |")
+    print("| --- | ---: | ---: |")
+    for label, fn in {
+        "resume at the last line: count, then re-decompress and skip": stage_resume,
+        "subreddit pre-filter (r/stocks) + exact filter + link": stage_prefilter,
+    }.items():
+        started = time.process_time()
+        kept, _, _ = fn(small, tickers)
+        cpu = time.process_time() - started
+        lines = comments * (2 if fn is stage_resume else 1)
+        print(f"| {label} ({kept:,} kept) | {cpu:.2f} | {lines / cpu:,.0f} |")
 
 
 if __name__ == "__main__":
