@@ -187,9 +187,10 @@ def main() -> None:
 
     # Peak RSS first, while this process is still small (children inherit its peak).
     baseline = 0 if args.no_rss else run_child("baseline", small)["rss"] / 2**20
-    print(f"\nPeak RSS, a fresh process per cell (imports + ticker set alone: {baseline:,.0f} MiB):\n")
-    print("| file | lines | streaming: peak RSS | naive: peak RSS |")
-    print("| --- | ---: | ---: | ---: |")
+    if not args.no_rss:
+        print(f"\nPeak RSS, a fresh process per cell (imports + ticker set alone: {baseline:,.0f} MiB):\n")
+        print("| file | lines | streaming: peak RSS | naive: peak RSS |")
+        print("| --- | ---: | ---: | ---: |")
     rss_cells = [] if args.no_rss else sorted(files.items(), key=lambda item: (item[0][1], item[0][0]))
     for (lines, plain), path in rss_cells:
         row = {way: run_child(way, path) for way in WAYS}
