@@ -55,10 +55,10 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 LEXICON_PATH = Path(__file__).resolve().parent / "data" / "cues.toml"
 
@@ -82,17 +82,22 @@ FEATURE_NAMES: tuple[str, ...] = (
 _CLAUSE_BREAK = re.compile(r"[.!?;,\n]|\s(?:but|and then|while|whereas)\s")
 _SENTENCE_END = re.compile(r"[.!?\n]")
 _WORD = re.compile(r"[\w']+")
+_DIGIT = re.compile(r"\d")
 
 
 class LexiconError(ValueError):
     """cues.toml is malformed: a missing weight, a bad regex, a duplicated phrase..."""
 
 
-@dataclass(frozen=True)
-class CueResult:
+class CueResult(NamedTuple):
+    """score in [-1, 1]; hits = [(cue name, weight after negation/question)].
+
+    `detail` is per hit (kind, weight, negated, question), for cue_features. A
+    NamedTuple, not a dataclass: it is built once per text on the hot path.
+    """
+
     score: float
-    hits: list[tuple[str, float]] = field(default_factory=list)
-    # Per-hit detail for cue_features: (kind, weight after negation/question, negated, question).
+    hits: list[tuple[str, float]]
     detail: tuple[tuple[str, float, bool, bool], ...] = ()
 
 
@@ -105,12 +110,15 @@ class Stance:
 
 @dataclass(frozen=True)
 class Lexicon:
-    regex: re.Pattern[str]
+    regex: re.Pattern[str]  # anchorless regex cues (slow path), the phrase trie, the emoji trie
+    digit_regex: re.Pattern[str] | None  # `digits = true` regex cues, run only on texts with a digit
+    anchored: dict[str, tuple[tuple[re.Pattern[str], str, str, float], ...]]  # word -> (regex, name, kind, weight)
     phrases: dict[str, tuple[str, float]]  # normalised phrase -> (kind, weight)
     emoji: dict[str, tuple[str, float]]
     regex_cues: dict[str, tuple[str, str, float]]  # group -> (name, kind, weight)
     cues: tuple[tuple[str, re.Pattern[str], str, float], ...]  # (name, own regex, kind, weight): the naive way
     negators: frozenset[str]
+    negator_regex: re.Pattern[str]
     negation_window: int
     negation_factor: float
     question_factor: float
@@ -167,6 +175,8 @@ def _build(data: dict[str, Any]) -> Lexicon:
     regex_cues: dict[str, tuple[str, str, float]] = {}
     naive: list[tuple[str, re.Pattern[str], str, float]] = []
     regex_parts: list[str] = []
+    digit_parts: list[str] = []
+    anchored: dict[str, list[tuple[re.Pattern[str], str, str, float]]] = {}
     forms: set[str] = set()
     for i, cue in enumerate(data.get("cue", [])):
         where = f"cues.toml [[cue]] #{i + 1}"
@@ -187,10 +197,14 @@ def _build(data: dict[str, Any]) -> Lexicon:
                 raise LexiconError(f"{where} ({name}): bad regex: {exc}") from exc
             if compiled.groups:
                 raise LexiconError(f"{where} ({name}): use (?:...) groups only")
+            naive.append((name, compiled, kind, weight))
+            if cue.get("anchors"):
+                for word in cue["anchors"]:
+                    anchored.setdefault(_norm_phrase(word), []).append((compiled, name, kind, weight))
+                continue
             group = f"r{len(regex_cues)}"
             regex_cues[group] = (name, kind, weight)
-            regex_parts.append(f"(?P<{group}>{cue['regex']})")
-            naive.append((name, compiled, kind, weight))
+            (digit_parts if cue.get("digits") else regex_parts).append(f"(?P<{group}>{cue['regex']})")
         for phrase in cue.get("phrases", []):
             key = _norm_phrase(phrase)
             if not key:
@@ -208,8 +222,13 @@ def _build(data: dict[str, Any]) -> Lexicon:
         if not any(k in cue for k in ("regex", "phrases", "emoji")):
             raise LexiconError(f"{where}: needs regex, phrases or emoji")
 
+    for word in anchored:  # the phrase scan must stop at an anchor (weight 0 unless it is a cue too)
+        phrases.setdefault(word, ("other", 0.0))
+        forms.add(word)
     for form in sorted(forms):
         kind, weight = phrases[_norm_phrase(form)]
+        if weight == 0.0:
+            continue
         pattern = "".join("'?" if ch == "'" else _phrase_piece(ch) for ch in form)
         naive.append((form, re.compile(rf"(?<![\w$]){pattern}(?!\w)"), kind, weight))
     for symbol, (kind, weight) in emoji.items():
@@ -222,14 +241,19 @@ def _build(data: dict[str, Any]) -> Lexicon:
         parts.append(rf"(?<![\w$])(?P<p>{_trie_regex(sorted(forms), _phrase_piece)})(?!\w)")
     if emoji:
         parts.append(f"(?P<e>{_trie_regex(sorted(emoji))})")
-    negators = frozenset(_norm_phrase(w) for w in settings.get("negators", []))
+    raw_negators = [w.lower().replace("\u2019", "'") for w in settings.get("negators", [])]
+    negators = frozenset(_norm_phrase(w) for w in raw_negators)
+    negator_trie = _trie_regex(sorted(set(raw_negators)))
     return Lexicon(
         regex=re.compile("|".join(parts) or r"(?!x)x"),
+        digit_regex=re.compile("|".join(digit_parts)) if digit_parts else None,
+        anchored={word: tuple(cues) for word, cues in anchored.items()},
         phrases=phrases,
         emoji=emoji,
         regex_cues=regex_cues,
         cues=tuple(naive),
         negators=negators,
+        negator_regex=re.compile(rf"(?<![\w'])(?:{negator_trie})(?![\w'])" if raw_negators else r"(?!x)x"),
         negation_window=int(settings.get("negation_window", 3)),
         negation_factor=float(settings.get("negation_factor", -0.7)),
         question_factor=float(settings.get("question_factor", 0.5)),
@@ -278,28 +302,66 @@ def cue_score(text: str, lexicon: Lexicon | None = None) -> CueResult:
         return CueResult(0.0, [])
     lex = lexicon or load_lexicon()
     lowered = _prepare(text)
+    phrases, anchored, emoji, regex_cues = lex.phrases, lex.anchored, lex.emoji, lex.regex_cues
+    # (start, end, name, kind, weight, is_emoji); regex cues that need a digit first, so they win overlaps
+    found: list[tuple[int, int, str, str, float, bool]] = []
+    taken: list[tuple[int, int]] = []
+    if lex.digit_regex is not None and _DIGIT.search(lowered):
+        for match in lex.digit_regex.finditer(lowered):
+            name, kind, weight = regex_cues[match.lastgroup]
+            found.append((match.start(), match.end(), name, kind, weight, False))
+            taken.append(match.span())
+    digit_hits = len(found)
+    consumed = 0
+    for match in lex.regex.finditer(lowered):
+        start = match.start()
+        if start < consumed:
+            continue
+        end = match.end()
+        if taken and any(start < b and end > a for a, b in taken):
+            continue
+        group = match.lastgroup
+        if group == "p":
+            name = match.group()
+            entry = phrases.get(name)
+            if entry is None:  # "let's", "all-time", "loaded\n up": the key is the normalised text
+                name = _norm_phrase(name)
+                entry = phrases[name]
+            kind, weight = entry
+            if anchored:
+                first = name.partition(" ")[0]
+                if first in anchored:
+                    for pattern, regex_name, regex_kind, regex_weight in anchored[first]:
+                        longer = pattern.match(lowered, start)
+                        if longer is not None:
+                            name, kind, weight, end = regex_name, regex_kind, regex_weight, longer.end()
+                            break
+        elif group == "e":
+            name = match.group()
+            kind, weight = emoji[name]
+        else:
+            name, kind, weight = regex_cues[group]
+        consumed = end
+        if weight:  # weight 0: an absorber, it only stops a shorter cue inside it from counting
+            found.append((start, end, name, kind, weight, group == "e"))
+    if not found:
+        return CueResult(0.0, [])
+    if digit_hits:
+        found.sort()
     hits: list[tuple[str, float]] = []
     detail: list[tuple[str, float, bool, bool]] = []
     total = 0.0
-    for match in lex.regex.finditer(lowered):
-        group = match.lastgroup
-        if group == "p":
-            name = _norm_phrase(match.group())
-            kind, weight = lex.phrases[name]
-        elif group == "e":
-            name = match.group()
-            kind, weight = lex.emoji[name]
-        else:
-            name, kind, weight = lex.regex_cues[group]
-        if weight == 0.0:
-            continue  # an absorber: it only stops a shorter cue inside it from counting
-        negated = group != "e" and _negated(lowered, match.start(), lex)
-        if negated:
-            weight *= lex.negation_factor
-        question = _in_question(lowered, match.end())
-        if question:
-            weight *= lex.question_factor
-        weight = round(weight, 4)
+    # Most texts have no negator and no "?": one scan each decides whether any hit needs the per-hit checks.
+    may_negate = lex.negator_regex.search(lowered) is not None
+    may_ask = "?" in lowered
+    for start, end, name, kind, weight, is_emoji in found:
+        negated = question = False
+        if may_negate and not is_emoji and _negated(lowered, start, lex):
+            negated = True
+            weight = round(weight * lex.negation_factor, 4)
+        if may_ask and _in_question(lowered, end):
+            question = True
+            weight = round(weight * lex.question_factor, 4)
         hits.append((name, weight))
         detail.append((kind, weight, negated, question))
         total += weight
