@@ -251,31 +251,35 @@ def evaluate(
     for g, p in zip(gold, pred, strict=True):
         confusion[g][p] += 1
     per_class: dict[str, dict[str, float]] = {}
+    recall: dict[str, float] = {}
+    f1: dict[str, float] = {}
     for c in classes:
         tp = confusion[c][c]
         predicted = sum(confusion[g][c] for g in classes)
         support = sum(confusion[c].values())
         precision = tp / predicted if predicted else 0.0
-        recall = tp / support if support else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        recall[c] = tp / support if support else 0.0
+        f1[c] = 2 * precision * recall[c] / (precision + recall[c]) if precision + recall[c] else 0.0
         per_class[c] = {
             "precision": round(precision, 4),
-            "recall": round(recall, 4),
-            "f1": round(f1, 4),
+            "recall": round(recall[c], 4),
+            "f1": round(f1[c], 4),
             "support": support,
         }
     present = [c for c in classes if per_class[c]["support"]]
     directional = [c for c in (BULLISH, BEARISH) if c in present]
     correct = sum(1 for g, p in zip(gold, pred, strict=True) if g == p)
+
+    def mean(values: list[float]) -> float:  # macro averages from unrounded values
+        return round(sum(values) / len(values), 4) if values else 0.0
+
     return {
         "n": len(gold),
         "accuracy": round(correct / len(gold), 4) if gold else 0.0,
         "per_class": per_class,
-        "macro_recall": round(sum(per_class[c]["recall"] for c in present) / len(present), 4) if present else 0.0,
-        "directional_macro_recall": (
-            round(sum(per_class[c]["recall"] for c in directional) / len(directional), 4) if directional else 0.0
-        ),
-        "macro_f1": round(sum(per_class[c]["f1"] for c in present) / len(present), 4) if present else 0.0,
+        "macro_recall": mean([recall[c] for c in present]),
+        "directional_macro_recall": mean([recall[c] for c in directional]),
+        "macro_f1": mean([f1[c] for c in present]),
         "confusion": confusion,
         "labels": classes,
     }
