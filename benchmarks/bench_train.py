@@ -11,8 +11,9 @@ look like a real import rather than 33 copies of the same rows. The label is kep
 
 Each run trains in a fresh child process so its peak RSS (`resource.getrusage`,
 ru_maxrss of the child) is the training's own: Python + numpy + scipy + scikit-learn +
-the data + the model. Reported: seconds for the cue features, the fit, and in total;
-peak RSS; the vocabulary sizes.
+the data + the model. Reported: training seconds by wall clock and by process CPU
+time (on a shared machine the wall clock includes other tenants' slices; the load
+average is printed), peak RSS, the vocabulary sizes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import argparse
 import csv
 import json
 import multiprocessing as mp
+import os
 import random
 import resource
 import sys
@@ -60,14 +62,16 @@ def _child(n: int, seed: int, queue) -> None:
 
     texts, labels = augmented(n, seed)
     chars = sum(len(t) for t in texts)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     model = train_linear(texts, labels, seed=seed)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     queue.put(
         {
             "n": n,
             "mean_chars": round(chars / n, 1),
-            "train_seconds": round(seconds, 2),
+            "train_seconds_wall": round(seconds, 2),
+            "train_seconds_cpu": round(cpu, 2),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "word_features": len(model.word.vocabulary_),
             "char_features": len(model.char.vocabulary_),
