@@ -73,7 +73,9 @@ def grid(texts: list[str], labels: list[str]) -> None:
             cues.MODEL_SHARE["vader"], cues.NEUTRAL_THRESHOLD = beta, threshold
             pred = [combine(c, m, "vader")[0] for c, m in zip(found, model, strict=True)]
             met = evaluate(lambda _t, p=pred: p, texts, labels)
-            line.append(f"T={threshold}: {met['directional_macro_recall']:.3f}/{met['per_class']['neutral']['precision']:.2f}")
+            line.append(
+                f"T={threshold}: {met['directional_macro_recall']:.3f}/{met['per_class']['neutral']['precision']:.2f}"
+            )
         print(f"  beta={beta}: " + "  ".join(line))
     cues.MODEL_SHARE["vader"], cues.NEUTRAL_THRESHOLD = 0.25, 0.05
 
@@ -117,7 +119,9 @@ def main() -> None:
     counts = {label: labels.count(label) for label in ("bullish", "bearish", "neutral")}
     print(f"stance_eval.csv: {len(texts)} messages {counts}; demo training set {len(train_texts)}")
     print(f"linear: trained on the demo set in {train_s:.1f} s; {args.folds}-fold CV in {cv_s:.1f} s\n")
-    print("| scorer | bullish P / R | bearish P / R | neutral P / R | directional macro R | 3-class macro R | accuracy |")
+    print(
+        "| scorer | bullish P / R | bearish P / R | neutral P / R | directional macro R | 3-class macro R | accuracy |"
+    )
     print("| --- | --- | --- | --- | ---: | ---: | ---: |")
     for name, m in results.items():
         print(row(name, m))
