@@ -4,8 +4,9 @@
 "puts printing": general-purpose sentiment models read these as neutral (or, for
 "puts printing", as positive). The lexicon lives in `sentiment/data/cues.toml` (the
 operator extends it, no code change); this module compiles it once into one regex
-(phrase cues as a character trie, so the engine does not try hundreds of
-alternatives at every position) and scores text with it. Pure Python: no Django, no
+(phrase and emoji cues as character tries, so the engine does not try hundreds of
+alternatives at every position), plus one pass for the option/percent regexes that
+runs only on texts containing a digit, and scores text with them. Pure Python: no Django, no
 torch, and never `ingest`.
 
 Scoring (`cue_score`)
