@@ -10,7 +10,9 @@ Which run executes what (decided in issue 11, keep it in one place: here):
 - The main suite (`make test`, run twice by CI: PostgreSQL and SQLite) deselects them with
   `-m "not infra"` in pytest.ini's addopts, so CI applies the stack once, not three times.
   The deselection is reported at the end of the run (pytest_terminal_summary below), never
-  silent. A `-m` on the command line replaces the addopts one: `pytest tests/infra -m infra`.
+  silent. A `-m` on the command line replaces the addopts one: `pytest tests/infra -m infra`
+  runs them alone; another selection that should leave them out must say so again
+  (`-m "not browser and not infra"`).
 - Unmarked tests here (test_contracts.py) need no Terraform and run in the main suite.
 
 When Terraform or the provider mirror is missing, the infra tests SKIP with the reason
@@ -125,9 +127,9 @@ def terraform(workdir: Path) -> Terraform:
     """The Terraform binary (TERRAFORM or the PATH) with a CLI configuration that takes the
     hashicorp/aws provider from the filesystem mirror (TF_PLUGIN_MIRROR, default
     /opt/tf-plugins; infra/ci/terraformrc): no provider download, ever."""
-    binary = os.environ.get("TERRAFORM") or shutil.which("terraform")
+    binary = shutil.which(os.environ.get("TERRAFORM") or "terraform")
     if not binary:
-        _unavailable("no terraform on the PATH (or TERRAFORM)")
+        _unavailable(f"no terraform binary ({os.environ.get('TERRAFORM') or 'terraform on the PATH'})")
     mirror = os.environ.get("TF_PLUGIN_MIRROR", DEFAULT_MIRROR)
     if not (Path(mirror) / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
         _unavailable(f"no hashicorp/aws provider mirror at {mirror} (set TF_PLUGIN_MIRROR)")
