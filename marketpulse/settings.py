@@ -266,6 +266,13 @@ SENTIMENT_BATCH_SIZE = _int("SENTIMENT_BATCH_SIZE", 32, minimum=1)
 SENTIMENT_MAX_TOKENS = _int("SENTIMENT_MAX_TOKENS", 256, minimum=8)
 # torch threads for FinBERT; 0 = the CPUs the task really has (affinity mask and cgroup quota).
 SENTIMENT_THREADS = _int("SENTIMENT_THREADS", 0, minimum=0)
+# The stance model store (train_stance writes versions there, analyze_sentiment reads the
+# promoted one): a directory, or s3://bucket/prefix (the jobs on ECS). sentiment/stance_store.py.
+STANCE_MODEL_STORE = os.environ.get("STANCE_MODEL_STORE", "").strip() or "var/stance-models"
+if "://" not in STANCE_MODEL_STORE:  # a relative directory is relative to the project, not the cwd
+    STANCE_MODEL_STORE = str(BASE_DIR / Path(STANCE_MODEL_STORE).expanduser())
+# Where versions read from S3 are cached on local disk (default: <tmp>/marketpulse-stance-models).
+STANCE_MODEL_CACHE = os.environ.get("STANCE_MODEL_CACHE", "").strip()
 
 # --- Operations (daily_status, metrics, ECS) ---------------------------------------------
 
