@@ -88,7 +88,7 @@ def _decode(data: bytes, name: str) -> str:
 
 def labels_parse_text(content: str, *, name: str = "the file") -> ParseReport:
     """Parse CSV text with the header `label,text`; see the module docstring."""
-    reader = csv.reader(io.StringIO(content, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(content.removeprefix("\ufeff"), newline=""), strict=True)
     try:
         header = next(reader)
     except StopIteration:

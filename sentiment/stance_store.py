@@ -306,6 +306,7 @@ def promote(store: Store, version: str) -> dict[str, Any]:
         "previous": current["version"] if current else None,
     }
     store.write(PROMOTED_KEY, json.dumps(pointer, indent=2).encode())
+    promoted_scorer_reset()  # this process serves the new one from now on
     return pointer
 
 
