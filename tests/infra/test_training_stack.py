@@ -164,7 +164,10 @@ def test_task_roles_are_least_privilege_on_the_stance_prefix(stack: Stack, aws):
 
 
 @pytest.mark.infra
-def test_manage_py_stance_models_reads_the_terraform_made_store(stack: Stack, manage):
+def test_the_model_store_refuses_plain_http_and_the_commands_say_so(stack: Stack, manage):
+    # moto's endpoint is http://: the bucket policy's TlsOnly statement denies every request,
+    # and stance_models ends with one line and the store's exit code (3), no traceback.
     proc = manage("stance_models", "--store", stack.outputs["stance_model_store"])
-    assert proc.returncode == 0, tail(proc)
-    assert f"stance models in {stack.outputs['stance_model_store']}: 0 version(s); promoted: none" in proc.stdout
+    assert proc.returncode == 3, tail(proc)
+    assert "cannot read PROMOTED in s3://" in proc.stderr and "Forbidden" in proc.stderr
+    assert "Traceback" not in proc.stderr
