@@ -169,5 +169,5 @@ def test_the_model_store_refuses_plain_http_and_the_commands_say_so(stack: Stack
     # and stance_models ends with one line and the store's exit code (3), no traceback.
     proc = manage("stance_models", "--store", stack.outputs["stance_model_store"])
     assert proc.returncode == 3, tail(proc)
-    assert "cannot read PROMOTED in s3://" in proc.stderr and "Forbidden" in proc.stderr
+    assert f"in {stack.outputs['stance_model_store']}" in proc.stderr and "Forbidden" in proc.stderr
     assert "Traceback" not in proc.stderr
