@@ -334,7 +334,10 @@ def stance_model_train(
     by_text = {ex.text: ex for ex in examples}
     texts = [ex.text for ex in examples]
     labels = [ex.label for ex in examples]
-    tr_x, te_x, tr_y, te_y = stratified_split(texts, labels, seed=seed, test_size=test_size)
+    try:
+        tr_x, te_x, tr_y, te_y = stratified_split(texts, labels, seed=seed, test_size=test_size)
+    except ValueError as exc:  # e.g. fewer held-out examples than labels
+        raise NotEnoughData(f"{len(examples)} examples cannot be split {test_size:.0%} stratified: {exc}") from None
     counts = _counts(examples)
     counts["train"] = dict(sorted(Counter(tr_y).items()), total=len(tr_x))
     counts["held_out"] = dict(sorted(Counter(te_y).items()), total=len(te_x))
