@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "marketpulse.middleware.SecurityHeadersMiddleware",
     "marketpulse.middleware.PublicCacheMiddleware",
+    "marketpulse.middleware.RejectNulMiddleware",
+    "marketpulse.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
