@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ingest import selectors, services
+from marketpulse import cli
 from marketpulse.jobs import job_run
 
 
@@ -49,17 +50,20 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
-            "--max-threads", type=_positive, default=10, help="discussion threads to scrape per subreddit (default 10)"
+            "--max-threads",
+            type=cli.positive_int,
+            default=10,
+            help="discussion threads to scrape per subreddit (default 10)",
         )
         parser.add_argument(
             "--max-comments",
-            type=_positive,
+            type=cli.positive_int,
             default=None,
             help="newest comments to keep per thread (default: all fetched)",
         )
         parser.add_argument(
             "--budget",
-            type=_positive,
+            type=cli.positive_int,
             default=None,
             help=f"HTTP requests this run may make (default REDDIT_REQUEST_BUDGET={settings.REDDIT_REQUEST_BUDGET})",
         )
@@ -69,10 +73,13 @@ class Command(BaseCommand):
             help="fetch and link but write nothing (no rows, no checkpoints, no JobRun)",
         )
         parser.add_argument(
-            "--since", type=_moment, default=None, help="backfill: oldest time to cover (UTC, ISO format)"
+            "--since", type=cli.datetime_type, default=None, help="backfill: oldest time to cover (UTC, ISO format)"
         )
         parser.add_argument(
-            "--until", type=_moment, default=None, help="backfill: newest time to cover, exclusive (UTC, ISO format)"
+            "--until",
+            type=cli.datetime_type,
+            default=None,
+            help="backfill: newest time to cover, exclusive (UTC, ISO format)",
         )
         parser.add_argument(
             "--thread",

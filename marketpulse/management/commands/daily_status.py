@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from marketpulse import selectors
+from marketpulse import cli, selectors
 from marketpulse.jobs import job_run
 from marketpulse.models import JobRun
 
@@ -47,9 +47,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--days", type=int, default=7, help="Days of article counts to show (default 7).")
         parser.add_argument(
-            "--top", type=int, default=10, help="How many top tickers of the last 24 hours (default 10)."
+            "--days", type=cli.positive_int, default=7, help="Days of article counts to show (default 7)."
+        )
+        parser.add_argument(
+            "--top", type=cli.positive_int, default=10, help="How many top tickers of the last 24 hours (default 10)."
         )
 
     def handle(self, *args, **options):

@@ -8,28 +8,18 @@ model is missing or broken (nothing was claimed).
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from marketpulse import cli
 from marketpulse.jobs import job_run
 from sentiment.analyzers import ModelBroken, VaderAnalyzer, analyzer_load
 from sentiment.selectors import SOURCES
 from sentiment.services import articles_score, backlog_count, peak_rss_mb
 
 EXIT_MODEL_BROKEN = 3
-
-
-def _positive_int(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 class Command(BaseCommand):
@@ -44,21 +34,21 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--hours-back",
-            type=_positive_int,
+            type=cli.positive_int,
             default=None,
             metavar="N",
             help="Only articles first seen in the last N hours (default: the whole backlog).",
         )
         parser.add_argument(
             "--limit",
-            type=_positive_int,
+            type=cli.positive_int,
             default=None,
             metavar="N",
             help="Score at most N articles in this run.",
         )
         parser.add_argument(
             "--batch-size",
-            type=_positive_int,
+            type=cli.positive_int,
             default=None,
             metavar="N",
             help=f"Texts per model forward pass (default SENTIMENT_BATCH_SIZE={settings.SENTIMENT_BATCH_SIZE}); "
