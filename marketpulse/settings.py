@@ -268,6 +268,8 @@ SENTIMENT_THREADS = _int("SENTIMENT_THREADS", 0, minimum=0)
 
 STALE_AFTER_MINUTES = _int("STALE_AFTER_MINUTES", 60, minimum=1)
 METRICS_NAMESPACE = os.environ.get("METRICS_NAMESPACE", "MarketPulse")
+# The jobs' EMF metrics line: None (unset) prints it only when stdout is not a terminal.
+METRICS_EMF = _bool("METRICS_EMF", False) if os.environ.get("METRICS_EMF", "").strip() else None
 AWS_REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 ECS_CLUSTER = os.environ.get("ECS_CLUSTER", "market-pulse")
 ECS_NAME_PREFIX = os.environ.get("ECS_NAME_PREFIX", "market-pulse-")
