@@ -192,7 +192,8 @@ STORAGES = {
 }
 
 # The admin lives at ADMIN_URL; production should pick a path of its own.
-ADMIN_URL = os.environ.get("ADMIN_URL", "admin/" if DEBUG else "manage-7f3c/").strip("/") + "/"
+# Empty means the default: an empty ADMIN_URL would put the admin at the site's root.
+ADMIN_URL = (os.environ.get("ADMIN_URL", "").strip("/") or ("admin" if DEBUG else "manage-7f3c")) + "/"
 
 # --- Security (secure by default in production) -------------------------------------
 
