@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 
 from articles.services import rollups_refresh
 from marketpulse import cli
-from marketpulse.jobs import job_run
+from marketpulse.jobs import exit_if_stopped, job_run
 
 
 class Command(BaseCommand):
@@ -24,4 +24,5 @@ class Command(BaseCommand):
         with job_run("refresh_rollups", arguments=options) as run:
             written = rollups_refresh(since=since)
             run.set("rollup_rows", written)
+        exit_if_stopped(run, command="refresh_rollups", detail=f"{written} hourly rows written")
         self.stdout.write(self.style.SUCCESS(f"refresh_rollups: {written} hourly rows written"))
