@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from urllib.parse import unquote_to_bytes
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -35,6 +35,7 @@ from django.utils.cache import (
     patch_cache_control,
     set_response_etag,
 )
+from django.utils.html import escape
 
 logger = logging.getLogger(__name__)
 
@@ -70,11 +71,24 @@ _PAGE = """<!doctype html>
 """
 
 
-def _short_response(request: HttpRequest, *, status: int, title: str, message: str) -> HttpResponse:
+def _short_response(
+    request: HttpRequest, *, status: int, title: str, message: str, parameter: str | None = None
+) -> HttpResponse:
     """A plain page (no template, no database) or, under /api/, the API's JSON error shape."""
     if _is_api(request):
-        return JsonResponse({"error": message}, status=status)
-    return HttpResponse(_PAGE.format(title=title, message=message[:1].upper() + message[1:] + "."), status=status)
+        payload = {"error": message, **({"parameter": parameter} if parameter else {})}
+        return JsonResponse(payload, status=status)
+    return HttpResponse(
+        _PAGE.format(title=title, message=escape(message[:1].upper() + message[1:]) + "."), status=status
+    )
+
+
+def _nul_parameter(query: str) -> str | None:
+    """The first parameter whose value holds a NUL (None when it is in a name, or unparseable)."""
+    for key, value in parse_qsl(query, keep_blank_values=True, errors="replace"):
+        if "\x00" in value and "\x00" not in key:
+            return key
+    return None
 
 
 class RejectNulMiddleware:
@@ -86,8 +100,14 @@ class RejectNulMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         query = request.META.get("QUERY_STRING", "")
         if "\x00" in query or b"\x00" in unquote_to_bytes(query):
+            parameter = _nul_parameter(query)
+            where = parameter[:40] if parameter else "the query string"
             return _short_response(
-                request, status=400, title="Bad request", message="the query string must not contain NUL characters"
+                request,
+                status=400,
+                title="Bad request",
+                message=f"{where} must not contain NUL characters",
+                parameter=parameter,
             )
         return self.get_response(request)
 
