@@ -19,5 +19,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("t/<str:symbol>/", views.ticker_detail, name="ticker"),
     path("tickers/", views.ticker_list, name="ticker-list"),
+    path("favicon.ico", views.favicon, name="favicon"),
     *api_patterns,
 ]

@@ -7,13 +7,17 @@ ETag/304 and the CSP header are added by `marketpulse.middleware`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import timedelta
+from pathlib import Path
 
+from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
 from articles import api_params, charts, leaderboard, selectors
@@ -21,7 +25,8 @@ from marketpulse.runs import scraper_freshness
 
 
 def _bad_request(request: HttpRequest, exc: api_params.BadParameter) -> HttpResponse:
-    return render(request, "articles/bad_request.html", {"error": exc.message, "parameter": exc.parameter}, status=400)
+    context = {"error": exc.message, "parameter": exc.parameter, "freshness": scraper_freshness()}
+    return render(request, "articles/bad_request.html", context, status=400)
 
 
 def _query(request: HttpRequest, **changes) -> str:
@@ -55,6 +60,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "etf_toggle": _query(request, etfs="0" if include_etfs else "1", page=None),
         "next_page": _query(request, page=str(page + 1)) if board.has_next else None,
         "prev_page": _query(request, page=str(page - 1)) if page > 1 else None,
+        "first_page": _query(request, page=None),
     }
     return render(request, "articles/home.html", context)
 
@@ -63,7 +69,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def ticker_detail(request: HttpRequest, symbol: str) -> HttpResponse:
     ticker = selectors.ticker_get(symbol=symbol)
     if ticker is None:
-        return render(request, "articles/ticker_404.html", {"symbol": symbol[:20]}, status=404)
+        context = {"symbol": symbol[:20], "freshness": scraper_freshness()}
+        return render(request, "articles/ticker_404.html", context, status=404)
     if ticker.symbol != symbol:
         return redirect("articles:ticker", symbol=ticker.symbol, permanent=True)
     try:
@@ -151,3 +158,22 @@ def ticker_list(request: HttpRequest) -> HttpResponse:
     tickers = selectors.ticker_search(q=q, limit=100)
     context = {"q": q, "tickers": tickers, "freshness": scraper_freshness(), "limit": 100}
     return render(request, "articles/ticker_list.html", context)
+
+
+@functools.cache
+def _favicon_svg() -> bytes:
+    path = finders.find("favicon.svg")
+    return Path(path).read_bytes() if path else b""
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers and crawlers ask for whatever a page links: the site's SVG icon.
+
+    Served here, not by a redirect to /static/, so it also works before collectstatic;
+    a day of caching keeps it off the access log.
+    """
+    icon = _favicon_svg()
+    response = HttpResponse(icon, content_type="image/svg+xml") if icon else HttpResponse(status=204)
+    patch_cache_control(response, public=True, max_age=86400)
+    return response

@@ -35,6 +35,10 @@ class ReadOnlyAdminMixin:
 class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["command", "status", "started_at", "finished_at", "duration", "counters_short", "error_short"]
     list_filter = ["command", "status"]
+
+    class Media:
+        css = {"all": ["admin-changelist/changelist.css"]}  # every column on screen at 1280 px
+
     search_fields = ["=command", "error"]
     ordering = ["-started_at"]
     date_hierarchy = None

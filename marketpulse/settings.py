@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "marketpulse.middleware.SecurityHeadersMiddleware",
     "marketpulse.middleware.PublicCacheMiddleware",
+    "marketpulse.middleware.RejectNulMiddleware",
+    "marketpulse.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -191,7 +193,8 @@ STORAGES = {
 }
 
 # The admin lives at ADMIN_URL; production should pick a path of its own.
-ADMIN_URL = os.environ.get("ADMIN_URL", "admin/" if DEBUG else "manage-7f3c/").strip("/") + "/"
+# Empty means the default: an empty ADMIN_URL would put the admin at the site's root.
+ADMIN_URL = (os.environ.get("ADMIN_URL", "").strip("/") or ("admin" if DEBUG else "manage-7f3c")) + "/"
 
 # --- Security (secure by default in production) -------------------------------------
 
@@ -271,6 +274,8 @@ SENTIMENT_THREADS = _int("SENTIMENT_THREADS", 0, minimum=0)
 
 STALE_AFTER_MINUTES = _int("STALE_AFTER_MINUTES", 60, minimum=1)
 METRICS_NAMESPACE = os.environ.get("METRICS_NAMESPACE", "MarketPulse")
+# The jobs' EMF metrics line: None (unset) prints it only when stdout is not a terminal.
+METRICS_EMF = _bool("METRICS_EMF", False) if os.environ.get("METRICS_EMF", "").strip() else None
 AWS_REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 ECS_CLUSTER = os.environ.get("ECS_CLUSTER", "market-pulse")
 ECS_NAME_PREFIX = os.environ.get("ECS_NAME_PREFIX", "market-pulse-")
