@@ -13,14 +13,12 @@ from django.utils import timezone
 
 from marketpulse.models import JobRun
 
-from .test_browser import browser  # noqa: F401 - fixture
-
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "var" / "screenshots"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _login(browser, live_server):  # noqa: F811
+def _login(browser, live_server):
     User.objects.create_superuser("ada", "ada@example.com", "layout-pass-123")
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
@@ -51,7 +49,7 @@ def _columns_on_screen(page) -> dict[str, float]:
     )
 
 
-def test_article_changelist_fits_1280(browser, live_server, transactional_db, tickers, make_article):  # noqa: F811
+def test_article_changelist_fits_1280(browser, live_server, transactional_db, tickers, make_article):
     for i in range(12):
         make_article(
             ["GME", "TSLA", "SPY"] if i % 2 else ["YOLO"],
@@ -70,7 +68,7 @@ def test_article_changelist_fits_1280(browser, live_server, transactional_db, ti
     assert not hidden, hidden
 
 
-def test_jobrun_changelist_fits_1280(browser, live_server, transactional_db):  # noqa: F811
+def test_jobrun_changelist_fits_1280(browser, live_server, transactional_db):
     now = timezone.now()
     for i in range(10):
         JobRun.objects.create(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_browser import _open, browser, seeded_live_server  # noqa: F401 - fixtures
+from .test_browser import _open
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "var" / "screenshots"
@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.mark.parametrize(("name", "width"), [("phone", 390), ("desktop", 1100)])
-def test_chart_reads_on_a_phone_and_a_desktop(seeded_live_server, browser, name, width):  # noqa: F811
+def test_chart_reads_on_a_phone_and_a_desktop(seeded_live_server, browser, name, width):
     base, _ = seeded_live_server
     context, page, events = _open(browser, viewport={"width": width, "height": 900})
     page.goto(base + "/t/TSLA/?range=24h")
