@@ -317,11 +317,9 @@ def test_api_answers_as_recorded(db, frozen_now):
     expected = json.loads(GOLDEN.read_text())["responses"]
     assert [(r["method"], r["url"]) for r in responses] == [(r["method"], r["url"]) for r in expected]
     mismatches = [
-        f"{got['method']} {got['url']}: {want['status']} -> {got['status']}"
+        (got, want)
         for got, want in zip(responses, expected, strict=True)
         if (got["status"], got["headers"], got["body"]) != (want["status"], want["headers"], want["body"])
     ]
-    for got, want in zip(responses, expected, strict=True):
-        if (got["status"], got["headers"], got["body"]) != (want["status"], want["headers"], want["body"]):
-            assert got == want  # the first difference, shown in full
-    assert not mismatches
+    summary = [f"{got['method']} {got['url']}: {want['status']} -> {got['status']}" for got, want in mismatches]
+    assert not mismatches, f"{len(mismatches)} responses differ: {summary}; the first: {mismatches[0]}"
