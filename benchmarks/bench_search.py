@@ -89,7 +89,7 @@ def main() -> None:
 
     print(f"# {Article.objects.count()} articles, {Ticker.objects.count()} tickers; trigram indexes: {trgm or 'none'}")
     print(f"# {args.runs} runs per case ({args.plain_runs} for the plain scan); median / p95 ms")
-    print(f"{"search":<62} {'admin page':>11} {'query':>9} {'plain scan':>11} {'speed-up':>9} {'rows':>6}")
+    print(f"{'search':<62} {'admin page':>11} {'query':>9} {'plain scan':>11} {'speed-up':>9} {'rows':>6}")
 
     def search(model, term: str, plain: bool) -> tuple[list[int], int]:
         model_admin = admin.site._registry[model]
