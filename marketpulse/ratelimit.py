@@ -7,7 +7,7 @@ itself appended (earlier entries are whatever the client claimed). Used by the A
 rate limit and by django-axes (AXES_CLIENT_IP_CALLABLE) for admin logins.
 
 `ClientRateThrottle`: django-ninja's sliding-window throttle (`AnonRateThrottle`)
-keyed by `client_ip`, at API_RATE_LIMIT (e.g. `120/m`; empty turns it off), with its
+keyed by `client_ip`, at API_RATE_LIMIT (e.g. `120/m`; `off` turns it off), with its
 counters in the `ratelimit` cache (Django's database cache, or CACHE_URL), so every
 worker and process shares them. Over the limit ninja answers 429 with Retry-After.
 """

@@ -235,7 +235,8 @@ SECURE_REDIRECT_EXEMPT = [r"^health$"]
 FORWARDED_ALLOW_IPS = env.list("FORWARDED_ALLOW_IPS", default=["127.0.0.1"])
 for _proxy in FORWARDED_ALLOW_IPS:
     try:
-        _proxy == "*" or ipaddress.ip_network(_proxy, strict=False)
+        if _proxy != "*":
+            ipaddress.ip_network(_proxy, strict=False)
     except ValueError:
         raise ImproperlyConfigured(
             f"FORWARDED_ALLOW_IPS must list addresses or networks (or *), not {_proxy!r}"
@@ -250,7 +251,7 @@ CACHE_URL = env.str("CACHE_URL", default="")
 if CACHE_URL:
     try:
         _shared_cache = environ.Env.cache_url_config(CACHE_URL)
-    except Exception as exc:
+    except (ImproperlyConfigured, ValueError, KeyError) as exc:
         raise ImproperlyConfigured(f"CACHE_URL is malformed: {exc}") from None
     if CACHE_URL.startswith(("redis", "rediss")) and importlib.util.find_spec("redis") is None:
         raise ImproperlyConfigured(
@@ -263,10 +264,14 @@ CACHES = {
     RATELIMIT_CACHE_ALIAS: _shared_cache,
 }
 
-# /api/v1/ requests per client address (django-ninja throttling): N/s, N/m, N/h or N/d; empty: no limit.
+# /api/v1/ requests per client address (django-ninja throttling): N/s, N/m, N/h or N/d; `off`: no limit.
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="120/m").strip()
+if API_RATE_LIMIT.lower() == "off":
+    API_RATE_LIMIT = ""
 if API_RATE_LIMIT and not re.fullmatch(r"[1-9][0-9]*/[0-9]*(s|sec|m|min|h|hour|d|day)", API_RATE_LIMIT):
-    raise ImproperlyConfigured(f"API_RATE_LIMIT must look like 120/m (N/s, /m, /h or /d), not {API_RATE_LIMIT!r}")
+    raise ImproperlyConfigured(
+        f"API_RATE_LIMIT must look like 120/m (N/s, /m, /h or /d) or be off, not {API_RATE_LIMIT!r}"
+    )
 
 # Admin logins (django-axes): after AXES_FAILURE_LIMIT failures for one username or from one
 # client address, logins are refused for AXES_COOLOFF_MINUTES. Attempts and lockouts are rows
@@ -291,6 +296,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "marketpulse.ratelimit.client_ip"
 AXES_LOCKOUT_TEMPLATE = "marketpulse/lockout.html"
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_VERBOSE = False  # no start-up banner on every manage.py command; failures and lockouts are still logged
 
 # --- Logging ------------------------------------------------------------------------
 # Plain text in a terminal; one JSON object per line with LOG_FORMAT=json (CloudWatch).

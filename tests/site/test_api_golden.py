@@ -301,7 +301,8 @@ def run_plan(plan: list[dict]) -> list[dict]:
     return responses
 
 
-def test_api_answers_as_recorded(db, frozen_now):
+def test_api_answers_as_recorded(db, frozen_now, settings):
+    settings.API_RATE_LIMIT = "100000/m"  # limited, as in production, but not reached by these 100 requests
     cache.clear()
     build_golden_data()
     responses = run_plan(request_plan())
