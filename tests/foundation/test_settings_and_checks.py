@@ -150,3 +150,13 @@ def test_no_missing_migrations(tmp_path):
     env = _clean_env(DJANGO_DEBUG="true", DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3")
     result = _manage("makemigrations", "--check", "--dry-run", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_variable_the_settings_read_is_in_env_example():
+    import re
+
+    names = set(
+        re.findall(r"""env\.\w+\(\s*"([A-Z][A-Z0-9_]+)\"""", (ROOT / "marketpulse" / "settings.py").read_text())
+    )
+    documented = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert names and not names - documented, sorted(names - documented)
