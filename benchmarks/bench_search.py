@@ -11,7 +11,10 @@ get_search_results`, first page of 100 plus the capped count) twice in the same
 run: as PostgreSQL plans it with the trigram indexes, and with bitmap scans turned
 off (`SET LOCAL enable_bitmapscan = off`: a GIN index can only be read by a bitmap
 scan, so this is the plan from before the indexes). Both must return the same rows;
-the script stops if they differ. Read-only apart from a `bench-reviewer` user.
+the script stops if they differ. Read-only apart from `bench-reviewer`/`bench-admin` users.
+
+The admin pages before the indexes: `manage.py migrate articles 0004`, then
+`bench_search.py --pages-only`, then `manage.py migrate articles 0005` again.
 """
 
 from __future__ import annotations
@@ -57,6 +60,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="timed runs per case (default 5)")
     parser.add_argument("--plain-runs", type=int, default=3, help="timed runs of the plain scan (default 3)")
+    parser.add_argument(
+        "--pages-only",
+        action="store_true",
+        help="time the admin pages only (e.g. before migration articles 0005, to compare with after)",
+    )
     args = parser.parse_args()
 
     import django
@@ -111,6 +119,9 @@ def main() -> None:
             assert response.status_code == 200, (url, response.status_code)
 
         page_ms, _ = _timed(page, args.runs)
+        if args.pages_only:
+            print(f"{model.__name__.lower() + ' ?q=' + term + ' (' + label + ')':<62} {page_ms:11.1f}")
+            return
         fast, _ = _timed(lambda: search(model, term, False), args.runs)
         plain, _ = _timed(lambda: search(model, term, True), args.plain_runs)
         got, want = search(model, term, False), search(model, term, True)
