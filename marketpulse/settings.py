@@ -249,7 +249,7 @@ for _proxy in FORWARDED_ALLOW_IPS:
 # "default": per-process memory (the pages' and API's render caches: keys carry the data's
 # version). "ratelimit": shared by every worker and process; the database (table
 # `mp_cache`, made by migration marketpulse 0002) unless CACHE_URL names another
-# (redis://HOST:6379/N needs the `redis` package, not in the web image by default).
+# (redis://HOST:6379/N uses the `redis` package, pinned in requirements/base.txt).
 RATELIMIT_CACHE_ALIAS = "ratelimit"
 CACHE_URL = env.str("CACHE_URL", default="")
 if CACHE_URL:
