@@ -36,17 +36,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.moto import moto_server_running
 
 from .harness import (
     CLUSTER,
@@ -158,41 +157,14 @@ def terraform(workdir: Path) -> Terraform:
     return Terraform(binary=binary, env=env, logs=workdir / "logs")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def moto_server(workdir: Path) -> Iterator[str]:
-    """`moto_server` on 127.0.0.1 and a free port for the session; its URL. Stopped at the end."""
-    exe = Path(sys.executable).with_name("moto_server")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "moto.server"]
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    with open(workdir / "moto.log", "wb") as log:
-        proc = subprocess.Popen([*cmd, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    urllib.request.urlopen(f"{url}/moto-api/", timeout=1).read()
-                    break
-                except OSError:
-                    if proc.poll() is not None:
-                        pytest.fail(f"moto_server exited {proc.returncode}; see {workdir / 'moto.log'}")
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"moto_server did not answer within 30 s; see {workdir / 'moto.log'}")
-                    time.sleep(0.2)
+    """`moto_server` on 127.0.0.1 and a free port for the session (tests/moto.py); its URL."""
+    try:
+        with moto_server_running(workdir / "moto.log") as url:
             yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")
