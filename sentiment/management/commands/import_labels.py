@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from marketpulse.jobs import job_run
+from marketpulse.jobs import exit_if_stopped, job_run
 from sentiment.labels import LabelFileError, labels_parse, source_check, stance_examples_import
 
 EXIT_BAD_INPUT = 2
@@ -62,6 +62,8 @@ class Command(BaseCommand):
                 run.set("imported", outcome.imported)
                 run.set("rejected", len(report.rejected))
                 run.set("duplicates", len(report.duplicates) + len(outcome.already))
+            # The import is one transaction, committed whole; a SIGTERM during it still exits 143.
+            exit_if_stopped(run, command="import_labels", detail=f"{outcome.imported} rows were imported")
 
         if verbosity >= 2:
             for line, first in report.duplicates[:SHOW_DUPLICATES]:

@@ -16,7 +16,7 @@ import argparse
 
 from django.core.management.base import BaseCommand, CommandError
 
-from marketpulse.jobs import job_run
+from marketpulse.jobs import exit_if_stopped, job_run
 from sentiment.learning import NotEnoughData, stance_model_train, stance_sources
 from sentiment.stance_store import StoreError, store_open
 
@@ -103,6 +103,8 @@ class Command(BaseCommand):
             run.set("macro_recall", outcome.candidate_score)
             run.set("baseline_macro_recall", outcome.baseline_score)
             run.set("promoted", int(outcome.promoted))
+        # SIGTERM only sets a flag: the training step finishes and its artefact is whole; then 143.
+        exit_if_stopped(run, command="train_stance", detail=f"version {outcome.version} was written")
 
         if verbosity < 1:
             return
