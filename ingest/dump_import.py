@@ -273,7 +273,7 @@ def _merge_orm(rows: list[dict[str, Any]], index: TickerIndex, now: datetime) ->
     return merged
 
 
-def _preview(rows: list[dict[str, Any]], index: TickerIndex) -> _Merged:
+def _preview(rows: list[dict[str, Any]], index: TickerIndex, _now: datetime) -> _Merged:
     """What a merge would insert (--dry-run): reads only."""
     stored: set[str] = set()
     for chunk in chunks([row["reddit_id"] for row in rows]):
