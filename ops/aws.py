@@ -13,6 +13,7 @@ Terraform in `infra/` creates:
     scraper    market-pulse-scraper                 /ecs/market-pulse-scraper
     sentiment  market-pulse-sentiment               /ecs/market-pulse-sentiment
     status     market-pulse-status                  /ecs/market-pulse-status
+    import-dump market-pulse-import-dump (no schedule) /ecs/market-pulse-import-dump
 
 Secrets live under `market-pulse/` (the prefix without its trailing dash).
 
@@ -37,8 +38,12 @@ JOBS: dict[str, str] = {
     "sentiment": "analyze_sentiment --source reddit",
     "status": "daily_status",
 }
+#: Jobs with a task definition and no schedule: started by `manage.py ecs run` only.
+#: import-dump: one task per dump file (`ecs run import-dump --file s3://...`), issue 14.
+ONE_OFF_JOBS: dict[str, str] = {"import-dump": "import_dump s3://BUCKET/KEY"}
 #: What `ecs run` accepts (the verb the operator thinks in) -> job name.
 RUN_ALIASES: dict[str, str] = {"scrape": "scraper", "scraper": "scraper", "sentiment": "sentiment", "status": "status"}
+RUN_ALIASES.update({"import-dump": "import-dump", "import_dump": "import-dump"})
 
 #: The Secrets Manager secrets the task definitions read, and the environment variable
 #: each becomes inside the container (and the one `setup_secrets --from-env` reads).
@@ -69,7 +74,7 @@ def job_name_resolve(job: str) -> str:
     """'scrape'/'scraper'/'sentiment'/'status' -> the job name; AwsError otherwise."""
     resolved = RUN_ALIASES.get(job.strip().lower())
     if resolved is None:
-        raise AwsError(f"unknown job {job!r}: expected one of {', '.join(sorted(JOBS))}")
+        raise AwsError(f"unknown job {job!r}: expected one of {', '.join(sorted([*JOBS, *ONE_OFF_JOBS]))}")
     return resolved
 
 
