@@ -79,3 +79,8 @@ output "s3_gateway_endpoint_id" {
   description = "The S3 gateway endpoint, when s3_gateway_route_table_ids was given."
   value       = length(aws_vpc_endpoint.s3) > 0 ? aws_vpc_endpoint.s3[0].id : ""
 }
+
+output "import_dump_task_definition" {
+  description = "The import-dump task definition (family and ARN): no schedule, started by manage.py ecs run import-dump --file s3://..."
+  value       = { family = aws_ecs_task_definition.import_dump.family, arn = aws_ecs_task_definition.import_dump.arn }
+}
