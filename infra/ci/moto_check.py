@@ -343,7 +343,7 @@ def stack_verify(client, outputs: dict[str, Any], net: dict[str, Any]) -> None:
     logs = client("logs")
     groups = {g["logGroupName"]: g for g in logs.describe_log_groups(logGroupNamePrefix=f"/ecs/{PREFIX}")["logGroups"]}
     expect(
-        sorted(groups) == sorted(f"/ecs/{PREFIX}{j}" for j in JOBS),
+        sorted(groups) == sorted([*(f"/ecs/{PREFIX}{j}" for j in JOBS), f"/ecs/{PREFIX}import-dump"]),
         f"log groups {sorted(groups)}",
     )
     expect(
