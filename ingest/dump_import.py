@@ -387,6 +387,7 @@ def dump_import(
             nonlocal last_flush, last_line
             line_no, offset = reader.position
             rows = list(batch.values())
+            merge_started = time.monotonic()
             with transaction.atomic():
                 merged = merge(rows, index, now) if rows else _Merged()
                 if checkpoint is not None:
@@ -408,6 +409,7 @@ def dump_import(
                         heartbeat_at=timezone.now(),
                         updated_at=timezone.now(),
                     )
+            run.incr("merge_seconds", round(time.monotonic() - merge_started, 3))
             run.incr("posts_new", merged.posts)
             run.incr("comments_new", merged.comments)
             run.incr("articles_new", merged.posts + merged.comments)
@@ -465,10 +467,12 @@ def dump_import(
     if checkpoint is not None and not outcome.stopped:
         if scope.tickers and scope.since is not None:
             # The imported hours only: the tickers and the hour range the merged batches inserted.
+            rollups_started = time.monotonic()
             outcome.rollup_rows = rollups_refresh(
                 ticker_ids=scope.tickers, since=scope.since, until=scope.until + timedelta(microseconds=1)
             )
             run.set("rollup_rows", outcome.rollup_rows)
+            run.set("rollups_seconds", round(time.monotonic() - rollups_started, 3))
         DumpCheckpoint.objects.filter(pk=checkpoint.pk).update(finished_at=timezone.now())
     outcome.seconds = time.monotonic() - started
     return outcome
