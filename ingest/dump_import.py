@@ -184,6 +184,10 @@ def _merge_postgres(rows: list[dict[str, Any]], index: TickerIndex, now: datetim
     mentions = _mention_rows(rows, index)
     columns = ", ".join(_ARTICLE_COLUMNS)
     with connection.cursor() as cursor:
+        # The commit need not wait for the WAL flush: if the server crashes, the last batches
+        # are lost together with the checkpoint rows in the same transactions, and the rerun
+        # reads them again. It saves a disk flush per batch; nothing else changes.
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
         # Per session, emptied at every commit: the staging never outlives its batch.
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS import_dump_articles ("
