@@ -206,14 +206,16 @@ def writes_compare(path: Path, n: int) -> dict:
 
 
 RSS_CHILD = """
-import resource, sys
+import sys
 sys.path.insert(0, {root!r})
 from ingest.dumps import DumpReader, dump_open
 n = 0
 with dump_open({path!r}) as stream:
     for _ in DumpReader(stream).records():
         n += 1
-print(n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+# VmHWM, not ru_maxrss: ru_maxrss keeps the parent's peak across fork + exec.
+hwm = [line for line in open("/proc/self/status") if line.startswith("VmHWM:")][0].split()[1]
+print(n, int(hwm) / 1024)
 """
 
 
