@@ -57,6 +57,22 @@ def _jsonable(arguments: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def counter_breakdown(counters: dict[str, Any] | None, name: str) -> dict[str, int]:
+    """A breakdown counter (`RunHandle.incr_in`) as {key: n}, largest first; {} when absent or malformed."""
+    raw = (counters or {}).get(name)
+    if not isinstance(raw, dict):
+        return {}
+    clean = {
+        str(k): int(v) for k, v in raw.items() if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+    }
+    return dict(sorted(clean.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def counter_total(counters: dict[str, Any] | None, name: str) -> int:
+    """The sum of a breakdown counter (e.g. every rejected item, whatever the reason)."""
+    return sum(counter_breakdown(counters, name).values())
+
+
 class RunHandle:
     """What a job sees of its run: counters, the stop flag and, for a real run, the row.
 
@@ -81,6 +97,17 @@ class RunHandle:
 
     def set(self, name: str, value: Any) -> None:
         self.counters[name] = value
+
+    def incr_in(self, name: str, key: str, amount: int = 1) -> None:
+        """Count `key` inside the breakdown counter `name`: counters[name] = {key: n, ...}.
+
+        Used for `counters["rejected"] = {reason: n}` (items refused at the edge, by
+        reason); `counter_total(counters, name)` reads the sum back.
+        """
+        breakdown = self.counters.get(name)
+        if not isinstance(breakdown, dict):
+            breakdown = self.counters[name] = {}
+        breakdown[str(key)] = breakdown.get(str(key), 0) + amount
 
     def save_counters(self) -> None:
         if self.row is not None:

@@ -272,14 +272,14 @@ def test_d3_a_future_post_never_moves_the_checkpoint_past_now(live):
     ids = Ids()
     old = [post(ids(), now - 86400 + 60 * i, score=1) for i in range(5)]
     future = post(ids(), YEAR_3000, score=1)
-    skewed = post(ids(), now + 1800, score=1)  # clock skew: within the tolerance, accepted
-    live.add_dataset([*old, future, skewed], [])
+    live.add_dataset([*old, future], [])
     scrape()
-    assert future["name"] not in stored("post") and skewed["name"] in stored("post")
+    assert future["name"] not in stored("post")
     ckpt = SubredditCheckpoint.objects.get(subreddit=SUB)
-    assert ckpt.newest_post_utc <= timezone.now()
+    assert ckpt.newest_post_utc == datetime.fromtimestamp(old[-1]["created_utc"], tz=UTC)
     assert JobRun.objects.get().counters["rejected"] == {"created_in_future": 1}
 
+    # More fresh posts than hot/top show (100 each): only /new, walked back to the checkpoint, finds them all.
     fresh = [post(ids(), now - 3000 + i, score=1) for i in range(150)]
     live.add_dataset(fresh, [])
     scrape()
@@ -288,18 +288,32 @@ def test_d3_a_future_post_never_moves_the_checkpoint_past_now(live):
 
 
 @pytest.mark.django_db
+def test_d3_a_skewed_post_is_stored_but_the_checkpoint_stops_at_now(live):
+    now = timezone.now().timestamp()
+    ids = Ids()
+    skewed = post(ids(), now + 1800)  # clock skew: within the tolerance, accepted
+    live.add_dataset([post(ids(), now - 600), skewed], [])
+    started = timezone.now()
+    scrape()
+    assert skewed["name"] in stored("post")
+    assert started <= SubredditCheckpoint.objects.get(subreddit=SUB).newest_post_utc <= timezone.now()
+
+
+@pytest.mark.django_db
 def test_d3_a_checkpoint_already_in_the_future_heals(live):
     """A checkpoint poisoned before the fix (year 3000) no longer stops /new after one item."""
     now = timezone.now().timestamp()
     ids = Ids()
+    old = [post(ids(), now - 86400 + 60 * i, score=1) for i in range(5)]
+    live.add_dataset(old, [])
+    scrape()
+    SubredditCheckpoint.objects.update(newest_post_utc=datetime.fromtimestamp(YEAR_3000, tz=UTC))
     fresh = [post(ids(), now - 3000 + i, score=1) for i in range(150)]
     live.add_dataset(fresh, [])
-    SubredditCheckpoint.objects.create(
-        subreddit=SUB, newest_post_utc=datetime.fromtimestamp(YEAR_3000, tz=UTC), newest_post_id="t3_zzzz"
-    )
     scrape()
     assert {p["name"] for p in fresh} <= stored("post")
-    assert SubredditCheckpoint.objects.get(subreddit=SUB).newest_post_utc <= timezone.now()
+    ckpt = SubredditCheckpoint.objects.get(subreddit=SUB)
+    assert ckpt.newest_post_utc == datetime.fromtimestamp(fresh[-1]["created_utc"], tz=UTC)
 
 
 @pytest.mark.django_db
