@@ -125,19 +125,14 @@ class DryRunHandle(RunHandle):
         super().__init__(None)
 
 
+#: The exit code of a job stopped by SIGTERM/SIGINT after committing its current batch:
+#: 128 + SIGTERM, the conventional "ended by SIGTERM" code (ECS shows it; the JobRun says interrupted).
+EXIT_STOPPED = 128 + signal.SIGTERM
+
+
 @contextmanager
-def job_run(
-    command: str, *, arguments: dict[str, Any] | None = None, handle_signals: bool = True
-) -> Iterator[RunHandle]:
-    row = JobRun.objects.create(
-        command=command,
-        arguments=_jsonable(arguments or {}),
-        started_at=timezone.now(),
-        status=JobRun.Status.RUNNING,
-        hostname=socket.gethostname()[:255],
-        pid=os.getpid(),
-    )
-    run = RunHandle(row)
+def _stop_on_signals(run: RunHandle, command: str, handle_signals: bool = True) -> Iterator[None]:
+    """SIGTERM/SIGINT only set `run.stop_requested` while inside; the previous handlers come back after."""
     previous: dict[int, Any] = {}
 
     def _handler(signum: int, _frame: Any) -> None:
@@ -152,20 +147,46 @@ def job_run(
             except ValueError:  # not in the main thread (e.g. a test server thread)
                 pass
     try:
-        yield run
-    except BaseException as exc:
-        row.status = JobRun.Status.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else JobRun.Status.FAILED
-        row.error = f"{type(exc).__name__}: {exc}"[:10000]
-        _finish(run)
-        raise
-    else:
-        row.status = JobRun.Status.INTERRUPTED if run.stop_requested else JobRun.Status.SUCCEEDED
-        if run.stop_requested and not row.error:
-            row.error = f"stopped by {signal.Signals(run.stop_signal).name}" if run.stop_signal else "stopped"
-        _finish(run)
+        yield
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+@contextmanager
+def dry_run(command: str, *, handle_signals: bool = True) -> Iterator[DryRunHandle]:
+    """`job_run` for a --dry-run: the same stop flag on SIGTERM/SIGINT, and no JobRun row at all."""
+    run = DryRunHandle()
+    with _stop_on_signals(run, command, handle_signals):
+        yield run
+
+
+@contextmanager
+def job_run(
+    command: str, *, arguments: dict[str, Any] | None = None, handle_signals: bool = True
+) -> Iterator[RunHandle]:
+    row = JobRun.objects.create(
+        command=command,
+        arguments=_jsonable(arguments or {}),
+        started_at=timezone.now(),
+        status=JobRun.Status.RUNNING,
+        hostname=socket.gethostname()[:255],
+        pid=os.getpid(),
+    )
+    run = RunHandle(row)
+    with _stop_on_signals(run, command, handle_signals):
+        try:
+            yield run
+        except BaseException as exc:
+            row.status = JobRun.Status.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else JobRun.Status.FAILED
+            row.error = f"{type(exc).__name__}: {exc}"[:10000]
+            _finish(run)
+            raise
+        else:
+            row.status = JobRun.Status.INTERRUPTED if run.stop_requested else JobRun.Status.SUCCEEDED
+            if run.stop_requested and not row.error:
+                row.error = f"stopped by {signal.Signals(run.stop_signal).name}" if run.stop_signal else "stopped"
+            _finish(run)
 
 
 def _finish(run: RunHandle) -> None:

@@ -326,3 +326,43 @@ def test_d3_thread_checkpoint_never_moves_past_now(live):
     scrape()
     assert skewed["name"] in stored("comment")
     assert ThreadCheckpoint.objects.get(reddit_id=thread["name"]).newest_comment_utc <= timezone.now()
+
+
+# ------------------------------------------------------- --dry-run and SIGTERM (audit)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_sigterm_exits_143_and_dry_run_writes_no_jobrun(live, monkeypatch, dry_run):
+    """A real SIGTERM to this process after the first batch: exit 143; a dry run writes no JobRun."""
+    import os
+    import signal
+
+    from django.core.management import CommandError
+
+    from ingest import scraper
+
+    now = timezone.now().timestamp()
+    ids = Ids()
+    posts = [post(ids(), now - 9000 + i) for i in range(3)]
+    thread = post(ids(), now - 7200, title=DAILY)
+    live.add_dataset([*posts, thread], [comment(ids(), thread, now - 7000 + i) for i in range(5)])
+    name = "articles_upsert_preview" if dry_run else "articles_upsert"
+    real = getattr(scraper, name)
+
+    def then_sigterm(**kwargs):
+        result = real(**kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return result
+
+    monkeypatch.setattr(scraper, name, then_sigterm)
+    with pytest.raises(CommandError) as excinfo:
+        scrape(*(["--dry-run"] if dry_run else []))
+    assert excinfo.value.returncode == 143
+    assert stored("comment") == set()  # stopped before the thread
+    if dry_run:
+        assert not JobRun.objects.exists() and not Article.objects.exists()
+    else:
+        run = JobRun.objects.get()
+        assert run.status == JobRun.Status.INTERRUPTED and "SIGTERM" in run.error
+        assert stored("post") == {p["name"] for p in [*posts, thread]}

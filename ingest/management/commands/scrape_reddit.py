@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 from contextlib import ExitStack
 from datetime import UTC, datetime
 
@@ -13,7 +12,7 @@ from ingest import selectors
 from ingest.locks import scrape_lock
 from ingest.progress import summary_line
 from ingest.scraper import ScrapeOptions, ScrapeOutcome, scrape_reddit, scrape_targets
-from marketpulse.jobs import DryRunHandle, job_run
+from marketpulse.jobs import EXIT_STOPPED, dry_run, job_run
 
 
 def _moment(value: str) -> datetime:
@@ -143,17 +142,9 @@ class Command(BaseCommand):
         return outcome
 
     def _dry_run(self, scrape_options: ScrapeOptions) -> ScrapeOutcome:
-        run = DryRunHandle()
-        previous = {
-            sig: signal.signal(sig, lambda signum, _f: run.request_stop(signum))
-            for sig in (signal.SIGTERM, signal.SIGINT)
-        }
-        try:
+        with dry_run("scrape_reddit") as run:  # no JobRun; SIGTERM still stops it (exit 143)
             locks = dict.fromkeys(scrape_targets(scrape_options))
             outcome = scrape_reddit(options=scrape_options, run=run, locks=locks)
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
         self.stdout.write("dry run: nothing was written")
         return outcome
 
@@ -168,5 +159,7 @@ class Command(BaseCommand):
         if outcome.stopped:
             self.stdout.write(self.style.WARNING(line + " (interrupted: stopped after committing the current batch)"))
             # 128 + SIGTERM, the conventional "ended by SIGTERM" code; the JobRun row says interrupted.
-            raise CommandError("interrupted by a stop signal; everything fetched so far is committed", returncode=143)
+            raise CommandError(
+                "interrupted by a stop signal; everything fetched so far is committed", returncode=EXIT_STOPPED
+            )
         self.stdout.write(self.style.SUCCESS(line))

@@ -1,9 +1,10 @@
 """manage.py analyze_sentiment: score every article that has no score yet.
 
 Thin: parses arguments, loads the analyzer, runs `sentiment.services.articles_score`
-inside a JobRun, prints a summary. Exit codes: 0 done (or stopped cleanly by
-SIGTERM/SIGINT: the JobRun says interrupted), 2 bad arguments, 3 the configured
-model is missing or broken (nothing was claimed).
+inside a JobRun (none for --dry-run, which writes nothing), prints a summary. Exit
+codes: 0 done, 2 bad arguments, 3 the configured model is missing or broken (nothing
+was claimed), 143 stopped by SIGTERM/SIGINT after writing the chunk in hand (the
+JobRun says interrupted; 128 + SIGTERM, as scrape_reddit).
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from articles.selectors import articles_backlog_count
-from marketpulse.jobs import job_run
-from sentiment.analyzers import ModelBroken, VaderAnalyzer, analyzer_load
+from marketpulse.jobs import EXIT_STOPPED, dry_run, job_run
+from sentiment.analyzers import Analyzer, ModelBroken, VaderAnalyzer, analyzer_load
 from sentiment.selectors import SOURCES
-from sentiment.services import articles_score, peak_rss_mb
+from sentiment.services import ScoringOutcome, articles_score, peak_rss_mb
 
 EXIT_MODEL_BROKEN = 3
 
@@ -88,7 +89,10 @@ class Command(BaseCommand):
         batch_size = options["batch_size"] or settings.SENTIMENT_BATCH_SIZE
         verbosity = options["verbosity"]
 
-        with job_run("analyze_sentiment", arguments=options) as run:
+        run_context = (
+            dry_run("analyze_sentiment") if options["dry_run"] else job_run("analyze_sentiment", arguments=options)
+        )
+        with run_context as run:
             # Fail fast: the model is loaded before any article is claimed.
             try:
                 analyzer = analyzer_load(
@@ -163,15 +167,21 @@ class Command(BaseCommand):
                             f"  #{pk} {score[0]:8} {score[1]:+.3f} conf {score[2]:.2f} | vader {vader_score[0]:8} "
                             f"{vader_score[1]:+.3f} | {snippet}"
                         )
-                return
-
-            summary = (
-                f"analyze_sentiment: scored {outcome.scored} (positive {outcome.by_label['positive']}, "
-                f"negative {outcome.by_label['negative']}, neutral {outcome.by_label['neutral']}) "
-                f"in {outcome.seconds:.1f} s, {outcome.items_per_second:.1f} items/s, "
-                f"peak RSS {peak_rss_mb():.0f} MB, model {analyzer.name}, backlog {backlog}"
+            else:
+                self._summary(outcome, analyzer, backlog, verbosity)
+        if outcome.stopped:
+            raise CommandError(
+                "interrupted by a stop signal; every chunk scored so far is written", returncode=EXIT_STOPPED
             )
-            if outcome.stopped:
-                summary += " — stopped by signal, the JobRun is marked interrupted"
-            if verbosity >= 1:
-                self.stdout.write(self.style.SUCCESS(summary) if not outcome.stopped else self.style.WARNING(summary))
+
+    def _summary(self, outcome: ScoringOutcome, analyzer: Analyzer, backlog: int, verbosity: int) -> None:
+        summary = (
+            f"analyze_sentiment: scored {outcome.scored} (positive {outcome.by_label['positive']}, "
+            f"negative {outcome.by_label['negative']}, neutral {outcome.by_label['neutral']}) "
+            f"in {outcome.seconds:.1f} s, {outcome.items_per_second:.1f} items/s, "
+            f"peak RSS {peak_rss_mb():.0f} MB, model {analyzer.name}, backlog {backlog}"
+        )
+        if outcome.stopped:
+            summary += " — stopped by signal, the JobRun is marked interrupted"
+        if verbosity >= 1:
+            self.stdout.write(self.style.SUCCESS(summary) if not outcome.stopped else self.style.WARNING(summary))
