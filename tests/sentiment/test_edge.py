@@ -30,7 +30,7 @@ LONG = " ".join(["great", "terrible", "stock", "moon", "crash", "good", "bad", "
 
 
 def test_vader_reads_a_bounded_prefix_cut_at_a_word():
-    vader_text, VADER_MAX_CHARS = analyzers.vader_text, analyzers.VADER_MAX_CHARS  # noqa: N806
+    vader_text, VADER_MAX_CHARS = analyzers.vader_text, analyzers.VADER_MAX_CHARS
     assert len(LONG) == 100_000
     cut = vader_text(LONG)
     assert len(cut) <= VADER_MAX_CHARS and LONG.startswith(cut) and LONG[len(cut)] == " "
