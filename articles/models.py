@@ -101,8 +101,8 @@ class Article(models.Model):
     body = models.TextField(blank=True)
     author = models.CharField(max_length=64, blank=True)
     permalink = models.CharField(max_length=512, blank=True)
-    score = models.IntegerField("upvotes", default=0)
-    num_comments = models.IntegerField(default=0)
+    score = models.BigIntegerField("upvotes", default=0)  # Reddit's own numbers can pass 2**31
+    num_comments = models.BigIntegerField(default=0)
     is_removed = models.BooleanField(default=False, help_text="[deleted] or [removed] on Reddit: kept, without text.")
     created_utc = models.DateTimeField(db_index=False)
     first_seen_at = models.DateTimeField(auto_now_add=True)

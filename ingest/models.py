@@ -37,7 +37,8 @@ class ThreadCheckpoint(models.Model):
     created_utc = models.DateTimeField()
     newest_comment_utc = models.DateTimeField(null=True, blank=True)
     comments_seen = models.PositiveIntegerField(default=0, help_text="Comments of this thread stored so far.")
-    reddit_num_comments = models.PositiveIntegerField(default=0, help_text="Reddit's own count at the last scrape.")
+    # Reddit's own number: a hostile or corrupt answer can pass 2**31 (the validated value fits a bigint).
+    reddit_num_comments = models.PositiveBigIntegerField(default=0, help_text="Reddit's own count at the last scrape.")
     unexpanded_more = models.PositiveIntegerField(
         default=0, help_text="'More comments' stubs left unexpanded at the last scrape (request budget)."
     )

@@ -16,10 +16,14 @@ would no longer see the `_aws` envelope at the top level.
 Metrics, computed from the run's counters (the names every job keeps) and its JobRun row:
 
     DurationSeconds  every job         finished_at - started_at                       Seconds
-    Failures         every job         1 when the run failed, else 0                  Count
+    Failures         every job         1 when the run failed, plus counters["errors"]:
+                                       units of work lost in a run that went on (a
+                                       skipped thread, a failed subreddit)            Count
     ArticlesScraped  scrape_reddit     posts + comments stored (new or updated)        Count
     CommentsScraped  scrape_reddit     comments stored (new or updated)               Count
     RedditRequests   scrape_reddit     HTTP requests made to Reddit                   Count
+    ItemsRejected    scrape_reddit     items refused at the edge (counters["rejected"],
+                                       {reason: n}; see ingest.scraper)               Count
     ArticlesScored   analyze_sentiment articles scored in this run                    Count
     ScoreBacklog     analyze_sentiment unscored articles left at the end              Count
     ArticlesImported import_dump       posts + comments the dump added (new rows)     Count
@@ -40,6 +44,8 @@ from typing import IO, Any
 from django.conf import settings
 from django.utils import timezone
 
+from marketpulse.jobs import counter_total
+
 SCRAPE = "scrape_reddit"
 SENTIMENT = "analyze_sentiment"
 IMPORT_DUMP = "import_dump"
@@ -50,6 +56,7 @@ UNITS = {
     "ArticlesScored": "Count",
     "ScoreBacklog": "Count",
     "RedditRequests": "Count",
+    "ItemsRejected": "Count",
     "DurationSeconds": "Seconds",
     "Failures": "Count",
     "ArticlesImported": "Count",
@@ -76,6 +83,7 @@ def metrics_values(*, command: str, counters: dict[str, Any], status: str, durat
         values["ArticlesScraped"] = _number(counters, "posts_new", "posts_updated", "comments_new", "comments_updated")
         values["CommentsScraped"] = _number(counters, "comments_new", "comments_updated")
         values["RedditRequests"] = _number(counters, "requests")
+        values["ItemsRejected"] = counter_total(counters, "rejected")
     elif command == SENTIMENT:
         values["ArticlesScored"] = _number(counters, "scored")
         if isinstance(counters.get("backlog"), (int, float)) and not isinstance(counters.get("backlog"), bool):
@@ -86,7 +94,8 @@ def metrics_values(*, command: str, counters: dict[str, Any], status: str, durat
         values["DumpBadLines"] = _number(counters, "bad_lines")
         values["DumpItemsRejected"] = _number(counters, "rejected")
     values["DurationSeconds"] = round(max(duration_seconds, 0.0), 3)
-    values["Failures"] = 1 if status == "failed" else 0
+    # A run that skipped a thread still "succeeded": the skip must show in the alarm's metric.
+    values["Failures"] = (1 if status == "failed" else 0) + _number(counters, "errors")
     return values
 
 

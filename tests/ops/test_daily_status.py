@@ -151,6 +151,19 @@ def test_fresh_scraper_exits_0_with_the_right_figures(data, settings):
     assert JobRun.objects.get(command="daily_status").status == "succeeded"
 
 
+def test_rejected_items_and_skipped_threads_of_the_last_scrape(data, settings):
+    """Issue 13: what the last scrape refused at the edge, by reason, and the threads it skipped."""
+    settings.STALE_AFTER_MINUTES = 60
+    run = make_run("scrape_reddit", "succeeded", minutes_ago=10, took=0)
+    run.counters = {"rejected": {"created_utc_invalid": 2, "created_in_future": 5}, "threads_skipped": 1}
+    run.save()
+    out, _ = report()
+    assert "scrape_reddit last run: 7 items rejected (created_in_future 5, created_utc_invalid 2)" in out
+    assert "! scrape_reddit: last run skipped 1 thread(s)" in out
+    row = JobRun.objects.get(command="daily_status")
+    assert row.counters["items_rejected"] == 7
+
+
 def test_stale_scraper_exits_1(data, settings):
     settings.STALE_AFTER_MINUTES = 60
     make_run("scrape_reddit", "succeeded", minutes_ago=95, took=0)

@@ -70,8 +70,16 @@ def test_scrape_run_line(capsys):
         record,
         namespace="MarketPulseTest",
         job="scrape_reddit",
-        metric_names=["ArticlesScraped", "CommentsScraped", "RedditRequests", "DurationSeconds", "Failures"],
+        metric_names=[
+            "ArticlesScraped",
+            "CommentsScraped",
+            "RedditRequests",
+            "ItemsRejected",
+            "DurationSeconds",
+            "Failures",
+        ],
     )
+    assert record["ItemsRejected"] == 0
     assert record["ArticlesScraped"] == 50
     assert record["CommentsScraped"] == 45
     assert record["RedditRequests"] == 17
@@ -82,6 +90,20 @@ def test_scrape_run_line(capsys):
     assert record["DurationSeconds"] == pytest.approx(row.duration_seconds, abs=0.002)
     assert record["DurationSeconds"] >= 0.05
     assert record["_aws"]["Timestamp"] == int(row.finished_at.timestamp() * 1000)
+
+
+@pytest.mark.django_db
+def test_scrape_run_with_rejected_items_and_a_skipped_thread(capsys):
+    """Issue 13: rejected items show as ItemsRejected; a skipped thread is a failure though the run succeeded."""
+    with jobs.job_run("scrape_reddit", handle_signals=False) as run:
+        run.incr_in("rejected", "created_in_future")
+        run.incr_in("rejected", "created_utc_invalid", 2)
+        run.incr("errors")
+        run.incr("threads_skipped")
+    (record,) = emf_lines(capsys.readouterr().out)
+    assert record["Status"] == "succeeded"
+    assert (record["ItemsRejected"], record["Failures"]) == (3, 1)
+    assert JobRun.objects.get().counters["rejected"] == {"created_in_future": 1, "created_utc_invalid": 2}
 
 
 @pytest.mark.django_db
