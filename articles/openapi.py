@@ -160,8 +160,17 @@ def document() -> dict:
                     "type": "string",
                     "description": "The article on Reddit (https://www.reddit.com/...); empty when its permalink is not a Reddit path.",
                 },
-                "label": {"type": ["string", "null"], "enum": [*selectors.LABELS, None]},
+                "label": {
+                    "type": ["string", "null"],
+                    "enum": [*selectors.LABELS, None],
+                    "description": "The whole text's effective sentiment label.",
+                },
                 "reviewed": {"type": "boolean"},
+                "stance": {
+                    "type": ["string", "null"],
+                    "enum": ["bullish", "bearish", "neutral", None],
+                    "description": "Its effective stance on this ticker (what ?label= filters on: positive = bullish).",
+                },
                 "sentiment": _SENT,
             }
         ),
@@ -263,7 +272,12 @@ def document() -> dict:
                             "new",
                             "new: newest first; top: most upvoted among the newest 1,000 mentions within `range`.",
                         ),
-                        _enum_param("label", ("all", *selectors.LABELS), "all", "Effective sentiment label."),
+                        _enum_param(
+                            "label",
+                            ("all", *selectors.LABELS),
+                            "all",
+                            "The mention's effective stance on this ticker: positive = bullish, negative = bearish.",
+                        ),
                         _enum_param("kind", ("all", *selectors.KINDS), "all", "Posts or comments."),
                         range_param,
                         {
