@@ -3,7 +3,7 @@
 `analyze_sentiment` scores an article's whole text once (FinBERT or VADER: the
 article's `sentiment_*`); `mention_stances_write` then gives every mention of that
 article its own stance, inside the same transaction as the article's scores, with one
-read of the chunk's mentions and one `bulk_update`. A killed job therefore never leaves
+read of the chunk's mentions and one UPDATE per 500 mentions. A killed job therefore never leaves
 an article scored with its mentions unscored, or the reverse.
 
 The rule, per mention (symbol S of article A):
@@ -24,8 +24,11 @@ The article's own `sentiment_*` stay the model's opinion of the whole text.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+
+from django.db import connection
 
 from articles.models import Article, Mention
 from sentiment.analyzers import VADER_NAME
@@ -35,6 +38,8 @@ from sentiment.text import scoring_text
 
 STANCE_FIELDS = ["stance", "stance_score", "stance_model", "stance_cues"]
 _READ_CHUNK = 500  # article ids per IN (...) (SQLite caps bound parameters)
+_WRITE_BATCH = 500  # mentions per UPDATE (5 parameters each)
+_WRITE_BATCH = 500  # mentions per UPDATE (5 parameters each)
 _MODEL_NAME_MAX = 200
 
 
@@ -70,8 +75,47 @@ def mention_stances_write(*, articles: Sequence[Article], article_ids: Iterable[
         if scorer is not None
         else _score_with_cues(by_id, symbols, model_name)
     )
-    Mention.objects.bulk_update(updates, STANCE_FIELDS, batch_size=500)
+    _update_stances(updates)
     return len(updates)
+
+
+# (mention id, stance, stance_score, stance_model, stance_cues): plain tuples, as building
+# a Mention per row costs a model __init__ each.
+StanceRow = tuple[int, str, float, str, list]
+
+
+def _update_stances(updates: list[StanceRow]) -> None:
+    """`Mention.objects.bulk_update(updates, STANCE_FIELDS)`, as one `UPDATE ... FROM (VALUES ...)` per 500 rows.
+
+    Why not bulk_update: it builds a CASE WHEN per row per field and resolves each as an
+    ORM expression; for 2,000 mentions that Python alone cost more than VADER scoring
+    the whole chunk (benchmarks/bench_stance_cost.py, BENCHMARKS.md "Stance"). This is
+    the same statement with the values as one bound table: PostgreSQL and SQLite >= 3.33.
+    """
+    if not updates:
+        return
+    meta = Mention._meta
+    qn = connection.ops.quote_name
+    table = qn(meta.db_table)
+    pk = qn(meta.pk.column)
+    columns = [qn(meta.get_field(name).column) for name in STANCE_FIELDS]
+    if connection.vendor == "postgresql":
+        row = "(%s::bigint, %s::varchar, %s::double precision, %s::varchar, %s::jsonb)"
+    else:
+        row = "(%s, %s, %s, %s, %s)"
+    assignments = ", ".join(f"{col} = v.c{i}" for i, col in enumerate(columns))
+    names = ", ".join(["id", *(f"c{i}" for i in range(len(columns)))])
+    with connection.cursor() as cursor:
+        for start in range(0, len(updates), _WRITE_BATCH):
+            batch = updates[start : start + _WRITE_BATCH]
+            params: list = []
+            for mention_id, stance, score, model, cues in batch:
+                params.extend((mention_id, stance, score, model, json.dumps(cues)))
+            values = ", ".join([row] * len(batch))
+            cursor.execute(
+                f"WITH v({names}) AS (VALUES {values}) UPDATE {table} SET {assignments} FROM v WHERE {table}.{pk} = v.id",
+                params,
+            )
 
 
 def _text(article: Article) -> str:
@@ -80,7 +124,7 @@ def _text(article: Article) -> str:
 
 def _score_with_cues(
     by_id: dict[int, Article], symbols: dict[int, list[tuple[int, str]]], model_name: str
-) -> list[Mention]:
+) -> list[StanceRow]:
     name = stance_model_name(model_name)
     updates = []
     for article_id, mentions in symbols.items():
@@ -88,19 +132,11 @@ def _score_with_cues(
         stances = mention_stance(_text(article), [s for _, s in mentions], article.sentiment_score or 0.0, model_name)
         for mention_id, symbol in mentions:
             st = stances[symbol.upper()]
-            updates.append(
-                Mention(
-                    pk=mention_id,
-                    stance=st.label,
-                    stance_score=st.score,
-                    stance_model=name,
-                    stance_cues=[[cue, weight] for cue, weight in st.cues],
-                )
-            )
+            updates.append((mention_id, st.label, st.score, name, [[cue, weight] for cue, weight in st.cues]))
     return updates
 
 
-def _score_with_model(by_id: dict[int, Article], symbols: dict[int, list[tuple[int, str]]], scorer) -> list[Mention]:
+def _score_with_model(by_id: dict[int, Article], symbols: dict[int, list[tuple[int, str]]], scorer) -> list[StanceRow]:
     name = str(scorer.name)[:_MODEL_NAME_MAX]
     keys: list[int] = []
     clauses: list[str] = []
@@ -117,13 +153,5 @@ def _score_with_model(by_id: dict[int, Article], symbols: dict[int, list[tuple[i
             raise ValueError(f"stance model {name!r} answered {label!r}, not one of {', '.join(STANCE_LABELS)}")
         if clause not in cues:
             cues[clause] = [[cue, weight] for cue, weight in cue_score(clause).hits]
-        updates.append(
-            Mention(
-                pk=mention_id,
-                stance=label,
-                stance_score=round(max(-1.0, min(1.0, float(score))), 6),
-                stance_model=name,
-                stance_cues=cues[clause],
-            )
-        )
+        updates.append((mention_id, label, round(max(-1.0, min(1.0, float(score))), 6), name, cues[clause]))
     return updates
