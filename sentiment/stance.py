@@ -3,8 +3,8 @@
 `analyze_sentiment` scores an article's whole text once (FinBERT or VADER: the
 article's `sentiment_*`); `mention_stances_write` then gives every mention of that
 article its own stance, inside the same transaction as the article's scores, with one
-read of the chunk's mentions and one UPDATE per 500 mentions. A killed job therefore never leaves
-an article scored with its mentions unscored, or the reverse.
+read of the chunk's mentions and one UPDATE per 500 mentions. A killed job therefore
+never leaves an article scored with its mentions unscored, or the reverse.
 
 The rule, per mention (symbol S of article A):
 
@@ -13,6 +13,8 @@ The rule, per mention (symbol S of article A):
 * A promoted stance model exists (`sentiment.stance_store.promoted_scorer()` is not
   None): the stance is the model's answer on S's text; `stance_model` = its name
   (e.g. "linear:20261130T0500-abc"). The cues that fired are still stored, to explain it.
+  `promoted_scorer()` is asked once per chunk, so a promotion takes effect at the next
+  chunk of a running job (the store keeps the loaded model between calls).
 * Otherwise: cues on S's text combined with A's model score (VADER's compound, or
   FinBERT's P(pos) - P(neg)), `sentiment.cues.combine`: with cue hits
   s = (1 - beta) * cues + beta * model, else s = model; bullish if s >= 0.05, bearish
@@ -38,7 +40,6 @@ from sentiment.text import scoring_text
 
 STANCE_FIELDS = ["stance", "stance_score", "stance_model", "stance_cues"]
 _READ_CHUNK = 500  # article ids per IN (...) (SQLite caps bound parameters)
-_WRITE_BATCH = 500  # mentions per UPDATE (5 parameters each)
 _WRITE_BATCH = 500  # mentions per UPDATE (5 parameters each)
 _MODEL_NAME_MAX = 200
 
