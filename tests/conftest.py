@@ -58,6 +58,76 @@ def manage_py() -> list[str]:
     return [sys.executable, str(ROOT / "manage.py")]
 
 
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    """A local AWS API server (moto in server mode) for the whole session: its URL."""
+    from tests.moto import moto_server_running
+
+    with moto_server_running(ROOT / "var" / f"moto-{os.getpid()}.log") as url:
+        yield url
+
+
+@pytest.fixture
+def aws_env(moto_endpoint, monkeypatch):
+    """Standard AWS variables pointing boto3 at the moto server; moto's state reset per test."""
+    from tests.moto import aws_test_env, moto_reset
+
+    moto_reset(moto_endpoint)
+    for key in list(os.environ):
+        if key.startswith("AWS_"):
+            monkeypatch.delenv(key)
+    env = aws_test_env(moto_endpoint)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Flags for a closed network: without the background-networking ones Chromium keeps
+# trying hosts this machine cannot reach.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Debian's headless Chromium driven by Playwright (never a downloaded browser).
+
+    Skips, saying loudly that the test did NOT run, only when /usr/bin/chromium is
+    absent (`.ci/pre.d/10-chromium.sh` installs it in CI).
+    """
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"SKIPPED LOUDLY: {CHROMIUM} is missing: install Debian's chromium (see .ci/pre.d/10-chromium.sh); "
+            "the browser test did NOT run"
+        )
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls a test
+    # makes between browser steps are ordinary blocking calls.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+            # While Playwright's loop runs, the ORM works on a connection of its own
+            # (Django's connections are context-local); close it, or PostgreSQL
+            # cannot drop the test database at the end of the session.
+            from django.db import connections
+
+            connections.close_all()
+
+
 def stance_from_article(article) -> dict:
     """Mention stance fields copied from the article's label, as migration 0005 fills them:
     what test data built with article labels needs so per-mention rollups count it as before."""

@@ -8,11 +8,6 @@ import io
 import itertools
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -435,47 +430,13 @@ def test_record_created(value, expected):
 # ------------------------------------------------------------------ S3 (moto in server mode)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@pytest.fixture
+def s3_endpoint(aws_env):
+    """moto in server mode (tests/conftest.py) with an empty `dumps` bucket."""
+    import boto3
 
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    server = Path(sys.executable).parent / "moto_server"
-    if not server.exists():
-        pytest.skip(f"SKIPPED: no moto_server beside {sys.executable}")
-    port = _free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [str(server), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("moto_server did not start") from None
-                time.sleep(0.2)
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("AWS_ENDPOINT_URL", endpoint)
-            patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-            patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-            patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-            patch.delenv("AWS_PROFILE", raising=False)
-            patch.setenv("AWS_CONFIG_FILE", "/nonexistent")
-            patch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-            import boto3
-
-            boto3.client("s3").create_bucket(Bucket="dumps")
-            yield endpoint
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    boto3.client("s3").create_bucket(Bucket="dumps")
+    return aws_env["AWS_ENDPOINT_URL"]
 
 
 def test_s3_source_reads_like_a_local_file(s3_endpoint):

@@ -21,6 +21,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from marketpulse import cli
 from ops import aws, ecs
 
 
@@ -94,8 +95,12 @@ class Command(BaseCommand):
             metavar="NAME=VALUE",
             help="Extra environment variable for the container (repeatable).",
         )
-        run.add_argument("--cpu", type=int, default=None, help="Task CPU override in CPU units (e.g. 1024).")
-        run.add_argument("--memory", type=int, default=None, help="Task memory override in MiB (e.g. 4096).")
+        run.add_argument(
+            "--cpu", type=cli.positive_int, default=None, help="Task CPU override in CPU units (e.g. 1024)."
+        )
+        run.add_argument(
+            "--memory", type=cli.positive_int, default=None, help="Task memory override in MiB (e.g. 4096)."
+        )
         run.add_argument("--dry-run", action="store_true", help="Print the RunTask request as JSON; start nothing.")
 
         tasks = sub.add_parser(
@@ -108,17 +113,23 @@ class Command(BaseCommand):
         logs.add_argument(
             "job", choices=["scraper", "scrape", "sentiment", "status"], help="Whose log group (/ecs/market-pulse-JOB)."
         )
-        logs.add_argument("--since", default="1h", help="How far back: 30m, 1h, 2d (default 1h).")
+        logs.add_argument(
+            "--since", type=cli.duration_type, default="1h", help="How far back: 30m, 1h, 2d (default 1h)."
+        )
         logs.add_argument("--follow", action="store_true", help="Keep printing new events until Ctrl-C.")
         logs.add_argument(
             "--follow-for",
-            type=float,
+            type=cli.positive_float,
             default=None,
             metavar="SECONDS",
             help="With --follow: stop after this many seconds (default: until Ctrl-C).",
         )
         logs.add_argument(
-            "--poll", type=float, default=2.0, metavar="SECONDS", help="With --follow: seconds between reads."
+            "--poll",
+            type=cli.positive_float,
+            default=2.0,
+            metavar="SECONDS",
+            help="With --follow: seconds between reads.",
         )
 
         ecr = sub.add_parser(
