@@ -18,6 +18,8 @@ locals {
     XDG_CACHE_HOME    = "/tmp/cache"
     METRICS_NAMESPACE = var.metrics_namespace
     TMPDIR            = "/tmp"
+    # The stance model store (training.tf): train-stance writes it, sentiment reads the promoted model.
+    STANCE_MODEL_STORE = local.stance_model_store
   })
 }
 
@@ -30,7 +32,7 @@ resource "aws_ecs_task_definition" "jobs" {
   cpu                      = tostring(each.value.size.cpu)
   memory                   = tostring(each.value.size.memory)
   execution_role_arn       = aws_iam_role.execution.arn
-  task_role_arn            = aws_iam_role.task.arn
+  task_role_arn            = lookup(local.job_task_role_arns, each.key, aws_iam_role.task.arn) # sentiment: its own (training.tf)
 
   runtime_platform {
     operating_system_family = "LINUX"

@@ -249,7 +249,7 @@ for _proxy in FORWARDED_ALLOW_IPS:
 # "default": per-process memory (the pages' and API's render caches: keys carry the data's
 # version). "ratelimit": shared by every worker and process; the database (table
 # `mp_cache`, made by migration marketpulse 0002) unless CACHE_URL names another
-# (redis://HOST:6379/N needs the `redis` package, not in the web image by default).
+# (redis://HOST:6379/N uses the `redis` package, pinned in requirements/base.txt).
 RATELIMIT_CACHE_ALIAS = "ratelimit"
 CACHE_URL = env.str("CACHE_URL", default="")
 if CACHE_URL:
@@ -348,6 +348,13 @@ SENTIMENT_BATCH_SIZE = env.int_at_least("SENTIMENT_BATCH_SIZE", 32, minimum=1)
 SENTIMENT_MAX_TOKENS = env.int_at_least("SENTIMENT_MAX_TOKENS", 256, minimum=8)
 # torch threads for FinBERT; 0 = the CPUs the task really has (affinity mask and cgroup quota).
 SENTIMENT_THREADS = env.int_at_least("SENTIMENT_THREADS", 0, minimum=0)
+# The stance model store (train_stance writes versions there, analyze_sentiment reads the
+# promoted one): a directory, or s3://bucket/prefix (the jobs on ECS). sentiment/stance_store.py.
+STANCE_MODEL_STORE = env.str("STANCE_MODEL_STORE", default="var/stance-models").strip() or "var/stance-models"
+if "://" not in STANCE_MODEL_STORE:  # a relative directory is relative to the project, not the cwd
+    STANCE_MODEL_STORE = str(BASE_DIR / Path(STANCE_MODEL_STORE).expanduser())
+# Where versions read from S3 are cached on local disk (empty: <tmp>/marketpulse-stance-models).
+STANCE_MODEL_CACHE = env.str("STANCE_MODEL_CACHE", default="").strip()
 
 # --- Operations (daily_status, metrics, ECS) ---------------------------------------------
 

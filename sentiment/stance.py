@@ -13,8 +13,8 @@ The rule, per mention (symbol S of article A):
 * A promoted stance model exists (`sentiment.stance_store.promoted_scorer()` is not
   None): the stance is the model's answer on S's text; `stance_model` = its name
   (e.g. "linear:20261130T0500-abc"). The cues that fired are still stored, to explain it.
-  `promoted_scorer()` is asked once per chunk, so a promotion takes effect at the next
-  chunk of a running job (the store keeps the loaded model between calls).
+  `promoted_scorer()` is asked once per chunk; the store loads the promoted model once
+  per process, so a promotion takes effect at the next analyze_sentiment run.
 * Otherwise: cues on S's text combined with A's model score (VADER's compound, or
   FinBERT's P(pos) - P(neg)), `sentiment.cues.combine`: with cue hits
   s = (1 - beta) * cues + beta * model, else s = model; bullish if s >= 0.05, bearish

@@ -70,3 +70,34 @@ def test_client_ip_follows_forwarded_allow_ips(settings, trusted, peer, forwarde
     headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
     request = RequestFactory().get("/", REMOTE_ADDR=peer, **headers)
     assert client_ip(request) == expected
+
+
+def _redis_url() -> str:
+    """The local Redis (database 5), or a loud skip where none runs; in CI a missing Redis fails."""
+    import os
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI runs Redis on 127.0.0.1:6379, but nothing answers there")
+        pytest.skip("SKIPPED: no Redis on 127.0.0.1:6379; the CACHE_URL=redis test did NOT run")
+    return "redis://127.0.0.1:6379/5"
+
+
+def test_the_limit_counts_in_redis_when_cache_url_names_it(client, db, settings):
+    """CACHE_URL=redis://...: the counters live in the real Redis, where every worker sees them."""
+    import environ
+    import redis
+
+    url = _redis_url()
+    settings.CACHES = {**settings.CACHES, "ratelimit": environ.Env.cache_url_config(url)}
+    settings.API_RATE_LIMIT = "2/m"
+    caches["ratelimit"].clear()
+    try:
+        assert [client.get("/api/v1/status").status_code for _ in range(3)] == [200, 200, 429]
+        keys = redis.Redis.from_url(url).keys("*")
+        assert keys, "the rate-limit counter was not written to Redis"
+    finally:
+        caches["ratelimit"].clear()

@@ -2,9 +2,9 @@
 
     manage.py ecs schedules status [NAME]
     manage.py ecs schedules enable|disable NAME|--all [--dry-run]
-    manage.py ecs run scrape|sentiment|status [--subnets ... --security-groups ...] [--dry-run]
+    manage.py ecs run scrape|sentiment|status|train-stance [--subnets ... --security-groups ...] [--dry-run]
     manage.py ecs tasks
-    manage.py ecs logs scraper|sentiment|status [--since 1h] [--follow]
+    manage.py ecs logs scraper|sentiment|status|train-stance [--since 1h] [--follow]
 
 A thin command over `ops.ecs` (and `ops.aws` for names and errors). Names come from ECS_NAME_PREFIX (default
 `market-pulse-`), the cluster from ECS_CLUSTER or --cluster, region, credentials and
@@ -44,7 +44,7 @@ class Command(BaseCommand):
         schedules.add_argument(
             "name",
             nargs="?",
-            help="A schedule: its full name (market-pulse-scraper) or the job (scraper, sentiment, status).",
+            help="A schedule: its full name (market-pulse-scraper) or the job (scraper, sentiment, status, train-stance).",
         )
         schedules.add_argument("--all", action="store_true", help="Every schedule whose name starts with the prefix.")
         schedules.add_argument(
@@ -56,7 +56,9 @@ class Command(BaseCommand):
         schedules.add_argument("--dry-run", action="store_true", help="Say what would change; change nothing.")
 
         run = sub.add_parser("run", help="Start one task of a job now (ECS RunTask).")
-        run.add_argument("job", choices=["scrape", "sentiment", "status"], help="Which job's task definition to run.")
+        run.add_argument(
+            "job", choices=["scrape", "sentiment", "status", "train-stance"], help="Which job's task definition to run."
+        )
         run.add_argument("--cluster", default=None, help="ECS cluster (default: ECS_CLUSTER, market-pulse).")
         run.add_argument(
             "--subnets",
@@ -111,7 +113,9 @@ class Command(BaseCommand):
 
         logs = sub.add_parser("logs", help="Print a job's CloudWatch log events.")
         logs.add_argument(
-            "job", choices=["scraper", "scrape", "sentiment", "status"], help="Whose log group (/ecs/market-pulse-JOB)."
+            "job",
+            choices=["scraper", "scrape", "sentiment", "status", "train-stance"],
+            help="Whose log group (/ecs/market-pulse-JOB).",
         )
         logs.add_argument(
             "--since", type=cli.duration_type, default="1h", help="How far back: 30m, 1h, 2d (default 1h)."
