@@ -157,3 +157,27 @@ def test_finbert_rows_record_the_model_in_the_stance_model(finbert_settings, tin
     assert models == {f"cues+finbert:{tiny_model_dir}"}
     # FinBERT's P(pos) - P(neg) takes half the weight; strong cues still decide here.
     assert stances(a)["TSLA"][0] == "bearish" and stances(a)["NVDA"][0] == "bullish"
+
+
+def test_a_model_trained_and_promoted_by_train_stance_scores_the_mentions(settings, tmp_path):
+    """The real store: import the demo labels, train and promote, then analyze_sentiment."""
+    from sentiment import stance_store
+
+    settings.STANCE_MODEL_STORE = str(tmp_path / "store")
+    settings.STANCE_MODEL_CACHE = str(tmp_path / "cache")
+    stance_store.promoted_scorer_reset()
+    try:
+        demo = stance_store.__file__.rsplit("/", 1)[0] + "/data/stance_demo_train.csv"
+        call_command("import_labels", demo, "--source", "demo", stdout=StringIO(), stderr=StringIO())
+        call_command("train_stance", "--promote", "--seed", "0", stdout=StringIO(), stderr=StringIO())
+        scorer = stance_store.promoted_scorer()
+        assert scorer is not None and scorer.name.startswith("linear:")
+        a = article("Sold my TSLA, all in NVDA calls", ["TSLA", "NVDA"])
+        analyze()
+        got = stances(a)
+        assert {model for _, model in got.values()} == {scorer.name}
+        assert got["NVDA"][0] == "bullish"
+        a.refresh_from_db()
+        assert a.sentiment_model == "vader"
+    finally:
+        stance_store.promoted_scorer_reset()
