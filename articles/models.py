@@ -235,19 +235,26 @@ class Mention(models.Model):
     # Denormalised from the article so "newest articles for TSLA" is one index range scan.
     created_utc = models.DateTimeField()
 
-    # Model output (written by analyze_sentiment only, with the article's scores).
-    stance = models.CharField(max_length=8, choices=StanceLabel.choices, blank=True)
+    # Model output (written by analyze_sentiment only, with the article's scores). The
+    # database defaults let raw inserts of mentions (import_dump's INSERT ... SELECT) leave
+    # them out: a new mention is unscored.
+    stance = models.CharField(max_length=8, choices=StanceLabel.choices, blank=True, default="", db_default="")
     stance_score = models.FloatField(null=True, blank=True, help_text="Bullish (+1) to bearish (-1).")
     stance_model = models.CharField(
         max_length=200,
         blank=True,
+        default="",
+        db_default="",
         help_text='What produced it: "cues+vader", "cues+finbert:<model>", "linear:<version>".',
     )
     stance_cues = models.JSONField(
-        default=list, blank=True, help_text="The retail cues that fired in this ticker's text: [[name, weight], ...]."
+        default=list,
+        db_default=[],
+        blank=True,
+        help_text="The retail cues that fired in this ticker's text: [[name, weight], ...].",
     )
     # Human review (written by reviewers only; overrides the model's stance in rollups).
-    reviewed_stance = models.CharField(max_length=8, choices=StanceLabel.choices, blank=True)
+    reviewed_stance = models.CharField(max_length=8, choices=StanceLabel.choices, blank=True, default="", db_default="")
     stance_reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

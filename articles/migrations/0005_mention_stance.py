@@ -5,7 +5,9 @@ negative -> bearish, neutral -> neutral), its score as their score, its model as
 model, and its reviewed label as their reviewed stance, so the rollups and every page
 keep their numbers until `analyze_sentiment --rescore` computes stances per ticker.
 One `UPDATE ... FROM` per 50,000 mention ids (PostgreSQL, and SQLite >= 3.33), in the
-migration's transaction; the constraints are added after the fill.
+migration's transaction; the constraints are added after the fill. The text and JSON
+columns get database defaults ('' and []), so raw inserts that name only the linker's
+columns (import_dump's INSERT ... SELECT) make unscored mentions.
 """
 
 from django.db import migrations, models
@@ -52,6 +54,8 @@ class Migration(migrations.Migration):
             model_name="mention",
             name="reviewed_stance",
             field=models.CharField(
+                db_default="",
+                default="",
                 blank=True,
                 choices=[("bullish", "Bullish"), ("bearish", "Bearish"), ("neutral", "Neutral")],
                 max_length=8,
@@ -61,6 +65,8 @@ class Migration(migrations.Migration):
             model_name="mention",
             name="stance",
             field=models.CharField(
+                db_default="",
+                default="",
                 blank=True,
                 choices=[("bullish", "Bullish"), ("bearish", "Bearish"), ("neutral", "Neutral")],
                 max_length=8,
@@ -70,6 +76,7 @@ class Migration(migrations.Migration):
             model_name="mention",
             name="stance_cues",
             field=models.JSONField(
+                db_default=[],
                 blank=True,
                 default=list,
                 help_text="The retail cues that fired in this ticker's text: [[name, weight], ...].",
@@ -79,6 +86,8 @@ class Migration(migrations.Migration):
             model_name="mention",
             name="stance_model",
             field=models.CharField(
+                db_default="",
+                default="",
                 blank=True,
                 help_text='What produced it: "cues+vader", "cues+finbert:<model>", "linear:<version>".',
                 max_length=200,
