@@ -159,6 +159,12 @@ class Article(models.Model):
             models.Index(fields=["parent_post_id"], name="article_parent_idx"),
             # The sentiment backlog: unscored articles, oldest first seen first.
             models.Index(fields=["first_seen_at"], condition=Q(scored_at__isnull=True), name="article_unscored_idx"),
+            # The claim order of analyze_sentiment: the backlog, newest created first (issue 14).
+            models.Index(
+                fields=["-created_utc", "-id"],
+                condition=Q(scored_at__isnull=True, is_removed=False),
+                name="article_unscored_newest_idx",
+            ),
             models.Index(fields=["-reviewed_at"], condition=Q(reviewed_at__isnull=False), name="article_reviewed_idx"),
         ]
         constraints = [

@@ -22,6 +22,10 @@ Metrics, computed from the run's counters (the names every job keeps) and its Jo
     RedditRequests   scrape_reddit     HTTP requests made to Reddit                   Count
     ArticlesScored   analyze_sentiment articles scored in this run                    Count
     ScoreBacklog     analyze_sentiment unscored articles left at the end              Count
+    ArticlesImported import_dump       posts + comments the dump added (new rows)     Count
+    DumpLinesRead    import_dump       lines of the file read in this run             Count
+    DumpBadLines     import_dump       lines that were not JSON / not a Reddit item   Count
+    DumpItemsRejected import_dump      items item_validate rejected                   Count
 
 A job only reports the metrics that mean something for it: a scrape run has no
 opinion on the backlog, and a 0 from it would mislead an alarm.
@@ -38,6 +42,7 @@ from django.utils import timezone
 
 SCRAPE = "scrape_reddit"
 SENTIMENT = "analyze_sentiment"
+IMPORT_DUMP = "import_dump"
 
 UNITS = {
     "ArticlesScraped": "Count",
@@ -47,6 +52,10 @@ UNITS = {
     "RedditRequests": "Count",
     "DurationSeconds": "Seconds",
     "Failures": "Count",
+    "ArticlesImported": "Count",
+    "DumpLinesRead": "Count",
+    "DumpBadLines": "Count",
+    "DumpItemsRejected": "Count",
 }
 
 
@@ -71,6 +80,11 @@ def metrics_values(*, command: str, counters: dict[str, Any], status: str, durat
         values["ArticlesScored"] = _number(counters, "scored")
         if isinstance(counters.get("backlog"), (int, float)) and not isinstance(counters.get("backlog"), bool):
             values["ScoreBacklog"] = int(counters["backlog"])
+    elif command == IMPORT_DUMP:
+        values["ArticlesImported"] = _number(counters, "articles_new")
+        values["DumpLinesRead"] = _number(counters, "lines")
+        values["DumpBadLines"] = _number(counters, "bad_lines")
+        values["DumpItemsRejected"] = _number(counters, "rejected")
     values["DurationSeconds"] = round(max(duration_seconds, 0.0), 3)
     values["Failures"] = 1 if status == "failed" else 0
     return values

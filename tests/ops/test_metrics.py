@@ -158,3 +158,19 @@ def test_line_reaches_stdout_of_a_real_job_process(transactional_db, subprocess_
     assert lines[0]["ArticlesScraped"] == 2
     # the log line went to stderr, as JSON, and is not mistaken for the metric line
     assert json.loads(proc.stderr.strip().splitlines()[-1])["message"] == "a log line"
+
+
+def test_import_dump_values():
+    from marketpulse.metrics import metrics_values
+
+    counters = {"articles_new": 12, "lines": 20, "bad_lines": 2, "rejected": 3, "comments_new": 12}
+    values = metrics_values(command="import_dump", counters=counters, status="succeeded", duration_seconds=1.5)
+    assert values == {
+        "ArticlesImported": 12,
+        "DumpLinesRead": 20,
+        "DumpBadLines": 2,
+        "DumpItemsRejected": 3,
+        "DurationSeconds": 1.5,
+        "Failures": 0,
+    }
+    assert "ArticlesScraped" not in values  # an import is not a scrape: the scraper's alarm must not see it
