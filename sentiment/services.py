@@ -61,6 +61,7 @@ from articles.services import rollups_refresh_for_articles
 from marketpulse.jobs import DryRunHandle, RunHandle
 from sentiment.analyzers import Analyzer, Score, VaderAnalyzer
 from sentiment.selectors import CLAIM_FIELDS, articles_claimable, claimable_condition
+from sentiment.stance import mention_stances_write
 from sentiment.text import scoring_text
 
 logger = logging.getLogger(__name__)
@@ -271,11 +272,14 @@ def _write(
     )
     # Which of ours landed: our exact timestamp and model (another worker on SQLite may have won a row).
     ids = [o.pk for o in objs]
-    return list(
+    written = list(
         Article.objects.filter(pk__in=ids, scored_at=now, sentiment_model=model_name).values_list(
             "id", "sentiment_label"
         )
     )
+    # Each mention's stance on its ticker, in this same transaction (sentiment/stance.py).
+    mention_stances_write(articles=objs, article_ids=[pk for pk, _ in written], model_name=model_name)
+    return written
 
 
 def _refresh_rollups(article_ids: list[int], attempts: int = 4) -> None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from articles.models import Article, Mention, Ticker
 from articles.services import rollups_refresh
 from marketpulse.models import JobRun
+from tests.conftest import stance_from_article
 
 
 def make_run(command: str, status: str, *, minutes_ago: float, took: float = 30, error: str = "") -> JobRun:
@@ -58,7 +59,9 @@ def data(db):
             **fields,
         )
         for t in tickers:
-            Mention.objects.create(article=a, ticker=t, created_utc=created, matched_text=t.symbol)
+            Mention.objects.create(
+                article=a, ticker=t, created_utc=created, matched_text=t.symbol, **stance_from_article(a)
+            )
         articles.append(a)
         return a
 
