@@ -14,8 +14,8 @@ from articles.services import rollups_refresh
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("articles", "0004_mention_article_no_extra_index")]
-AFTER = [("articles", "0005_mention_stance")]
+BEFORE = [("articles", "0007_bigint_counts")]
+AFTER = [("articles", "0008_mention_stance")]
 T0 = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 
 

@@ -46,7 +46,7 @@ def fill_from_articles(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0004_mention_article_no_extra_index"),
+        ("articles", "0007_bigint_counts"),
     ]
 
     operations = [
