@@ -6,8 +6,13 @@ row is scored by cues alone (model score 0.0) unless it says otherwise.
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import json
 import math
+import random
 import re
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +30,7 @@ from sentiment.cues import (
     mention_clauses,
     mention_stance,
 )
+from sentiment.samples import generate_comments
 
 B, S, N = "bullish", "bearish", "neutral"
 
@@ -319,3 +325,81 @@ def test_an_operator_added_cue_works_without_code() -> None:
 def test_every_regex_cue_in_the_shipped_lexicon_compiles_alone() -> None:
     for name, pattern, _kind, weight in load_lexicon().cues:
         assert isinstance(pattern, re.Pattern) and -1 <= weight <= 1, name
+
+
+# --- frozen output: speed-ups of cue_score must not change any result ---------------------
+
+FROZEN = Path(__file__).resolve().parent.parent / "fixtures" / "cue_score_frozen.json"
+EVAL_CSV = Path(__file__).resolve().parents[2] / "sentiment" / "data" / "stance_eval.csv"
+
+
+def _mutated(texts: list[str], n: int, seed: int) -> list[str]:
+    """Eval and generated texts glued with negators, clause and sentence breaks, "?", curly quotes, case."""
+    rng = random.Random(seed)
+    seps = [" ", ". ", "? ", ", ", "\n", " but ", "; ", "!? ", " and then ", " - ", "?", "...", " while "]
+    pre = [
+        "",
+        "",
+        "not ",
+        "never ",
+        "don't ",
+        "don\u2019t ",
+        "no way ",
+        "i cant say ",
+        "nobody is ",
+        "stop ",
+        "isn't it ",
+        "NOT ",
+    ]
+    out = []
+    for _ in range(n):
+        s = ""
+        for part in rng.sample(texts, rng.randint(1, 4)):
+            s += rng.choice(pre) + part + rng.choice(seps)
+        r = rng.random()
+        if r < 0.2:
+            s = s.replace("'", "\u2019")
+        elif r < 0.3:
+            s = s.upper()
+        elif r < 0.4:
+            s = s.replace("\U0001f680", "\U0001f680\ufe0f")
+        if rng.random() < 0.3:
+            s = s.rstrip() + rng.choice(["?", "??", " ?", "!", "."])
+        out.append(s)
+    return out
+
+
+def _digest(texts: list[str]) -> str:
+    h = hashlib.sha256()
+    for text in texts:
+        r = cue_score(text)
+        h.update(repr((r.score, r.hits, r.detail)).encode())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def frozen() -> dict:
+    return json.loads(FROZEN.read_text(encoding="utf-8"))
+
+
+def test_cue_score_matches_frozen_cases(frozen):
+    """Every case (the whole eval set, generated comments, mutated edge cases): score, hits and detail."""
+    cases = frozen["cases"]
+    eval_texts = [row["text"] for row in csv.DictReader(EVAL_CSV.open(encoding="utf-8"))]
+    assert set(eval_texts) <= {case[0] for case in cases}
+    for text, score, hits, detail in cases:
+        got = cue_score(text)
+        assert (got.score, got.hits, got.detail) == (
+            score,
+            [tuple(h) for h in hits],
+            tuple(tuple(d) for d in detail),
+        ), text
+
+
+def test_cue_score_matches_frozen_benchmark_texts(frozen):
+    """The benchmark's 20,000 generated comments and 5,000 mutated texts, by digest of the full results."""
+    reddit = generate_comments(20_000, seed=7)
+    assert _digest(reddit) == frozen["reddit_20000_seed7_sha256"]
+    eval_texts = [row["text"] for row in csv.DictReader(EVAL_CSV.open(encoding="utf-8"))]
+    mutated = _mutated(eval_texts + reddit[:200], 5000, 12)
+    assert _digest(mutated) == frozen["mutated_5000_seed12_sha256"]
