@@ -7,7 +7,8 @@
 STANCE_MODEL_STORE says where the store is: a directory (default `var/stance-models`)
 or `s3://bucket/prefix` (the ECS jobs: Terraform's model bucket). Layout, the same in both:
 
-    <store>/versions/<version>/model/...            the model files (sentiment.training.save_model)
+    <store>/versions/<version>/model/...            the model files (sentiment.training.save_model, or
+                                                    sentiment.embedding_head.save_embedding_head)
     <store>/versions/<version>/train_hashes.txt     short hashes of the training texts, one a line
     <store>/versions/<version>/metrics.json         the manifest: metrics, baseline, data counts, git SHA
     <store>/PROMOTED                                {"version": ..., "promoted_at": ..., "previous": ...}
@@ -337,6 +338,10 @@ def scorer_load(store: Store, version: str) -> StanceScorer:
             from sentiment.training import load_model
 
             model = load_model(local)
+        elif kind == "embedding-head":  # a head on a local transformer's embeddings (sentiment.embedding_head)
+            from sentiment.embedding_head import load_embedding_head
+
+            model = load_embedding_head(local)
         else:
             raise StoreError(f"version {version!r} is a {kind!r} model, which this code cannot load")
     except ValueError as exc:
