@@ -355,6 +355,9 @@ if "://" not in STANCE_MODEL_STORE:  # a relative directory is relative to the p
     STANCE_MODEL_STORE = str(BASE_DIR / Path(STANCE_MODEL_STORE).expanduser())
 # Where versions read from S3 are cached on local disk (empty: <tmp>/marketpulse-stance-models).
 STANCE_MODEL_CACHE = env.str("STANCE_MODEL_CACHE", default="").strip()
+# train_stance's second candidate: a head on this LOCAL transformer directory's embeddings
+# (e.g. the same directory as SENTIMENT_MODEL in the jobs image). Empty: the linear model only.
+STANCE_EMBEDDING_MODEL = env.str("STANCE_EMBEDDING_MODEL", default="").strip()
 
 # --- Operations (daily_status, metrics, ECS) ---------------------------------------------
 

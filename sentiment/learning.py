@@ -18,8 +18,11 @@ split and the same model whatever order the database returns rows in.
 
 The run: a stratified split with a fixed seed (`--test-size` held out); each candidate
 trained on the rest and measured on the held-out part (the fast linear model,
-`sentiment.training.train_linear`, always); the best candidate by macro recall is
-written to the store as a new version. The CURRENT scorer (the promoted version, else
+`sentiment.training.train_linear`, always; and, when STANCE_EMBEDDING_MODEL names a local
+transformer directory, a logistic-regression head on its mean-pooled embeddings,
+`sentiment.embedding_head.train_embedding_head`); the best candidate by macro recall
+(then accuracy; a full tie keeps the linear model, the faster) is written to the store as
+a new version, both candidates' held-out scores in its manifest ("candidates"). The CURRENT scorer (the promoted version, else
 cues + VADER) is measured on the same held-out examples. With `promote=True` the new
 version is promoted only when its macro recall (over the classes present: bullish,
 bearish, and neutral when the data has it) is strictly higher than the current
@@ -295,6 +298,11 @@ def _check_enough(examples: Sequence[Example], test_size: float) -> None:
         )
 
 
+def embedding_model_setting() -> str:
+    """settings.STANCE_EMBEDDING_MODEL: a local transformer directory, or "" (no second candidate)."""
+    return str(getattr(settings, "STANCE_EMBEDDING_MODEL", "") or "").strip()
+
+
 def _current_scorer(store: Store) -> tuple[Scorer, set[str]]:
     """The scorer in use now (the store's promoted version, else cues + VADER) and the hashes it trained on."""
     from sentiment.scorers import CuesVaderScorer
@@ -314,16 +322,24 @@ def stance_model_train(
     store: Store | None = None,
     now: datetime | None = None,
     train_fn: Callable[..., Any] | None = None,
+    embedding_model: str | None = None,
     log: Callable[[str], None] | None = None,
 ) -> TrainOutcome:
     """Train, measure against the current scorer, store the version, promote when asked and better.
 
     `train_fn(texts, labels, seed=...)` replaces `train_linear` (tests: a deliberately
-    worse model). Raises NotEnoughData, StoreError.
+    worse model). `embedding_model`: the transformer directory of the second candidate
+    (None: settings.STANCE_EMBEDDING_MODEL; "": no second candidate). Raises
+    NotEnoughData, StoreError, EmbeddingModelError (the directory is not a saved model).
     """
+    from sentiment.embedding_head import KIND as EMBEDDING_KIND
+    from sentiment.embedding_head import check_model_dir, save_embedding_head, train_embedding_head
     from sentiment.training import evaluate, save_model, stratified_split, train_linear
 
     say = log or (lambda _msg: None)
+    embedding_dir = embedding_model_setting() if embedding_model is None else embedding_model.strip()
+    if embedding_dir:
+        embedding_dir = str(check_model_dir(embedding_dir))  # fail before the data is read
     store = store if store is not None else store_open()
     now = now or datetime.now(UTC)
     seconds: dict[str, float] = {}
@@ -351,9 +367,24 @@ def stance_model_train(
     model = fit(tr_x, tr_y, seed=seed)
     train_seconds = time.perf_counter() - t1
     candidates = [Candidate("linear", model, evaluate(model.predict, te_x, te_y), train_seconds)]
-    # Where a second candidate kind is added (a transformer embedding head), it joins this list.
+    if embedding_dir:
+        t1 = time.perf_counter()
+        head = train_embedding_head(tr_x, tr_y, seed=seed, model_dir=embedding_dir)
+        head_metrics = evaluate(head.predict, te_x, te_y)  # the same held-out examples
+        candidates.append(Candidate(EMBEDDING_KIND, head, head_metrics, time.perf_counter() - t1))
+    # The best by macro recall, then accuracy; max() keeps the first of equals: the linear model.
     best = max(candidates, key=lambda c: (c.metrics["macro_recall"], c.metrics["accuracy"]))
-    seconds["train"] = train_seconds
+    seconds["train"] = sum(c.train_seconds for c in candidates)
+    if len(candidates) > 1:
+        say(
+            "candidates on the "
+            + f"{len(te_x)} held-out examples: "
+            + "; ".join(
+                f"{c.kind} macro recall {c.metrics['macro_recall']:.4f} accuracy {c.metrics['accuracy']:.4f}"
+                for c in candidates
+            )
+            + f"; kept {best.kind}"
+        )
 
     t2 = time.perf_counter()
     current, seen = _current_scorer(store)
@@ -418,7 +449,10 @@ def stance_model_train(
             c.kind: {
                 "macro_recall": c.metrics["macro_recall"],
                 "accuracy": c.metrics["accuracy"],
+                "directional_macro_recall": c.metrics["directional_macro_recall"],
                 "train_seconds": round(c.train_seconds, 2),
+                "kept": c is best,
+                **({"model_dir": c.model.meta["model_dir"]} if c.kind == EMBEDDING_KIND else {}),
             }
             for c in candidates
         },
@@ -430,7 +464,10 @@ def stance_model_train(
     t3 = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="stance-train-"))
     try:
-        save_model(best.model, work / "model", metrics=best.metrics)
+        if best.kind == EMBEDDING_KIND:
+            save_embedding_head(best.model, work / "model", metrics=best.metrics)
+        else:
+            save_model(best.model, work / "model", metrics=best.metrics)
         train_hashes = sorted(by_text[t].hash[:SHORT_HASH] for t in tr_x)
         uri = version_save(
             store, version=version, model_dir=work / "model", manifest=manifest, train_hashes=train_hashes

@@ -7,7 +7,11 @@ examples, the version written and the promotion decision.
 Exit codes: 0 a version was trained and stored (promoted or not: a refused promotion is
 a normal outcome of a weekly run, said on stdout and in the JobRun, and must not raise
 the failed-task alarm); 2 bad arguments (an unknown --source); 3 the model store cannot
-be read or written; 4 not enough labelled data to hold out a stratified test set.
+be read or written; 4 not enough labelled data to hold out a stratified test set;
+5 STANCE_EMBEDDING_MODEL is set but is not a saved transformer directory.
+
+With STANCE_EMBEDDING_MODEL set, two candidates are trained (linear, embedding-head);
+both held-out scores are printed and the kept one is named.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ import argparse
 from django.core.management.base import BaseCommand, CommandError
 
 from marketpulse.jobs import exit_if_stopped, job_run
+from sentiment.embedding_head import EmbeddingModelError
 from sentiment.learning import NotEnoughData, stance_model_train, stance_sources
 from sentiment.stance_store import StoreError, store_open
 
 EXIT_BAD_ARGS = 2
 EXIT_STORE = 3
 EXIT_NO_DATA = 4
+EXIT_EMBEDDING_MODEL = 5
 
 
 def _test_size(raw: str) -> float:
@@ -98,6 +104,8 @@ class Command(BaseCommand):
                 raise CommandError(f"not enough labelled data: {exc}", returncode=EXIT_NO_DATA) from None
             except StoreError as exc:
                 raise CommandError(f"model store: {exc}", returncode=EXIT_STORE) from None
+            except EmbeddingModelError as exc:
+                raise CommandError(f"STANCE_EMBEDDING_MODEL: {exc}", returncode=EXIT_EMBEDDING_MODEL) from None
             run.set("version", outcome.version)
             run.set("examples", outcome.counts["total"])
             run.set("macro_recall", outcome.candidate_score)
@@ -109,6 +117,13 @@ class Command(BaseCommand):
         if verbosity < 1:
             return
         m = outcome.metrics
+        for kind, c in outcome.candidates.items():
+            self.stdout.write(
+                f"train_stance: candidate {kind}: held-out macro recall {c['macro_recall']:.4f}, "
+                f"accuracy {c['accuracy']:.4f}, {c['train_seconds']:.1f}s" + (" <- kept" if c.get("kept") else "")
+            )
+        if len(outcome.candidates) > 1:
+            self.stdout.write(f"train_stance: kept {outcome.kind} (the better on the held-out set)")
         self.stdout.write(
             f"train_stance: candidate {outcome.kind} on {m['n']} held-out examples: macro recall "
             f"{m['macro_recall']:.4f}, directional {m['directional_macro_recall']:.4f}, accuracy {m['accuracy']:.4f}"
