@@ -123,6 +123,13 @@ class Lexicon:
     negation_window: int
     negation_factor: float
     question_factor: float
+    # The fast scan (see `_scan_fast`), None when the lexicon has anchorless regex cues
+    # without `digits` or phrase and emoji characters that could overlap: then `regex` alone.
+    # on " " + text, one match per non-word character that a phrase (group 1) or a negator
+    # (groups 2, 3) follows; see `_scan_fast`
+    scan: re.Pattern[str] | None = None
+    emoji_scan: re.Pattern[str] | None = None  # the emoji trie behind a character-range prefix
+    plain: dict[str, tuple[str, float]] | None = None  # the phrases no anchored regex cue starts with
 
 
 def _norm_phrase(phrase: str) -> str:
@@ -167,6 +174,34 @@ def _trie_regex(words: list[str], piece=re.escape) -> str:
 
     # An apostrophe in a phrase is optional: "lets go" matches the phrase "let's go".
     return render(trie)
+
+
+def _emoji_scan_regex(symbols: list[str]) -> str:
+    """The emoji trie, first character consumed by a few code point ranges, then told apart by lookbehind.
+
+    The same matches as `_trie_regex(symbols)`. A pattern that starts with a character set
+    lets `re` skip in C to the next candidate, and a set of a few ranges is checked quickly
+    (the trie's own first characters, above U+FFFF, would be a list tested one by one).
+    """
+    by_first: dict[str, list[str]] = {}
+    for symbol in symbols:
+        by_first.setdefault(symbol[0], []).append(symbol[1:])
+    points = sorted(ord(ch) for ch in by_first)
+    ranges: list[list[int]] = []
+    for point in points:
+        if ranges and point - ranges[-1][1] <= 256:
+            ranges[-1][1] = point
+        else:
+            ranges.append([point, point])
+    prefix = "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+    branches = []
+    for first in sorted(by_first):
+        rests = [rest for rest in by_first[first] if rest]
+        rest = _trie_regex(sorted(rests)) if rests else ""
+        if rest and "" in by_first[first]:
+            rest = f"(?:{rest})?"
+        branches.append(f"(?<={re.escape(first)}){rest}")
+    return f"[{prefix}](?:{'|'.join(branches)})"
 
 
 def _build(data: dict[str, Any]) -> Lexicon:
@@ -245,6 +280,21 @@ def _build(data: dict[str, Any]) -> Lexicon:
     raw_negators = [w.lower().replace("\u2019", "'") for w in settings.get("negators", [])]
     negators = frozenset(_norm_phrase(w) for w in raw_negators)
     negator_trie = _trie_regex(sorted(set(raw_negators)))
+    # The fast scan: the same matches as `regex`, found by trying the phrase trie only after a
+    # non-word character (a character-set prefix, which `re` skips to in C) and emoji only in
+    # non-ASCII text. Valid when no emoji character can be part of a phrase match.
+    phrase_chars = {ch for form in forms for ch in form}
+    emoji_chars = {ch for symbol in emoji for ch in symbol}
+    fast = not regex_parts and not any(re.match(r"[\w\s\-'$]", ch) for ch in emoji_chars)
+    fast = fast and not (phrase_chars & emoji_chars)
+    scan = emoji_scan = None
+    if fast:
+        trie = _trie_regex(sorted(forms), _phrase_piece) if forms else r"(?!x)x"
+        neg = rf"(?={negator_trie}(?![\w']))" if raw_negators else r"(?!x)x"
+        # `[^\w$]` before a phrase, `[^\w']` before a negator (the lookbehinds of `regex` and
+        # `negator_regex`); the character is consumed, so `re` skips to candidates in C.
+        scan = re.compile(rf"[^\w](?:(?<!\$)(?=({trie})(?!\w))(?:(?<!'){neg}())?|(?<!'){neg}())")
+        emoji_scan = re.compile(_emoji_scan_regex(sorted(emoji)) if emoji else r"(?!x)x")
     return Lexicon(
         regex=re.compile("|".join(parts) or r"(?!x)x"),
         digit_regex=re.compile("|".join(digit_parts)) if digit_parts else None,
@@ -258,6 +308,9 @@ def _build(data: dict[str, Any]) -> Lexicon:
         negation_window=int(settings.get("negation_window", 3)),
         negation_factor=float(settings.get("negation_factor", -0.7)),
         question_factor=float(settings.get("question_factor", 0.5)),
+        scan=scan,
+        emoji_scan=emoji_scan,
+        plain={key: entry for key, entry in phrases.items() if key.partition(" ")[0] not in anchored},
     )
 
 
@@ -297,22 +350,27 @@ def _in_question(lowered: str, end: int) -> bool:
     return found is not None and found.group() == "?"
 
 
-def cue_score(text: str, lexicon: Lexicon | None = None) -> CueResult:
-    """Cues in `text` and their combined score in [-1, 1] (see the module docstring)."""
-    if not text:
-        return CueResult(0.0, [])
-    lex = lexicon or load_lexicon()
-    lowered = _prepare(text)
-    phrases, anchored, emoji, regex_cues = lex.phrases, lex.anchored, lex.emoji, lex.regex_cues
-    # (start, end, name, kind, weight, is_emoji); regex cues that need a digit first, so they win overlaps
-    found: list[tuple[int, int, str, str, float, bool]] = []
-    taken: list[tuple[int, int]] = []
-    if lex.digit_regex is not None and _DIGIT.search(lowered):
-        for match in lex.digit_regex.finditer(lowered):
-            name, kind, weight = regex_cues[match.lastgroup]
-            found.append((match.start(), match.end(), name, kind, weight, False))
-            taken.append(match.span())
-    digit_hits = len(found)
+def _phrase_entry(name: str, start: int, end: int, lowered: str, lex: Lexicon) -> tuple[str, str, float, int]:
+    """(name, kind, weight, end) of a phrase match: its lexicon entry, or a longer anchored regex cue."""
+    entry = lex.phrases.get(name)
+    if entry is None:  # "let's", "all-time", "loaded\n up": the key is the normalised text
+        name = _norm_phrase(name)
+        entry = lex.phrases[name]
+    kind, weight = entry
+    anchored = lex.anchored
+    if anchored:
+        first = name.partition(" ")[0]
+        if first in anchored:
+            for pattern, regex_name, regex_kind, regex_weight in anchored[first]:
+                longer = pattern.match(lowered, start)
+                if longer is not None:
+                    return regex_name, regex_kind, regex_weight, longer.end()
+    return name, kind, weight, end
+
+
+def _scan_general(lowered: str, lex: Lexicon, found: list, taken: list[tuple[int, int]]) -> None:
+    """The matches of `lex.regex` (any lexicon): append the hits to `found`."""
+    emoji, regex_cues = lex.emoji, lex.regex_cues
     consumed = 0
     for match in lex.regex.finditer(lowered):
         start = match.start()
@@ -323,20 +381,7 @@ def cue_score(text: str, lexicon: Lexicon | None = None) -> CueResult:
             continue
         group = match.lastgroup
         if group == "p":
-            name = match.group()
-            entry = phrases.get(name)
-            if entry is None:  # "let's", "all-time", "loaded\n up": the key is the normalised text
-                name = _norm_phrase(name)
-                entry = phrases[name]
-            kind, weight = entry
-            if anchored:
-                first = name.partition(" ")[0]
-                if first in anchored:
-                    for pattern, regex_name, regex_kind, regex_weight in anchored[first]:
-                        longer = pattern.match(lowered, start)
-                        if longer is not None:
-                            name, kind, weight, end = regex_name, regex_kind, regex_weight, longer.end()
-                            break
+            name, kind, weight, end = _phrase_entry(match.group(), start, end, lowered, lex)
         elif group == "e":
             name = match.group()
             kind, weight = emoji[name]
@@ -345,6 +390,71 @@ def cue_score(text: str, lexicon: Lexicon | None = None) -> CueResult:
         consumed = end
         if weight:  # weight 0: an absorber, it only stops a shorter cue inside it from counting
             found.append((start, end, name, kind, weight, group == "e"))
+
+
+def _scan_fast(lowered: str, lex: Lexicon, found: list, taken: list[tuple[int, int]]) -> bool:
+    """The hits of `_scan_general` (appended to `found`), faster; returns whether `negator_regex` would match.
+
+    `lex.scan` runs on " " + lowered, so every phrase start follows a character, which the
+    scan consumes: `re` only tries the trie after non-word characters. Its matches give every
+    position where `regex` would match a phrase (match start in the padded text = phrase start
+    in `lowered`); emoji come from `lex.emoji_scan`, only in non-ASCII text. Keeping only the
+    candidates at or after the end of the previous kept one gives exactly `regex.finditer`'s
+    matches (phrase and emoji matches cannot overlap: `Lexicon.scan` is None if they could).
+    """
+    matches = list(lex.scan.finditer(" " + lowered))
+    candidates = [(m.start(), m.end(1) - 1, m.group(1), False) for m in matches if m.lastindex != 3]
+    may_negate = len(candidates) < len(matches) or any(m.lastindex == 2 for m in matches)
+    if not lowered.isascii():
+        emoji_found = [(m.start(), m.end(), m.group(), True) for m in lex.emoji_scan.finditer(lowered)]
+        if emoji_found:
+            candidates += emoji_found
+            candidates.sort()
+    plain, emoji = lex.plain, lex.emoji
+    resume = consumed = 0
+    for start, end, name, is_emoji in candidates:
+        if start < resume:  # inside the previous match: `regex.finditer` would not return it
+            continue
+        resume = end
+        if start < consumed:
+            continue
+        if taken and any(start < b and end > a for a, b in taken):
+            continue
+        if is_emoji:
+            kind, weight = emoji[name]
+        else:
+            entry = plain.get(name)
+            if entry is None:  # not the normalised form, or an anchored regex cue may start here
+                name, kind, weight, end = _phrase_entry(name, start, end, lowered, lex)
+            else:
+                kind, weight = entry
+        consumed = end
+        if weight:  # weight 0: an absorber, it only stops a shorter cue inside it from counting
+            found.append((start, end, name, kind, weight, is_emoji))
+    return may_negate
+
+
+def cue_score(text: str, lexicon: Lexicon | None = None) -> CueResult:
+    """Cues in `text` and their combined score in [-1, 1] (see the module docstring)."""
+    if not text:
+        return CueResult(0.0, [])
+    lex = lexicon or load_lexicon()
+    lowered = _prepare(text)
+    # (start, end, name, kind, weight, is_emoji); regex cues that need a digit first, so they win overlaps
+    found: list[tuple[int, int, str, str, float, bool]] = []
+    taken: list[tuple[int, int]] = []
+    if lex.digit_regex is not None and _DIGIT.search(lowered):
+        regex_cues = lex.regex_cues
+        for match in lex.digit_regex.finditer(lowered):
+            name, kind, weight = regex_cues[match.lastgroup]
+            found.append((match.start(), match.end(), name, kind, weight, False))
+            taken.append(match.span())
+    digit_hits = len(found)
+    if lex.scan is None:
+        _scan_general(lowered, lex, found, taken)
+        may_negate = None
+    else:
+        may_negate = _scan_fast(lowered, lex, found, taken)
     if not found:
         return CueResult(0.0, [])
     if digit_hits:
@@ -353,16 +463,31 @@ def cue_score(text: str, lexicon: Lexicon | None = None) -> CueResult:
     detail: list[tuple[str, float, bool, bool]] = []
     total = 0.0
     # Most texts have no negator and no "?": one scan each decides whether any hit needs the per-hit checks.
-    may_negate = lex.negator_regex.search(lowered) is not None
+    if may_negate is None:
+        may_negate = lex.negator_regex.search(lowered) is not None
+    if not may_negate and "?" not in lowered:
+        for _start, _end, name, kind, weight, _is_emoji in found:
+            hits.append((name, weight))
+            detail.append((kind, weight, False, False))
+            total += weight
+        return CueResult(round(math.tanh(total), 6), hits, tuple(detail))
     may_ask = "?" in lowered
+    sentence_end = -1  # the position of the sentence end found for the previous hit
+    asked = False
     for start, end, name, kind, weight, is_emoji in found:
         negated = question = False
         if may_negate and not is_emoji and _negated(lowered, start, lex):
             negated = True
             weight = round(weight * lex.negation_factor, 4)
-        if may_ask and _in_question(lowered, end):
-            question = True
-            weight = round(weight * lex.question_factor, 4)
+        if may_ask:
+            # hits come in order and do not overlap: a hit ending before the sentence end
+            # found for the previous one is in the same sentence
+            if end > sentence_end:
+                brk = _SENTENCE_END.search(lowered, end)
+                sentence_end, asked = (brk.start(), brk.group() == "?") if brk else (len(lowered), False)
+            if asked:
+                question = True
+                weight = round(weight * lex.question_factor, 4)
         hits.append((name, weight))
         detail.append((kind, weight, negated, question))
         total += weight
