@@ -3,23 +3,30 @@
 CloudWatch Logs turns the line into metrics as it ingests the task's stdout (the
 `awslogs` driver), so the jobs make no PutMetricData calls and need no IAM for it.
 The Terraform alarms read `ArticlesScraped` and `ScoreBacklog` with the dimension
-`Job` = the management command (scrape_reddit, analyze_sentiment, daily_status).
+`Job` = the management command (scrape_reddit, analyze_sentiment).
 
 The line is written straight to stdout, not through the logging formatter: with
 LOG_FORMAT=json the formatter would wrap it inside another object and CloudWatch
 would no longer see the `_aws` envelope at the top level.
 
-Metrics, computed from the run's counters (the names every job keeps) and its JobRun row:
+Values, computed from the run's counters (the names every job keeps) and its JobRun row.
+Every value is in the line (Logs Insights can query all of them for free); only the two
+in METRICS are declared as CloudWatch metrics, because a custom metric costs $0.30 a
+month per name and dimension and only these two feed an alarm (issue 16; `make cost`):
 
-    DurationSeconds  every job         finished_at - started_at                       Seconds
-    Failures         every job         1 when the run failed, else 0                  Count
-    ArticlesScraped  scrape_reddit     posts + comments stored (new or updated)        Count
-    CommentsScraped  scrape_reddit     comments stored (new or updated)               Count
-    RedditRequests   scrape_reddit     HTTP requests made to Reddit                   Count
-    ArticlesScored   analyze_sentiment articles scored in this run                    Count
-    ScoreBacklog     analyze_sentiment unscored articles left at the end              Count
+    ArticlesScraped  scrape_reddit     posts + comments stored (new or updated)  METRIC (alarm: none for an hour)
+    ScoreBacklog     analyze_sentiment unscored articles left at the end        METRIC (alarm: above a bound)
+    CommentsScraped  scrape_reddit     comments stored (new or updated)         property
+    RedditRequests   scrape_reddit     HTTP requests made to Reddit             property
+    ArticlesScored   analyze_sentiment articles scored in this run              property
+    DurationSeconds  every job         finished_at - started_at                 property
+    Failures         every job         1 when the run failed, else 0            property
 
-A job only reports the metrics that mean something for it: a scrape run has no
+Failures need no metric: a failed job exits non-zero, and the EventBridge rule on ECS
+task state changes (infra/alarms.tf) mails the operator for free. A job with no metric
+(daily_status, load_tickers, ...) writes the line with an empty metric list.
+
+A job only reports the values that mean something for it: a scrape run has no
 opinion on the backlog, and a 0 from it would mislead an alarm.
 """
 
@@ -34,6 +41,12 @@ from django.utils import timezone
 
 SCRAPE = "scrape_reddit"
 SENTIMENT = "analyze_sentiment"
+
+#: The only values declared as CloudWatch metrics, per job: each one an alarm reads.
+METRICS: dict[str, tuple[str, ...]] = {
+    SCRAPE: ("ArticlesScraped",),
+    SENTIMENT: ("ScoreBacklog",),
+}
 
 UNITS = {
     "ArticlesScraped": "Count",
@@ -81,8 +94,10 @@ def emf_record(
     timestamp_ms: int,
     namespace: str | None = None,
 ) -> dict[str, Any]:
-    """The EMF object: the `_aws` envelope, the dimension and the metric values at the top level."""
+    """The EMF object: the `_aws` envelope, the dimension and the values at the top level; only
+    the job's METRICS are declared (the rest are plain properties, never billed as metrics)."""
     values = metrics_values(command=command, counters=counters, status=status, duration_seconds=duration_seconds)
+    declared = [name for name in METRICS.get(command, ()) if name in values]
     return {
         "_aws": {
             "Timestamp": int(timestamp_ms),
@@ -90,7 +105,7 @@ def emf_record(
                 {
                     "Namespace": namespace or settings.METRICS_NAMESPACE,
                     "Dimensions": [["Job"]],
-                    "Metrics": [{"Name": name, "Unit": UNITS[name]} for name in values],
+                    "Metrics": [{"Name": name, "Unit": UNITS[name]} for name in declared],
                 }
             ],
         },
