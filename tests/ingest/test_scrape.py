@@ -408,3 +408,36 @@ def test_a_deadlocked_batch_is_retried_whole(reddit_settings, tickers, fake_redd
     run = JobRun.objects.get().counters
     assert run["comments_new"] == len(comments)  # the rolled-back attempt is not counted twice
     assert sum(TickerHourly.objects.values_list("mentions", flat=True)) == Mention.objects.count()
+
+
+@pytest.mark.django_db
+def test_a_scrape_that_finds_nothing_new_writes_no_article_mention_or_rollup(
+    reddit_settings, tickers, fake_reddit, dataset
+):
+    """Issue 16: most 15-minute runs find little; one that finds nothing must cost nothing
+    but the fetch. Only the run's own bookkeeping is written (its JobRun row, the scrape
+    lock, each thread checkpoint's last_scraped_at); no article, mention or rollup row."""
+    import re
+    import time
+
+    scrape()
+    articles = list(Article.objects.order_by("pk").values_list("pk", "updated_at", "score"))
+    hourly = list(TickerHourly.objects.order_by("pk").values_list("pk", "mentions", "updated_at"))
+    with CaptureQueriesContext(connection) as ctx:
+        started = time.perf_counter()
+        scrape()
+        took = time.perf_counter() - started
+    writes = set()
+    for query in ctx.captured_queries:
+        m = re.match(r'\s*(INSERT INTO|UPDATE|DELETE FROM)\s+"?(\w+)', query["sql"])
+        if m:
+            writes.add(m.group(2))
+    assert writes <= {"marketpulse_jobrun", "ingest_scrapelock", "ingest_threadcheckpoint"}, writes
+    assert list(Article.objects.order_by("pk").values_list("pk", "updated_at", "score")) == articles
+    assert list(TickerHourly.objects.order_by("pk").values_list("pk", "mentions", "updated_at")) == hourly
+    run = JobRun.objects.filter(command="scrape_reddit").order_by("-started_at").first()
+    assert run.status == JobRun.Status.SUCCEEDED
+    assert all(run.counters[k] == 0 for k in ("posts_new", "posts_updated", "comments_new", "comments_updated"))
+    # The fetch is the whole cost: a fixed number of queries per thread, not per comment.
+    assert len(ctx.captured_queries) < 80, len(ctx.captured_queries)
+    assert took < 5, took
