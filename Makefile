@@ -182,9 +182,9 @@ tf-apply:
 	  $(TERRAFORM) -chdir=$(TF_DIR) apply $(TF_VARS) $(TF_ARGS); \
 	fi
 
-.PHONY: infra-check  ## terraform fmt + validate, checkov, and the whole stack applied to moto, ops commands, destroy
+.PHONY: infra-check  ## terraform fmt + validate, checkov, then pytest -m infra: the stack applied to moto, ops commands, destroy
 infra-check: install
-	@echo ">> infra checks: fmt, validate, checkov, apply/ops/destroy against moto (a few minutes)"
+	@echo ">> infra checks: fmt, validate, checkov, pytest tests/infra -m infra (apply/ops/destroy against moto, a few minutes)"
 	VENV=$(VENV) bash infra/ci/check.sh
 
 .PHONY: bench-sentiment  ## FinBERT-sized scoring: naive pipeline vs ours fp32/int8, tokens/s vs the dense ceiling, peak RSS (~10 min)

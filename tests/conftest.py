@@ -56,3 +56,27 @@ def subprocess_env(transactional_db) -> dict[str, str]:
 def manage_py() -> list[str]:
     """argv prefix to run manage.py with this interpreter."""
     return [sys.executable, str(ROOT / "manage.py")]
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    """A local AWS API server (moto in server mode) for the whole session: its URL."""
+    from tests.moto import moto_server_running
+
+    with moto_server_running(ROOT / "var" / f"moto-{os.getpid()}.log") as url:
+        yield url
+
+
+@pytest.fixture
+def aws_env(moto_endpoint, monkeypatch):
+    """Standard AWS variables pointing boto3 at the moto server; moto's state reset per test."""
+    from tests.moto import aws_test_env, moto_reset
+
+    moto_reset(moto_endpoint)
+    for key in list(os.environ):
+        if key.startswith("AWS_"):
+            monkeypatch.delenv(key)
+    env = aws_test_env(moto_endpoint)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env

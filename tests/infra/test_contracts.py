@@ -1,87 +1,107 @@
 """The names and values the Terraform in infra/ shares with the Python side.
 
 `manage.py ecs`, `setup_secrets` and the EMF metrics line are written against the same
-names as infra/*.tf, in parallel. These tests read the HCL as text (no Terraform needed:
-the full apply against moto is `make infra-check`) and fail when one side drifts.
+names as infra/*.tf, in parallel. These tests parse the HCL with python-hcl2 and assert on
+its structure, so formatting (terraform fmt's alignment, line breaks, comments) never
+matters; no Terraform needed. The full apply against moto is test_moto_apply.py
+(`make infra-check`).
 """
 
 from __future__ import annotations
 
-import json
 import re
+from functools import cache
 from pathlib import Path
+from typing import Any
 
+import hcl2
 import pytest
 
 from marketpulse import metrics
 from ops import aws
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
+# Values as Terraform sees them: "abc", not '"abc"'; no comment or block markers.
+HCL = hcl2.SerializationOptions(strip_string_quotes=True, with_comments=False, explicit_blocks=False)
 
 
-def _tf(name: str) -> str:
-    return (INFRA / name).read_text()
+@cache
+def _tf(name: str) -> dict[str, Any]:
+    with open(INFRA / name) as f:
+        return hcl2.load(f, serialization_options=HCL)
 
 
-def _jobs_block() -> dict[str, dict[str, str]]:
-    """local.jobs in versions.tf: job -> {command, metric_job, secrets} as raw HCL values."""
-    text = _tf("versions.tf")
-    body = text[text.index("  jobs = {") :]
-    jobs: dict[str, dict[str, str]] = {}
-    for m in re.finditer(r"^    (\w+) = \{\n(.*?)^    \}", body, re.DOTALL | re.MULTILINE):
-        fields = dict(re.findall(r"^      (\w+)\s+= (.+)$", m.group(2), re.MULTILINE))
-        jobs[m.group(1)] = fields
-    return jobs
+def _blocks(name: str, kind: str) -> dict[str, Any]:
+    """The `locals`/`variable` blocks of one file merged: {attribute or label: body}."""
+    merged: dict[str, Any] = {}
+    for block in _tf(name).get(kind, []):
+        merged.update(block)
+    return merged
 
 
-def _hcl_list(value: str) -> list[str]:
-    return json.loads(value)  # an HCL list of strings is valid JSON
+def _resources(name: str, rtype: str) -> dict[str, dict[str, Any]]:
+    """The resources of one type in one file: {label: body}."""
+    return {label: body for block in _tf(name).get("resource", []) for label, body in block.get(rtype, {}).items()}
 
 
-def _variable_default(name: str) -> str:
-    text = _tf("variables.tf")
-    block = text[text.index(f'variable "{name}" {{') :]
-    return re.search(r"^  default\s+= (.+)$", block, re.MULTILINE).group(1)
+def _resource(name: str, rtype: str, label: str) -> dict[str, Any]:
+    resources = _resources(name, rtype)
+    assert label in resources, f"{name} has no {rtype}.{label}"
+    return resources[label]
+
+
+def _jobs() -> dict[str, dict[str, Any]]:
+    """local.jobs in versions.tf: job -> {command, metric_job, secrets, ...}."""
+    return _blocks("versions.tf", "locals")["jobs"]
+
+
+def _variable_default(name: str) -> Any:
+    return _blocks("variables.tf", "variable")[name]["default"]
 
 
 def test_the_three_jobs_run_the_commands_manage_py_ecs_documents():
-    jobs = _jobs_block()
+    jobs = _jobs()
     assert sorted(jobs) == sorted(aws.JOBS)
     for job, command in aws.JOBS.items():
-        assert _hcl_list(jobs[job]["command"]) == command.split(), job
+        assert jobs[job]["command"] == command.split(), job
 
 
 def test_secret_names_and_environment_variables_match_setup_secrets():
-    text = _tf("secrets.tf")
-    pairs = dict(re.findall(r'^    "([a-z-]+)"\s+= "([A-Z_]+)"', text, re.MULTILINE))
-    assert pairs == aws.SECRETS
-    assert 'name                    = "${local.base_name}/${each.key}"' in text
+    assert _blocks("secrets.tf", "locals")["secrets"] == aws.SECRETS
+    secret = _resource("secrets.tf", "aws_secretsmanager_secret", "this")
+    assert secret["for_each"] == "${local.secrets}"
+    assert secret["name"] == "${local.base_name}/${each.key}"
+    jobs = _jobs()
     # every secret a job names exists
-    for job, fields in _jobs_block().items():
-        assert set(_hcl_list(fields["secrets"])) <= set(aws.SECRETS), job
+    for job, fields in jobs.items():
+        assert set(fields["secrets"]) <= set(aws.SECRETS), job
     # the scraper needs the Reddit credentials, every job the database and the Django key
-    assert set(_hcl_list(_jobs_block()["scraper"]["secrets"])) == set(aws.SECRETS)
+    assert set(jobs["scraper"]["secrets"]) == set(aws.SECRETS)
 
 
 def test_names_follow_the_prefix_manage_py_ecs_uses():
-    assert _variable_default("name_prefix") == json.dumps(aws.name_prefix())
-    assert 'name                         = "${var.name_prefix}${each.key}"' in _tf("schedules.tf")
-    assert 'family                   = "${var.name_prefix}${each.key}"' in _tf("tasks.tf")
-    assert 'name              = "/ecs/${var.name_prefix}${each.key}"' in _tf("logs.tf")
+    assert _variable_default("name_prefix") == aws.name_prefix()
+    assert _resource("schedules.tf", "aws_scheduler_schedule", "jobs")["name"] == "${var.name_prefix}${each.key}"
+    assert _resource("tasks.tf", "aws_ecs_task_definition", "jobs")["family"] == "${var.name_prefix}${each.key}"
+    assert _resource("logs.tf", "aws_cloudwatch_log_group", "jobs")["name"] == "/ecs/${var.name_prefix}${each.key}"
     assert aws.log_group("scraper") == "/ecs/market-pulse-scraper"
     assert aws.schedule_name("status") == aws.task_family("status") == "market-pulse-status"
 
 
 def test_alarms_read_metrics_the_jobs_emit():
-    jobs = _jobs_block()
-    assert json.loads(jobs["scraper"]["metric_job"]) == metrics.SCRAPE
-    assert json.loads(jobs["sentiment"]["metric_job"]) == metrics.SENTIMENT
-    alarms = _tf("alarms.tf")
-    for metric in re.findall(r'metric_name\s+= "(\w+)"', alarms):
-        if metric != "ApproximateNumberOfMessagesVisible":  # AWS/SQS
-            assert metric in metrics.UNITS, metric
-    assert "ArticlesScraped" in alarms and "ScoreBacklog" in alarms
-    # the alarms' dimension is the EMF line's only dimension set
+    jobs = _jobs()
+    assert jobs["scraper"]["metric_job"] == metrics.SCRAPE
+    assert jobs["sentiment"]["metric_job"] == metrics.SENTIMENT
+    alarms = _resources("alarms.tf", "aws_cloudwatch_metric_alarm")
+    ours = {label: a for label, a in alarms.items() if a["namespace"] == "${var.metrics_namespace}"}
+    assert {a["metric_name"] for a in ours.values()} >= {"ArticlesScraped", "ScoreBacklog"}
+    for label, alarm in ours.items():
+        assert alarm["metric_name"] in metrics.UNITS, label
+        # the alarms' only dimension is the EMF line's only dimension set, keyed by the job
+        assert list(alarm["dimensions"]) == ["Job"], label
+        assert re.fullmatch(r'\$\{local\.jobs\["\w+"\]\.metric_job\}', alarm["dimensions"]["Job"]), label
+    # the others are on AWS's own namespaces (the dead-letter queues' depth)
+    assert {a["namespace"] for label, a in alarms.items() if label not in ours} <= {"AWS/SQS"}
     record = metrics.emf_record(
         command=metrics.SCRAPE,
         counters={},
@@ -90,11 +110,10 @@ def test_alarms_read_metrics_the_jobs_emit():
         timestamp_ms=0,
     )
     assert record["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Job"]]
-    assert "dimensions          = { Job = local.jobs" in alarms
 
 
 def test_metrics_namespace_default_matches_the_settings_default(settings):
-    assert _variable_default("metrics_namespace") == json.dumps("MarketPulse")
+    assert _variable_default("metrics_namespace") == "MarketPulse"
     assert settings.METRICS_NAMESPACE == "MarketPulse"
 
 
@@ -103,6 +122,7 @@ def test_metrics_namespace_default_matches_the_settings_default(settings):
     sorted(p.relative_to(INFRA).as_posix() for p in INFRA.rglob("*.tf") if ".terraform" not in p.parts),
 )
 def test_every_checkov_skip_gives_a_reason(path):
+    # Skips are comments, which carry no structure: read them as text.
     for line in (INFRA / path).read_text().splitlines():
         if "checkov:skip=" in line:
             m = re.search(r"checkov:skip=([A-Z0-9_]+):(.*)$", line)
@@ -110,14 +130,24 @@ def test_every_checkov_skip_gives_a_reason(path):
             assert len(m.group(2).strip()) >= 20, f"{path}: {m.group(1)} is skipped without a real reason"
 
 
+def _keys(tree: Any) -> set[str]:
+    if isinstance(tree, dict):
+        return set(tree) | {k for v in tree.values() for k in _keys(v)}
+    if isinstance(tree, list):
+        return {k for v in tree for k in _keys(v)}
+    return set()
+
+
 def test_the_moto_override_stays_out_of_the_production_configuration():
     assert not list(INFRA.glob("*_override.tf"))
     assert (INFRA / "ci" / "moto" / "moto_override.tf").is_file()
-    assert 'backend "s3" {}' in _tf("versions.tf")
+    (terraform,) = _tf("versions.tf")["terraform"]
+    assert terraform["backend"] == [{"s3": {}}], "the production backend is S3, partially configured"
     # no credentials in any committed Terraform file
     for p in INFRA.rglob("*.tf"):
-        text = p.read_text()
-        assert not re.search(r"^\s*(access_key|secret_key)\s*=", text, re.MULTILINE), p
+        if ".terraform" not in p.parts:
+            with open(p) as f:
+                assert not _keys(hcl2.load(f, serialization_options=HCL)) & {"access_key", "secret_key"}, p
 
 
 def test_ci_step_and_make_target_run_the_same_check_script():
@@ -126,3 +156,7 @@ def test_ci_step_and_make_target_run_the_same_check_script():
     makefile = (root / "Makefile").read_text()
     target = makefile[makefile.index("\ninfra-check:") :]
     assert "bash infra/ci/check.sh" in target.split("\n.PHONY")[0]
+    # check.sh runs the infra tests that the main suite deselects
+    assert "pytest" in (INFRA / "ci" / "check.sh").read_text()
+    assert "-m infra" in (INFRA / "ci" / "check.sh").read_text()
+    assert '-m "not infra"' in (root / "pytest.ini").read_text()

@@ -3,19 +3,13 @@ resources the Terraform in infra/ would create, made through boto3 against it.""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-REGION = "us-east-1"
+from tests.conftest import ROOT
+from tests.moto import REGION
+
+__all__ = ["CLUSTER", "JOBS", "PREFIX", "REGION", "ROOT"]
+
 PREFIX = "market-pulse-"
 CLUSTER = "market-pulse"
 JOBS = {
@@ -23,66 +17,6 @@ JOBS = {
     "sentiment": ["analyze_sentiment", "--source", "reddit"],
     "status": ["daily_status"],
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint():
-    """`moto_server` on 127.0.0.1 and a free port, for the whole session; stopped at the end."""
-    exe = Path(sys.executable).with_name("moto_server")
-    if not exe.exists():
-        exe = Path(shutil.which("moto_server") or "moto_server")
-    port = _free_port()
-    log = open(ROOT / "var" / f"moto-{os.getpid()}.log", "wb")
-    proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=1).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                log.close()
-                raise RuntimeError(f"moto_server did not start (see {log.name})") from None
-            time.sleep(0.1)
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-@pytest.fixture
-def aws_env(moto_endpoint, monkeypatch, tmp_path):
-    """Standard AWS variables pointing boto3 at the moto server; state reset per test."""
-    urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=10).read()
-    for key in list(os.environ):
-        if key.startswith("AWS_"):
-            monkeypatch.delenv(key)
-    env = {
-        "AWS_ENDPOINT_URL": moto_endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    return env
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-# TEST ONLY. Never part of the production configuration: infra/ci/moto_check.py copies the
-# production *.tf files into var/infra-moto/stack and adds this file (and moto_variables.tf)
+# TEST ONLY. Never part of the production configuration: the infra tests (tests/infra,
+# `make infra-check`) copy the production *.tf files into var/infra-moto/stack (and
+# infra/bootstrap's into var/infra-moto/bootstrap) and add this file and moto_variables.tf
 # beside them. Terraform merges a *_override.tf file into the blocks it names:
 # - the S3 backend becomes a local one (state in the throw-away copy);
 # - the provider talks to moto in server mode on 127.0.0.1 for every service the stack uses,

@@ -1,0 +1,639 @@
+"""Reddit monthly dumps (Pushshift / Arctic Shift): open, detect, stream, parse, filter (issue 14).
+
+No Django here: this is the streaming layer under `manage.py import_dump`, usable from
+a benchmark or a notebook. The files are `RC_YYYY-MM.zst` (comments) and
+`RS_YYYY-MM.zst` (submissions): one JSON object per line, zstandard-compressed with a
+long window (the decoder needs `max_window_size=2**31`), or the same lines uncompressed
+(`.ndjson`/`.jsonl`).
+
+* `dump_open(source, offset=0)`: a local path or `s3://bucket/key` -> a binary stream of
+  the file's bytes (S3 through boto3 `get_object`, with `Range` when resuming; the
+  endpoint comes from the standard AWS environment, e.g. `AWS_ENDPOINT_URL`).
+* `DumpReader(stream)` / `dump_lines` / `dump_records`: the format is told by CONTENT
+  (zstd magic `28 B5 2F FD`, else plain NDJSON), never by the name. Memory is bounded:
+  64 KiB of compressed input at a time (about 1 MB decompressed for Reddit text), plus
+  the decoder's own window (see below).
+* `dump_kind`: comments or submissions, told by the fields of the first valid lines.
+* `records_filter`: subreddits (case-insensitive), since/until on `created_utc`.
+* `dump_item`: a record -> the item dict `articles_upsert` stores (the shape of
+  `ingest.reddit.comment_item` / `submission_item`).
+
+Positions and resuming. Lines are numbered from 1. Each line carries `compressed_offset`:
+
+* plain files: the exact byte offset just past the line's newline, so a checkpoint
+  (line_no, offset) resumes with `dump_open(source, offset=offset)` and
+  `DumpReader(stream, start_line=line_no, start_offset=offset)`: nothing is re-read.
+* zstd files: the compressed bytes consumed so far (progress for a bytes bar, and a
+  sanity figure in the checkpoint). A Pushshift file is ONE zstd frame, and a frame cannot
+  be entered mid-way, so resuming re-decompresses from byte 0 and skips `start_line`
+  lines whole chunks at a time without parsing them (a count of b"\\n" per chunk: about
+  the speed of decompression, roughly a second per million lines on one core).
+  `dump_resume(source, line_no=..., offset=...)` does the right one of the two.
+
+The decoder's window: a stream declaring a 2 GiB window makes zstd keep up to the last
+2 GiB of output as history, so its resident memory grows with the decompressed size up to
+the window (a property of the format, not of this code); everything else stays flat.
+
+Errors: a line that is not JSON, not a JSON object or not a Reddit item (no `id`) is a
+`BadLine(line_no, reason)` in the stream of records, and reading goes on. A zstd file that
+ends in the middle of a frame (a partial download) yields every complete line, then raises
+`DumpTruncated`; undecodable zstd data raises `DumpCorrupt` the same way.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import IO, Any, NamedTuple
+
+try:  # the fast parser, only if it is already installed (it is not a requirement)
+    import orjson
+
+    _loads = orjson.loads
+    JSON_LIBRARY = "orjson"
+except ImportError:  # pragma: no cover - depends on the venv
+    import json
+
+    _loads = json.loads
+    JSON_LIBRARY = "json"
+
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+MAX_WINDOW_SIZE = 2**31
+ZSTD_READ_SIZE = 64 * 1024  # compressed bytes per step
+PLAIN_READ_SIZE = 1024 * 1024
+KIND_SAMPLE = 50  # valid records looked at to tell comments from submissions
+
+COMMENTS = "comments"
+SUBMISSIONS = "submissions"
+KINDS = (COMMENTS, SUBMISSIONS)
+ZSTD = "zstd"
+PLAIN = "plain"
+
+REMOVED_MARKERS = frozenset({"[deleted]", "[removed]"})
+_REMOVED_BY = frozenset({"deleted", "moderator", "author"})
+_JSON_ERRORS = (ValueError, RecursionError)  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+
+
+class DumpError(Exception):
+    """The dump cannot be read on (bad source, undecodable data, unknown kind)."""
+
+
+class DumpCorrupt(DumpError):
+    """The zstd data is not decodable at some point; every complete line before it was yielded."""
+
+    def __init__(self, message: str, *, line_no: int = 0, compressed_offset: int = 0) -> None:
+        super().__init__(message)
+        self.line_no = line_no  # the last complete line yielded
+        self.compressed_offset = compressed_offset
+
+
+class DumpTruncated(DumpCorrupt):
+    """The zstd stream ends in the middle of a frame (partial download or copy)."""
+
+
+class DumpLine(NamedTuple):
+    line_no: int  # from 1
+    compressed_offset: int  # see the module docstring: exact for plain files, progress for zstd
+    raw: bytes  # without the b"\n"
+
+
+class BadLine(NamedTuple):
+    line_no: int
+    reason: str
+
+
+class DumpIdentity(NamedTuple):
+    """What a checkpoint stores to know it is resuming the same file."""
+
+    source: str
+    size: int
+    version: str  # local: mtime in ns; S3: the ETag
+
+
+# ------------------------------------------------------------------ sources
+
+
+def _s3_split(source: str) -> tuple[str, str]:
+    bucket, _, key = source[len("s3://") :].partition("/")
+    if not bucket or not key:
+        raise DumpError(f"{source}: an S3 source is s3://bucket/key")
+    return bucket, key
+
+
+def _s3_client() -> Any:
+    import boto3  # lazily: the web image has no boto3, and a local import needs none
+
+    return boto3.client("s3")  # endpoint, region and keys from the standard AWS environment
+
+
+def dump_open(source: str | os.PathLike[str], *, offset: int = 0) -> IO[bytes]:
+    """The raw bytes of a dump (compressed or not), from `offset` on. Close it (it is a context manager)."""
+    text = os.fspath(source)
+    if text.startswith("s3://"):
+        bucket, key = _s3_split(text)
+        kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}
+        if offset:
+            kwargs["Range"] = f"bytes={offset}-"
+        try:
+            return _s3_client().get_object(**kwargs)["Body"]
+        except Exception as exc:  # botocore's ClientError and connection errors: say which object
+            raise DumpError(f"{text}: cannot read from S3: {exc}") from exc
+    try:
+        stream = open(text, "rb")  # returned to the caller, who closes it
+    except OSError as exc:
+        raise DumpError(f"{text}: {exc.strerror or exc}") from exc
+    if offset:
+        stream.seek(offset)
+    return stream
+
+
+def dump_identity(source: str | os.PathLike[str]) -> DumpIdentity:
+    """Size and version (mtime or ETag) of the file: a checkpoint only resumes the same file."""
+    text = os.fspath(source)
+    if text.startswith("s3://"):
+        bucket, key = _s3_split(text)
+        try:
+            head = _s3_client().head_object(Bucket=bucket, Key=key)
+        except Exception as exc:
+            raise DumpError(f"{text}: cannot read from S3: {exc}") from exc
+        return DumpIdentity(text, int(head["ContentLength"]), str(head.get("ETag", "")).strip('"'))
+    try:
+        stat = os.stat(text)
+    except OSError as exc:
+        raise DumpError(f"{text}: {exc.strerror or exc}") from exc
+    return DumpIdentity(text, stat.st_size, str(stat.st_mtime_ns))
+
+
+def dump_format(source: str | os.PathLike[str]) -> str:
+    """ZSTD or PLAIN, from the first four bytes of the file."""
+    text = os.fspath(source)
+    if text.startswith("s3://"):
+        bucket, key = _s3_split(text)
+        try:
+            body = _s3_client().get_object(Bucket=bucket, Key=key, Range="bytes=0-3")["Body"]
+        except Exception as exc:
+            raise DumpError(f"{text}: cannot read from S3: {exc}") from exc
+    else:
+        body = dump_open(text)
+    with body:
+        return ZSTD if body.read(4) == ZSTD_MAGIC else PLAIN
+
+
+# ------------------------------------------------------------------ lines
+
+
+def _read_exact(stream: IO[bytes], n: int) -> bytes:
+    """Up to n bytes, fewer only at the end (a network stream may return short reads)."""
+    data = stream.read(n)
+    while data and len(data) < n:
+        more = stream.read(n - len(data))
+        if not more:
+            break
+        data += more
+    return data
+
+
+def _zstd_chunks(stream: IO[bytes], head: bytes, read_size: int) -> Iterator[tuple[bytes, int]]:
+    """(decompressed bytes, compressed bytes consumed so far); frames may be concatenated."""
+    import zstandard  # a jobs dependency; plain NDJSON needs none
+
+    dctx = zstandard.ZstdDecompressor(max_window_size=MAX_WINDOW_SIZE)
+    dobj = dctx.decompressobj()
+    consumed = len(head)
+    in_frame = False  # the current decompressor has been fed part of a frame
+    data = head
+    while True:
+        if not data:
+            data = stream.read(read_size)
+            if not data:
+                break
+            consumed += len(data)
+        try:
+            out = dobj.decompress(data)
+        except zstandard.ZstdError as exc:
+            raise DumpCorrupt(f"undecodable zstd data ({exc})", compressed_offset=consumed) from exc
+        in_frame = True
+        data = b""
+        if dobj.eof:  # end of a frame: what follows starts the next one
+            data = dobj.unused_data
+            dobj = dctx.decompressobj()
+            in_frame = False
+        if out:
+            yield out, consumed
+    if in_frame:
+        raise DumpTruncated(
+            f"the zstd stream ends in the middle of a frame after {consumed} compressed bytes: the file is truncated",
+            compressed_offset=consumed,
+        )
+
+
+def _plain_chunks(stream: IO[bytes], head: bytes, read_size: int, base: int) -> Iterator[tuple[bytes, int]]:
+    consumed = base + len(head)
+    if head:
+        yield head, consumed
+    while data := stream.read(read_size):
+        consumed += len(data)
+        yield data, consumed
+
+
+class DumpReader:
+    """One pass over one dump stream: its lines or records, and the position reached.
+
+    `line_no` and `offset` describe the last line handed out, so a caller checkpoints
+    `reader.position` after committing everything it has taken from the reader.
+    `start_line`: lines already done (skipped here, or, with `start_offset`, already
+    behind a plain stream opened at that byte offset).
+
+    `subreddits`: a fast pre-filter for a full-Reddit monthly file, where the wanted
+    subreddits are a few per cent of the lines. A line whose bytes do not hold
+    `"subreddit":"<one of them>"` (any case) is skipped unparsed, so a corrupt line there
+    is not reported either; `records_filter` still makes the exact test. It relies on
+    names being written unescaped, as every dump writer does.
+    """
+
+    def __init__(
+        self,
+        stream: IO[bytes],
+        *,
+        start_line: int = 0,
+        start_offset: int = 0,
+        chunk_size: int | None = None,
+        subreddits: Iterable[str] | None = None,
+    ) -> None:
+        self.stream = stream
+        self.start_line = start_line
+        self.start_offset = start_offset
+        self.line_no = start_line
+        self.offset = start_offset
+        self._keep = _subreddit_prefilter(subreddits)
+        self._lookahead: deque[tuple[tuple[int, dict[str, Any]] | BadLine, int, int]] = deque()
+        self._parsed: Iterator[tuple[int, dict[str, Any]] | BadLine] | None = None
+        head = _read_exact(stream, 4)
+        self.format = ZSTD if head == ZSTD_MAGIC else PLAIN
+        if self.format == ZSTD:
+            if start_offset:
+                raise DumpError("a zstd stream cannot be entered at a byte offset: resume from 0 with start_line")
+            self._chunks = _zstd_chunks(stream, head, chunk_size or ZSTD_READ_SIZE)
+        else:
+            self._chunks = _plain_chunks(stream, head, chunk_size or PLAIN_READ_SIZE, start_offset)
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """(line_no, offset) of the last line handed out: what a checkpoint stores."""
+        return self.line_no, self.offset
+
+    def _batches(self) -> Iterator[tuple[list[bytes], int, int, int, int]]:
+        """Complete lines in chunks, after skipping `start_line` lines (when not resumed at an offset).
+
+        Yields (lines, number of the first, compressed bytes consumed, byte position of the
+        first line in a plain file, 1 if the lines end in b"\\n" else 0 (only the last line
+        of a file without a final newline)).
+        """
+        line_no = self.start_line
+        skip = 0 if self.start_offset else self.start_line
+        pending = b""
+        pos = self.start_offset  # plain files: where `pending` starts
+        consumed = self.start_offset
+        try:
+            for data, consumed in self._chunks:
+                if pending:
+                    data = pending + data
+                if skip:
+                    newlines = data.count(b"\n")
+                    if newlines <= skip:  # the whole chunk is behind the checkpoint: no split, no parse
+                        skip -= newlines
+                        cut = data.rfind(b"\n") + 1
+                        pos += cut
+                        pending = data[cut:]
+                        continue
+                    cut = -1
+                    for _ in range(skip):
+                        cut = data.index(b"\n", cut + 1)
+                    pos += cut + 1
+                    data, skip = data[cut + 1 :], 0
+                parts = data.split(b"\n")
+                pending = parts.pop()
+                if parts:
+                    yield parts, line_no + 1, consumed, pos, 1
+                    line_no += len(parts)
+                    pos += len(data) - len(pending)
+        except DumpCorrupt as exc:
+            exc.line_no = line_no
+            exc.args = (f"{exc.args[0]} (line {line_no} was the last complete one)",)
+            raise
+        if pending and not skip:  # a last line without b"\n": complete, since the data ended cleanly
+            yield [pending], line_no + 1, consumed, pos, 0
+
+    def lines(self) -> Iterator[DumpLine]:
+        exact = self.format == PLAIN
+        for parts, first, consumed, offset, newline in self._batches():
+            line_no = first - 1
+            for raw in parts:
+                line_no += 1
+                if exact:
+                    offset += len(raw) + newline
+                else:
+                    offset = consumed
+                self.line_no, self.offset = line_no, offset
+                yield DumpLine(line_no, offset, raw)
+
+    def records(self) -> Iterator[tuple[int, dict[str, Any]] | BadLine]:
+        """(line_no, record) for each Reddit item, BadLine for the rest; blank lines are skipped."""
+        while self._lookahead:  # what `kind()` read ahead, with the positions it had
+            entry, self.line_no, self.offset = self._lookahead.popleft()
+            yield entry
+        if self._parsed is None:
+            self._parsed = self._parse()
+        yield from self._parsed
+
+    def kind(self, *, kind: str | None = None, sample: int = KIND_SAMPLE) -> str:
+        """COMMENTS or SUBMISSIONS: `kind` if given, else the majority of the first `sample` valid records.
+
+        The records read to decide are kept and handed out again by `records()`, and
+        `position` still describes only what `records()` handed out.
+        """
+        if kind is not None:
+            return _kind_vote((), kind=kind, sample=sample)
+        if self._parsed is None:
+            self._parsed = self._parse()
+        saved = self.position
+        try:
+            for entry in itertools.islice(self._parsed, sample):
+                self._lookahead.append((entry, self.line_no, self.offset))
+        except DumpCorrupt as exc:  # a short, broken file: raised by records() after what was read
+            self._parsed = _raise(exc)
+        self.line_no, self.offset = saved
+        return _kind_vote((entry for entry, _, _ in self._lookahead), kind=kind, sample=sample)
+
+    def _parse(self) -> Iterator[tuple[int, dict[str, Any]] | BadLine]:
+        loads = _loads
+        keep = self._keep
+        exact = self.format == PLAIN
+        for parts, first, consumed, offset, newline in self._batches():
+            if not exact:
+                self.offset = consumed
+            line_no = first - 1
+            for raw in parts:
+                line_no += 1
+                if exact:
+                    offset += len(raw) + newline
+                    self.offset = offset
+                self.line_no = line_no
+                if keep is not None and keep(raw) is None:
+                    continue
+                try:
+                    record = loads(raw)
+                except _JSON_ERRORS as exc:
+                    if raw.strip():
+                        yield BadLine(line_no, f"not JSON: {exc}"[:200])
+                    continue
+                if type(record) is not dict:
+                    yield BadLine(line_no, f"not a JSON object but {type(record).__name__}")
+                elif "id" not in record:
+                    yield BadLine(line_no, "not a Reddit item: no id")
+                else:
+                    yield line_no, record
+
+
+def _raise(exc: Exception) -> Iterator[Any]:
+    raise exc
+    yield  # a generator that raises when first advanced
+
+
+def _subreddit_prefilter(subreddits: Iterable[str] | None) -> Any:
+    if not subreddits:
+        return None
+    names = sorted({name.strip().removeprefix("r/").lower() for name in subreddits if name.strip()})
+    alternatives = b"|".join(re.escape(name.encode()) for name in names)
+    return re.compile(rb'"subreddit"\s*:\s*"(?:' + alternatives + rb')"', re.IGNORECASE).search
+
+
+def dump_lines(stream: IO[bytes], start_line: int = 0, *, start_offset: int = 0) -> Iterator[DumpLine]:
+    """The lines of a dump stream after `start_line` (see `DumpReader`)."""
+    return DumpReader(stream, start_line=start_line, start_offset=start_offset).lines()
+
+
+def dump_records(
+    stream: IO[bytes], start_line: int = 0, *, start_offset: int = 0, subreddits: Iterable[str] | None = None
+) -> Iterator[tuple[int, dict[str, Any]] | BadLine]:
+    """The parsed items of a dump stream after `start_line`, and a BadLine for each line that is not one."""
+    return DumpReader(stream, start_line=start_line, start_offset=start_offset, subreddits=subreddits).records()
+
+
+def dump_resume(
+    source: str | os.PathLike[str], *, line_no: int = 0, offset: int = 0, subreddits: Iterable[str] | None = None
+) -> DumpReader:
+    """A reader positioned after checkpoint (line_no, offset): a plain file seeks, a zstd one skips lines.
+
+    (0, 0) reads the whole file. The caller closes `reader.stream` (`with reader.stream:`).
+    """
+    if offset and dump_format(source) == PLAIN:
+        stream = dump_open(source, offset=offset)
+        return DumpReader(stream, start_line=line_no, start_offset=offset, subreddits=subreddits)
+    return DumpReader(dump_open(source), start_line=line_no, subreddits=subreddits)
+
+
+# ------------------------------------------------------------------ records
+
+
+def record_kind(record: dict[str, Any]) -> str | None:
+    """COMMENTS, SUBMISSIONS, or None when the fields do not tell."""
+    if "link_id" in record or "parent_id" in record:
+        return COMMENTS
+    if "title" in record or "selftext" in record or "num_comments" in record:
+        return SUBMISSIONS
+    if "body" in record:
+        return COMMENTS
+    return None
+
+
+def _kind_vote(records: Iterable[tuple[int, dict[str, Any]] | BadLine], *, kind: str | None, sample: int) -> str:
+    if kind is not None:
+        if kind not in KINDS:
+            raise DumpError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        return kind
+    votes = {COMMENTS: 0, SUBMISSIONS: 0}
+    seen = 0
+    for entry in records:
+        if type(entry) is BadLine:
+            continue
+        found = record_kind(entry[1])
+        if found:
+            votes[found] += 1
+        seen += 1
+        if seen >= sample:
+            break
+    if votes[COMMENTS] == votes[SUBMISSIONS]:
+        raise DumpError(
+            f"cannot tell comments from submissions in the first {seen} records "
+            f"({votes[COMMENTS]} look like comments, {votes[SUBMISSIONS]} like submissions): pass the kind"
+        )
+    return COMMENTS if votes[COMMENTS] > votes[SUBMISSIONS] else SUBMISSIONS
+
+
+def dump_kind(
+    records: Iterable[tuple[int, dict[str, Any]] | BadLine], *, kind: str | None = None, sample: int = KIND_SAMPLE
+) -> tuple[str, Iterator[tuple[int, dict[str, Any]] | BadLine]]:
+    """(kind, the same records) for any iterable of records: the ones looked at are put back in front.
+
+    On a `DumpReader` use `reader.kind()`: it keeps `reader.position` exact, while this
+    reads up to `sample` records ahead of what the caller has taken.
+    """
+    records = iter(records)
+    if kind is not None:
+        return _kind_vote((), kind=kind, sample=sample), records
+    head = []
+    valid = 0
+    for entry in records:
+        head.append(entry)
+        valid += type(entry) is not BadLine
+        if valid >= sample:
+            break
+    return _kind_vote(head, kind=None, sample=sample), itertools.chain(head, records)
+
+
+def record_created(record: dict[str, Any]) -> int | None:
+    """`created_utc` as epoch seconds: an int in recent files, a string in old ones, a float from the API."""
+    value = record.get("created_utc")
+    if type(value) is int:
+        return value
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        try:
+            return int(float(value))  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError):
+            return None
+
+
+def _epoch(value: datetime | int | float | None) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return int(value.timestamp())
+    return int(value)
+
+
+def records_filter(
+    records: Iterable[tuple[int, dict[str, Any]] | BadLine],
+    *,
+    subreddits: Iterable[str] | None = None,
+    since: datetime | int | None = None,
+    until: datetime | int | None = None,
+) -> Iterator[tuple[int, dict[str, Any]] | BadLine]:
+    """Keep the records of these subreddits (any case) created in [since, until); BadLines pass through.
+
+    With since/until, a record whose `created_utc` is missing or unreadable is left out.
+    Naive datetimes are taken as UTC.
+    """
+    wanted = frozenset(name.strip().lower().removeprefix("r/") for name in subreddits) if subreddits else None
+    low, high = _epoch(since), _epoch(until)
+    timed = low is not None or high is not None
+    for entry in records:
+        if type(entry) is BadLine:
+            yield entry
+            continue
+        record = entry[1]
+        if wanted is not None:
+            sub = record.get("subreddit")
+            if type(sub) is not str or sub.lower() not in wanted:
+                continue
+        if timed:
+            created = record_created(record)
+            if created is None or (low is not None and created < low) or (high is not None and created >= high):
+                continue
+        yield entry
+
+
+# ------------------------------------------------------------------ items
+
+
+def _clean(value: Any, limit: int | None = None) -> str:
+    text = "" if value is None else str(value)
+    if "\x00" in text:
+        text = text.replace("\x00", "")  # PostgreSQL text cannot hold NUL
+    return text[:limit] if limit else text
+
+
+def _bare_id(value: Any) -> str:
+    text = _clean(value)
+    return text[3:] if text[:3] in ("t1_", "t3_") else text
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        try:
+            return int(float(value))
+        except (TypeError, ValueError, OverflowError):
+            return 0
+
+
+def dump_item(record: dict[str, Any], *, kind: str) -> dict[str, Any]:
+    """A dump record -> the item dict `articles_upsert` stores, as `comment_item`/`submission_item` build it.
+
+    Missing fields take the values an API item would have: no author -> "[deleted]",
+    no permalink -> built from the ids, no score -> 0, no created_utc -> the epoch.
+    """
+    subreddit = _clean(record.get("subreddit"), 64)
+    rid = _bare_id(record["id"])
+    author = record.get("author")
+    author = "[deleted]" if author is None else _clean(author, 64)
+    created = datetime.fromtimestamp(record_created(record) or 0, tz=UTC)
+    if kind == SUBMISSIONS:
+        body = _clean(record.get("selftext"))
+        removed = body in REMOVED_MARKERS or record.get("removed_by_category") in _REMOVED_BY
+        return {
+            "reddit_id": f"t3_{rid}",
+            "kind": "post",
+            "subreddit": subreddit,
+            "parent_post_id": "",
+            "title": "" if removed else _clean(record.get("title")),
+            "body": "" if removed else body,
+            "author": author,
+            "permalink": _clean(record.get("permalink") or f"/r/{subreddit}/comments/{rid}/", 512),
+            "score": _int(record.get("score")),
+            "num_comments": max(0, _int(record.get("num_comments"))),
+            "is_removed": bool(removed),
+            "created_utc": created,
+        }
+    body = _clean(record.get("body"))
+    removed = body in REMOVED_MARKERS
+    link_id = _clean(record.get("link_id"))
+    return {
+        "reddit_id": f"t1_{rid}",
+        "kind": "comment",
+        "subreddit": subreddit,
+        "parent_post_id": link_id,
+        "title": "",
+        "body": "" if removed else body,
+        "author": author,
+        "permalink": _clean(record.get("permalink") or f"/r/{subreddit}/comments/{link_id[3:]}/_/{rid}/", 512),
+        "score": _int(record.get("score")),
+        "num_comments": 0,
+        "is_removed": removed,
+        "created_utc": created,
+    }
+
+
+def record_text(record: dict[str, Any], *, kind: str) -> str:
+    """The text the linker reads ("" for a removed item), without building the whole item.
+
+    The same text as `articles.models.article_text` of `dump_item(record)` (that module
+    needs Django, so it is not imported here).
+    """
+    if kind == SUBMISSIONS:
+        body = record.get("selftext") or ""
+        if body in REMOVED_MARKERS or record.get("removed_by_category") in _REMOVED_BY:
+            return ""
+        title = record.get("title") or ""
+        return f"{title}\n\n{body}".strip() if title else body
+    body = record.get("body") or ""
+    return "" if body in REMOVED_MARKERS or type(body) is not str else body

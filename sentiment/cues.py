@@ -1,0 +1,529 @@
+"""Retail-investor stance cues: bullish/bearish signal that VADER and FinBERT miss.
+
+"$TSLA 250p 1/17", "shorting this garbage", "loaded up on leaps", "bought the dip",
+"puts printing": general-purpose sentiment models read these as neutral (or, for
+"puts printing", as positive). The lexicon lives in `sentiment/data/cues.toml` (the
+operator extends it, no code change); this module compiles it once into one regex
+(phrase and emoji cues as character tries, so the engine does not try hundreds of
+alternatives at every position), plus one pass for the option/percent regexes that
+runs only on texts containing a digit, and scores text with them. Pure Python: no Django, no
+torch, and never `ingest`.
+
+Scoring (`cue_score`)
+    Each hit contributes its weight w in [-1, 1] (+ bullish). A negator ("not",
+    "never", "don't", "no way" ...) up to `negation_window` (3) words before the
+    cue, in the same clause, multiplies w by `negation_factor` (-0.7): "not selling"
+    is bullish-ish, "not buying" and "no way this goes up" bearish-ish. A cue in a
+    sentence ending with "?" is multiplied by `question_factor` (0.5): "is TSLA going
+    to drop?" still leans bearish, but weakly. score = tanh(sum of weights), so one
+    clear cue gives ~0.5-0.7 and agreeing cues saturate towards +-1.
+
+Combining with a model (`combine`)
+    m is the article-level model score: VADER's compound or FinBERT's
+    P(pos) - P(neg), both in [-1, 1].
+
+        cues hit:      s = (1 - beta) * cue.score + beta * m
+        no cue hit:    s = m
+        beta = 0.25 for VADER, 0.5 for FinBERT (any other model name: 0.5)
+
+    label = bullish if s >= T, bearish if s <= -T, else neutral, with T = 0.05.
+
+    Why these numbers (measured in benchmarks/eval_stance.py, BENCHMARKS.md, "Stance"):
+    cues are precise on retail slang where VADER is close to noise, so they lead
+    when present; FinBERT is a better reader of plain finance news than VADER, so it
+    gets a larger share. beta and T were chosen on the demo training set
+    (stance_demo_train.csv), not on the evaluation set. T = 0.05 is VADER's usual
+    threshold and deliberately small: a message that carries any directional signal
+    gets a direction, because people who label their own posts bullish or bearish
+    count a "neutral" as a miss. Neutral is reserved for text with no cue and a
+    model score within +-0.05 (VADER gives exactly 0.0 to most texts with no
+    sentiment word), or cues that cancel out.
+
+Per-mention stance (`mention_clauses`, `mention_stance`)
+    "Sold my TSLA, all in NVDA calls" is bearish on TSLA and bullish on NVDA. Each
+    symbol gets its own stretch of text: the clauses (split on sentence ends, ";",
+    ",", " but ", " and then ", " while ", " whereas ") from the first one naming it
+    up to, not including, the next clause that names a different symbol; clauses
+    before the first symbol go to the first symbol mentioned. A symbol mentioned in
+    only one clause with others (`$NVDA 🚀 $AMD 🚀`) shares that clause. When the
+    text names a single symbol, that symbol gets the whole text; a symbol not found
+    falls back to the whole text. Tickers are found as `$TSLA` (any case) or `TSLA`
+    (upper case only: "tsla" alone is too often a word for short tickers).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, NamedTuple
+
+LEXICON_PATH = Path(__file__).resolve().parent / "data" / "cues.toml"
+
+BULLISH, BEARISH, NEUTRAL = "bullish", "bearish", "neutral"
+STANCE_LABELS = (BULLISH, BEARISH, NEUTRAL)
+
+NEUTRAL_THRESHOLD = 0.05
+MODEL_SHARE = {"vader": 0.25, "finbert": 0.5}
+DEFAULT_MODEL_SHARE = 0.5
+
+KINDS = ("option", "position", "wsb", "sentiment", "fundamental", "technical", "price", "emoji", "other")
+FEATURE_NAMES: tuple[str, ...] = (
+    *(f"{kind}_{sign}" for kind in KINDS for sign in ("pos", "neg")),
+    "score",
+    "n_hits",
+    "n_negated",
+    "question",
+    "exclamation",
+)
+
+_CLAUSE_BREAK = re.compile(r"[.!?;,\n]|\s(?:but|and then|while|whereas)\s")
+_SENTENCE_END = re.compile(r"[.!?\n]")
+_WORD = re.compile(r"[\w']+")
+_DIGIT = re.compile(r"\d")
+
+
+class LexiconError(ValueError):
+    """cues.toml is malformed: a missing weight, a bad regex, a duplicated phrase..."""
+
+
+class CueResult(NamedTuple):
+    """score in [-1, 1]; hits = [(cue name, weight after negation/question)].
+
+    `detail` is per hit (kind, weight, negated, question), for cue_features. A
+    NamedTuple, not a dataclass: it is built once per text on the hot path.
+    """
+
+    score: float
+    hits: list[tuple[str, float]]
+    detail: tuple[tuple[str, float, bool, bool], ...] = ()
+
+
+@dataclass(frozen=True)
+class Stance:
+    label: str
+    score: float
+    cues: list[tuple[str, float]]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    regex: re.Pattern[str]  # anchorless regex cues (slow path), the phrase trie, the emoji trie
+    digit_regex: re.Pattern[str] | None  # `digits = true` regex cues, run only on texts with a digit
+    anchored: dict[str, tuple[tuple[re.Pattern[str], str, str, float], ...]]  # word -> (regex, name, kind, weight)
+    phrases: dict[str, tuple[str, float]]  # normalised phrase -> (kind, weight)
+    emoji: dict[str, tuple[str, float]]
+    regex_cues: dict[str, tuple[str, str, float]]  # group -> (name, kind, weight)
+    cues: tuple[tuple[str, re.Pattern[str], str, float], ...]  # (name, own regex, kind, weight): the naive way
+    negators: frozenset[str]
+    negator_regex: re.Pattern[str]
+    negation_window: int
+    negation_factor: float
+    question_factor: float
+
+
+def _norm_phrase(phrase: str) -> str:
+    """The lookup key of a phrase or of matched text: lower case, no apostrophes, single spaces."""
+    return " ".join(phrase.lower().replace("'", "").replace("\u2019", "").replace("-", " ").split())
+
+
+def _phrase_piece(ch: str) -> str:
+    if ch == " ":
+        return r"[\s\-]+"
+    return re.escape(ch)
+
+
+def _trie_regex(words: list[str], piece=re.escape) -> str:
+    """One regex matching any of `words`, longest first, shaped as a trie.
+
+    Python's `re` tries the branches of an alternation one by one; with the shared
+    prefixes folded together only the branches that start with the current
+    character are tried.
+    """
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = True
+
+    def render(node: dict[str, Any]) -> str:
+        terminal = "" in node
+        branches = []
+        for ch in sorted(k for k in node if k):
+            if ch == "'":
+                branches.append("'?" + render(node[ch]))
+            else:
+                branches.append(piece(ch) + render(node[ch]))
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if terminal:
+            return f"(?:{body})?"
+        return body
+
+    # An apostrophe in a phrase is optional: "lets go" matches the phrase "let's go".
+    return render(trie)
+
+
+def _build(data: dict[str, Any]) -> Lexicon:
+    settings = data.get("settings", {})
+    phrases: dict[str, tuple[str, float]] = {}
+    emoji: dict[str, tuple[str, float]] = {}
+    regex_cues: dict[str, tuple[str, str, float]] = {}
+    naive: list[tuple[str, re.Pattern[str], str, float]] = []
+    regex_parts: list[str] = []
+    digit_parts: list[str] = []
+    anchored: dict[str, list[tuple[re.Pattern[str], str, str, float]]] = {}
+    forms: set[str] = set()
+    for i, cue in enumerate(data.get("cue", [])):
+        where = f"cues.toml [[cue]] #{i + 1}"
+        if "weight" not in cue:
+            raise LexiconError(f"{where}: no weight")
+        weight = float(cue["weight"])
+        if not -1.0 <= weight <= 1.0:
+            raise LexiconError(f"{where}: weight {weight} is outside [-1, 1]")
+        kind = cue.get("kind", "other")
+        kind = kind if kind in KINDS else "other"
+        if "regex" in cue:
+            name = cue.get("name")
+            if not name:
+                raise LexiconError(f"{where}: a regex cue needs a name")
+            try:
+                compiled = re.compile(cue["regex"])
+            except re.error as exc:
+                raise LexiconError(f"{where} ({name}): bad regex: {exc}") from exc
+            if compiled.groups:
+                raise LexiconError(f"{where} ({name}): use (?:...) groups only")
+            naive.append((name, compiled, kind, weight))
+            if cue.get("anchors"):
+                for word in cue["anchors"]:
+                    anchored.setdefault(_norm_phrase(word), []).append((compiled, name, kind, weight))
+                continue
+            group = f"r{len(regex_cues)}"
+            regex_cues[group] = (name, kind, weight)
+            (digit_parts if cue.get("digits") else regex_parts).append(f"(?P<{group}>{cue['regex']})")
+        for phrase in cue.get("phrases", []):
+            key = _norm_phrase(phrase)
+            if not key:
+                raise LexiconError(f"{where}: empty phrase")
+            if key in phrases and phrases[key] != (kind, weight):
+                raise LexiconError(f"{where}: phrase {phrase!r} is already in the lexicon with another weight")
+            phrases[key] = (kind, weight)
+            # The form the trie matches: apostrophes kept (and optional), "-" as a space.
+            forms.add(" ".join(phrase.lower().replace("\u2019", "'").replace("-", " ").split()))
+        for symbol in cue.get("emoji", []):
+            symbol = symbol.replace("\ufe0f", "")
+            if symbol in emoji:
+                raise LexiconError(f"{where}: emoji {symbol!r} is already in the lexicon")
+            emoji[symbol] = (kind, weight)
+        if not any(k in cue for k in ("regex", "phrases", "emoji")):
+            raise LexiconError(f"{where}: needs regex, phrases or emoji")
+
+    for word in anchored:  # the phrase scan must stop at an anchor (weight 0 unless it is a cue too)
+        phrases.setdefault(word, ("other", 0.0))
+        forms.add(word)
+    for form in sorted(forms):
+        kind, weight = phrases[_norm_phrase(form)]
+        if weight == 0.0:
+            continue
+        pattern = "".join("'?" if ch == "'" else _phrase_piece(ch) for ch in form)
+        naive.append((form, re.compile(rf"(?<![\w$]){pattern}(?!\w)"), kind, weight))
+    for symbol, (kind, weight) in emoji.items():
+        naive.append((symbol, re.compile(re.escape(symbol)), kind, weight))
+
+    # Regex cues first (they win ties at one position), then phrases (a trie, longest
+    # first, on word boundaries; `$` in front means a ticker such as $RIP), then emoji.
+    parts = list(regex_parts)
+    if phrases:
+        parts.append(rf"(?<![\w$])(?P<p>{_trie_regex(sorted(forms), _phrase_piece)})(?!\w)")
+    if emoji:
+        parts.append(f"(?P<e>{_trie_regex(sorted(emoji))})")
+    raw_negators = [w.lower().replace("\u2019", "'") for w in settings.get("negators", [])]
+    negators = frozenset(_norm_phrase(w) for w in raw_negators)
+    negator_trie = _trie_regex(sorted(set(raw_negators)))
+    return Lexicon(
+        regex=re.compile("|".join(parts) or r"(?!x)x"),
+        digit_regex=re.compile("|".join(digit_parts)) if digit_parts else None,
+        anchored={word: tuple(cues) for word, cues in anchored.items()},
+        phrases=phrases,
+        emoji=emoji,
+        regex_cues=regex_cues,
+        cues=tuple(naive),
+        negators=negators,
+        negator_regex=re.compile(rf"(?<![\w'])(?:{negator_trie})(?![\w'])" if raw_negators else r"(?!x)x"),
+        negation_window=int(settings.get("negation_window", 3)),
+        negation_factor=float(settings.get("negation_factor", -0.7)),
+        question_factor=float(settings.get("question_factor", 0.5)),
+    )
+
+
+@lru_cache(maxsize=4)
+def load_lexicon(path: str | Path | None = None) -> Lexicon:
+    """Read and compile cues.toml once per process (per path)."""
+    source = Path(path) if path else LEXICON_PATH
+    with source.open("rb") as fh:
+        data = tomllib.load(fh)
+    return _build(data)
+
+
+def _prepare(text: str) -> str:
+    """Lower case, curly apostrophes straightened, emoji variation selectors dropped.
+
+    Every replacement keeps one character per character, so offsets are the text's own.
+    """
+    text = text.lower()
+    if "\u2019" in text:
+        text = text.replace("\u2019", "'")
+    if "\ufe0f" in text:
+        text = text.replace("\ufe0f", " ")
+    return text
+
+
+def _negated(lowered: str, start: int, lex: Lexicon) -> bool:
+    before = lowered[max(0, start - 60) : start]
+    breaks = list(_CLAUSE_BREAK.finditer(before))
+    if breaks:
+        before = before[breaks[-1].end() :]
+    words = _WORD.findall(before)[-lex.negation_window :]
+    return any(w in lex.negators or w.replace("'", "") in lex.negators for w in words)
+
+
+def _in_question(lowered: str, end: int) -> bool:
+    found = _SENTENCE_END.search(lowered, end)
+    return found is not None and found.group() == "?"
+
+
+def cue_score(text: str, lexicon: Lexicon | None = None) -> CueResult:
+    """Cues in `text` and their combined score in [-1, 1] (see the module docstring)."""
+    if not text:
+        return CueResult(0.0, [])
+    lex = lexicon or load_lexicon()
+    lowered = _prepare(text)
+    phrases, anchored, emoji, regex_cues = lex.phrases, lex.anchored, lex.emoji, lex.regex_cues
+    # (start, end, name, kind, weight, is_emoji); regex cues that need a digit first, so they win overlaps
+    found: list[tuple[int, int, str, str, float, bool]] = []
+    taken: list[tuple[int, int]] = []
+    if lex.digit_regex is not None and _DIGIT.search(lowered):
+        for match in lex.digit_regex.finditer(lowered):
+            name, kind, weight = regex_cues[match.lastgroup]
+            found.append((match.start(), match.end(), name, kind, weight, False))
+            taken.append(match.span())
+    digit_hits = len(found)
+    consumed = 0
+    for match in lex.regex.finditer(lowered):
+        start = match.start()
+        if start < consumed:
+            continue
+        end = match.end()
+        if taken and any(start < b and end > a for a, b in taken):
+            continue
+        group = match.lastgroup
+        if group == "p":
+            name = match.group()
+            entry = phrases.get(name)
+            if entry is None:  # "let's", "all-time", "loaded\n up": the key is the normalised text
+                name = _norm_phrase(name)
+                entry = phrases[name]
+            kind, weight = entry
+            if anchored:
+                first = name.partition(" ")[0]
+                if first in anchored:
+                    for pattern, regex_name, regex_kind, regex_weight in anchored[first]:
+                        longer = pattern.match(lowered, start)
+                        if longer is not None:
+                            name, kind, weight, end = regex_name, regex_kind, regex_weight, longer.end()
+                            break
+        elif group == "e":
+            name = match.group()
+            kind, weight = emoji[name]
+        else:
+            name, kind, weight = regex_cues[group]
+        consumed = end
+        if weight:  # weight 0: an absorber, it only stops a shorter cue inside it from counting
+            found.append((start, end, name, kind, weight, group == "e"))
+    if not found:
+        return CueResult(0.0, [])
+    if digit_hits:
+        found.sort()
+    hits: list[tuple[str, float]] = []
+    detail: list[tuple[str, float, bool, bool]] = []
+    total = 0.0
+    # Most texts have no negator and no "?": one scan each decides whether any hit needs the per-hit checks.
+    may_negate = lex.negator_regex.search(lowered) is not None
+    may_ask = "?" in lowered
+    for start, end, name, kind, weight, is_emoji in found:
+        negated = question = False
+        if may_negate and not is_emoji and _negated(lowered, start, lex):
+            negated = True
+            weight = round(weight * lex.negation_factor, 4)
+        if may_ask and _in_question(lowered, end):
+            question = True
+            weight = round(weight * lex.question_factor, 4)
+        hits.append((name, weight))
+        detail.append((kind, weight, negated, question))
+        total += weight
+    return CueResult(round(math.tanh(total), 6), hits, tuple(detail))
+
+
+def cue_score_naive(text: str, lexicon: Lexicon | None = None) -> float:
+    """The obvious way, for the benchmark only: every cue's own regex scanned separately.
+
+    No overlap resolution, negation or questions: it is the floor of the cost, not a
+    second implementation to keep in step.
+    """
+    lex = lexicon or load_lexicon()
+    lowered = _prepare(text)
+    total = 0.0
+    for _name, pattern, _kind, weight in lex.cues:
+        for _match in pattern.finditer(lowered):
+            total += weight
+    return math.tanh(total)
+
+
+def model_share(model_name: str) -> float:
+    name = (model_name or "").lower()
+    if name.startswith("vader"):
+        return MODEL_SHARE["vader"]
+    if "finbert" in name:
+        return MODEL_SHARE["finbert"]
+    return DEFAULT_MODEL_SHARE
+
+
+def combine(cue: CueResult, model_score: float, model_name: str) -> tuple[str, float]:
+    """(label, score) from cues and an article-level model score; the rule is in the module docstring."""
+    model_score = max(-1.0, min(1.0, float(model_score or 0.0)))
+    if cue.hits:
+        beta = model_share(model_name)
+        score = (1.0 - beta) * cue.score + beta * model_score
+    else:
+        score = model_score
+    score = round(max(-1.0, min(1.0, score)), 6)
+    if score >= NEUTRAL_THRESHOLD:
+        return BULLISH, score
+    if score <= -NEUTRAL_THRESHOLD:
+        return BEARISH, score
+    return NEUTRAL, score
+
+
+# --- per-mention stance -------------------------------------------------------------------
+
+
+def _symbol_regex(symbol: str) -> re.Pattern[str]:
+    sym = re.escape(symbol.upper())
+    # $TSLA in any case; TSLA as an upper-case word. Not part of a longer word or ticker.
+    return re.compile(rf"(?<![\w$])(?:\$(?i:{sym})|{sym})(?![\w])")
+
+
+@lru_cache(maxsize=4096)
+def _symbol_pattern(symbol: str) -> re.Pattern[str]:
+    return _symbol_regex(symbol)
+
+
+def _clauses(text: str) -> list[tuple[int, int]]:
+    spans = []
+    start = 0
+    for brk in _CLAUSE_BREAK.finditer(text):
+        if brk.start() > start:
+            spans.append((start, brk.start()))
+        start = brk.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+def mention_clauses(text: str, symbols: list[str] | tuple[str, ...] | set[str]) -> dict[str, str]:
+    """{symbol: the stretch of `text` about it}; the rule is in the module docstring."""
+    symbols = [s.upper().lstrip("$") for s in symbols]
+    if not symbols:
+        return {}
+    spans = _clauses(text)
+    # which symbols each clause names
+    named: list[set[str]] = []
+    for a, b in spans:
+        part = text[a:b]
+        named.append({s for s in symbols if _symbol_pattern(s).search(part)})
+    found = {s for names in named for s in names}
+    out: dict[str, str] = {}
+    whole = text.strip()
+    if len(found) <= 1:
+        return dict.fromkeys(symbols, whole)
+    first_named = next(i for i, names in enumerate(named) if names)
+    for sym in symbols:
+        if sym not in found:
+            out[sym] = whole
+            continue
+        pieces: list[int] = []
+        i = 0
+        while i < len(spans):
+            if sym in named[i]:
+                # the clauses before the first named one belong to the first symbol(s)
+                if i == first_named:
+                    pieces.extend(range(0, i))
+                pieces.append(i)
+                j = i + 1
+                while j < len(spans) and not named[j]:
+                    pieces.append(j)
+                    j += 1
+                i = j
+            else:
+                i += 1
+        out[sym] = _join(text, [spans[k] for k in sorted(set(pieces))])
+    return out
+
+
+def _join(text: str, spans: list[tuple[int, int]]) -> str:
+    """The clauses, with the original text between adjacent ones kept."""
+    if not spans:
+        return text.strip()
+    parts = [text[spans[0][0] : spans[0][1]]]
+    for (_, prev_end), (a, b) in zip(spans, spans[1:], strict=False):
+        parts.append(text[prev_end:a] if a - prev_end <= 3 else " ")
+        parts.append(text[a:b])
+    return "".join(parts).strip()
+
+
+def mention_stance(
+    text: str,
+    symbols: list[str] | tuple[str, ...] | set[str],
+    article_model_score: float,
+    model_name: str,
+) -> dict[str, Stance]:
+    """{symbol: Stance} from each symbol's clauses and the article's model score (computed once by the caller)."""
+    out: dict[str, Stance] = {}
+    cache: dict[str, CueResult] = {}
+    for sym, clause in mention_clauses(text, symbols).items():
+        cue = cache.get(clause)
+        if cue is None:
+            cue = cache[clause] = cue_score(clause)
+        label, score = combine(cue, article_model_score, model_name)
+        out[sym] = Stance(label, score, list(cue.hits))
+    return out
+
+
+# --- features for the trained model ------------------------------------------------------
+
+
+def cue_features(text: str) -> list[float]:
+    """A fixed-length vector (len(FEATURE_NAMES)) describing the cues in `text`."""
+    result = cue_score(text)
+    vec = [0.0] * len(FEATURE_NAMES)
+    negated = question = 0
+    for kind, weight, neg, quest in result.detail:
+        k = KINDS.index(kind)
+        if weight > 0:
+            vec[2 * k] += weight
+        else:
+            vec[2 * k + 1] -= weight
+        negated += neg
+        question = question or quest
+    base = 2 * len(KINDS)
+    vec[base] = result.score
+    vec[base + 1] = min(len(result.hits), 10) / 10.0
+    vec[base + 2] = min(negated, 5) / 5.0
+    vec[base + 3] = 1.0 if (question or "?" in text) else 0.0
+    vec[base + 4] = 1.0 if "!" in text else 0.0
+    return vec
