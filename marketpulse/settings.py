@@ -274,3 +274,8 @@ METRICS_NAMESPACE = os.environ.get("METRICS_NAMESPACE", "MarketPulse")
 AWS_REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 ECS_CLUSTER = os.environ.get("ECS_CLUSTER", "market-pulse")
 ECS_NAME_PREFIX = os.environ.get("ECS_NAME_PREFIX", "market-pulse-")
+# Where `manage.py setup_secrets` writes the job secrets: ssm (SSM Parameter Store
+# SecureString, the Terraform default) or secretsmanager (infra variable secrets_backend).
+SECRETS_BACKEND = os.environ.get("SECRETS_BACKEND", "ssm").strip().lower()
+if SECRETS_BACKEND not in {"ssm", "secretsmanager"}:
+    raise ImproperlyConfigured(f"SECRETS_BACKEND must be ssm or secretsmanager, not {SECRETS_BACKEND!r}")

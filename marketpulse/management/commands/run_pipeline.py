@@ -59,9 +59,7 @@ class Command(BaseCommand):
                 if stop:
                     raise CommandError(f"run_pipeline: stopped by a signal before {name}", returncode=EXIT_STOPPED)
                 try:
-                    call_command(
-                        name, stdout=self.stdout, stderr=self.stderr, verbosity=options["verbosity"], **kwargs
-                    )
+                    call_command(name, stdout=self.stdout, stderr=self.stderr, verbosity=options["verbosity"], **kwargs)
                 except CommandError as exc:
                     if exc.returncode == EXIT_STOPPED or stop:
                         raise
