@@ -196,7 +196,7 @@ bench-sentiment: install
 COST_ARGS ?=
 
 .PHONY: cost  ## the month's AWS estimate, item by item: infra/variables.tf (+ terraform.tfvars), measured run times, prices
-cost: install
+cost:
 	@echo ">> cost: infra/variables.tf defaults (+ infra/terraform.tfvars), infra/cost/measured_runtimes.json, infra/cost/prices.json"
 	$(PY) scripts/cost.py $(COST_ARGS)
 

@@ -108,9 +108,15 @@ class Line:
     dollars: float
 
 
+def measured_seconds(measured: dict[str, Any]) -> float:
+    """The process's run time on a CPU of its own (bench_jobs.py takes out the time it waited
+    for this shared machine's CPU); the raw wall time for older files."""
+    return float(measured.get("wall_dedicated_s", measured["wall_s"]))
+
+
 def process_seconds(measured: dict[str, Any], vcpu: float) -> float:
     """Measured on one full CPU; with less than one vCPU the CPU part takes 1/vCPU as long."""
-    wall, cpu = float(measured["wall_s"]), float(measured["cpu_s"])
+    wall, cpu = measured_seconds(measured), float(measured["cpu_s"])
     return wall + cpu * (1 / vcpu - 1) if vcpu < 1 else wall
 
 
@@ -159,14 +165,14 @@ def estimate(variables: dict[str, Any], runtimes: dict[str, Any], prices: dict[s
                 f"Fargate Spot: {job}",
                 f"{vcpu:g} vCPU x {prices['fargate_spot_vcpu_hour']} + {gb:g} GB x {prices['fargate_spot_gb_hour']}"
                 f" = ${rate:.7f}/h; {runs:,.1f} runs x max({minimum}, pull {pull:g} s + {figure} "
-                f"{jobs[figure]['wall_s']:.2f} s{stretch} = {proc:.1f} s) = {billed:.0f} s -> {hours:.2f} h",
+                f"{measured_seconds(jobs[figure]):.2f} s{stretch} = {proc:.1f} s) = {billed:.0f} s -> {hours:.2f} h",
                 dollars,
             )
         )
         if quiet != figure:
             quiet_billed = billed_seconds(process_seconds(jobs[quiet], vcpu), pull, minimum)
             notes.append(
-                f"{job}: a run with nothing new ({quiet} {jobs[quiet]['wall_s']:.2f} s) bills {quiet_billed:.0f} s, "
+                f"{job}: a run with nothing new ({quiet} {measured_seconds(jobs[quiet]):.2f} s) bills {quiet_billed:.0f} s, "
                 f"${quiet_billed / 3600 * rate:.6f} vs ${billed / 3600 * rate:.6f} for a typical run"
             )
     notes.append(f"all on-demand instead of Spot: ${ondemand:.2f} for the Fargate lines")
@@ -268,7 +274,7 @@ def estimate(variables: dict[str, Any], runtimes: dict[str, Any], prices: dict[s
         two = sum(line.dollars for line in lines if line.item in ("Fargate Spot: scraper", "Fargate Spot: sentiment"))
         notes.append(
             f"one task instead of two (run_pipeline on {vcpu:g} vCPU / {gb:g} GB): {runs:,.1f} x max({minimum}, "
-            f"{pull:g} + {jobs['pipeline_int8']['wall_s']:.2f} s) = {billed:.0f} s -> ${one:.2f} vs ${two:.2f} "
+            f"{pull:g} + {measured_seconds(jobs['pipeline_int8']):.2f} s) = {billed:.0f} s -> ${one:.2f} vs ${two:.2f} "
             f"for the scraper and sentiment tasks"
         )
     total = sum(line.dollars for line in lines)
