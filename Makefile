@@ -47,6 +47,7 @@ TERRAFORM ?= terraform
 TF_DIR ?= infra
 BASE_IMAGE ?= python:3.11-slim
 IMAGE_TAG ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)
+GIT_SHA ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 WEB_IMAGE ?= market-pulse-web
 JOBS_IMAGE ?= market-pulse-jobs
 ECR_WEB_REPO ?= $(shell $(TERRAFORM) -chdir=$(TF_DIR) output -json ecr_repository_urls | python3 -c 'import json,sys; print(json.load(sys.stdin)["web"])')
@@ -69,7 +70,7 @@ build-web-image:
 .PHONY: build-jobs-image  ## build the jobs image (Dockerfile.jobs, CPU torch, model baked in) as market-pulse-jobs:IMAGE_TAG
 build-jobs-image:
 	@echo ">> building $(JOBS_IMAGE):$(IMAGE_TAG) from Dockerfile.jobs (base $(BASE_IMAGE)); downloads the model once"
-	$(CONTAINER) build -f Dockerfile.jobs --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(JOBS_IMAGE):$(IMAGE_TAG) .
+	$(CONTAINER) build -f Dockerfile.jobs --build-arg BASE_IMAGE=$(BASE_IMAGE) --build-arg GIT_SHA=$(GIT_SHA) -t $(JOBS_IMAGE):$(IMAGE_TAG) .
 
 .PHONY: ecr-login  ## log docker in to the ECR registry (password from manage.py ecs ecr-password)
 ecr-login: install

@@ -99,6 +99,10 @@ class ArticleAdmin(admin.ModelAdmin):
         "reddit_link",
     ]
     list_display_links = ["snippet"]
+
+    class Media:
+        css = {"all": ["admin-changelist/changelist.css"]}  # every column on screen at 1280 px
+
     list_filter = [
         SubredditFilter,
         "kind",

@@ -1,60 +1,108 @@
-"""JSON API v1: /api/v1/tickers, /api/v1/tickers/SYMBOL, /api/v1/tickers/SYMBOL/articles, /api/v1/status.
+"""JSON API v1 on django-ninja: /api/v1/tickers, /api/v1/tickers/SYMBOL, /api/v1/tickers/SYMBOL/articles, /api/v1/status.
 
-Described by the OpenAPI 3 document at /api/v1/openapi.json (`articles.openapi`),
-which the test suite checks against these responses with schemathesis. Bad
-parameters get 400 `{"error": ..., "parameter": ...}`; unknown tickers and paths a
-JSON 404; other methods a JSON 405. Reads go through `articles.selectors`,
+Operations take typed query parameters (`articles.schemas`, `Query[...]`) and return
+typed schemas; django-ninja generates the OpenAPI document at /api/v1/openapi.json
+from them, and the test suite checks every response against it with schemathesis.
+What clients see did not change in the move (tests/site/test_api_golden.py): bad
+parameters get 400 `{"error": ..., "parameter": ...}`, unknown tickers and paths a
+JSON 404 (an unknown ticker wins over a bad parameter), other methods a JSON 405,
+too many requests a 429 with Retry-After (`marketpulse.ratelimit`). Reads go through
+`articles.selectors`,
 `articles.leaderboard` and `marketpulse.runs`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import wraps
 
-from django.http import HttpRequest, JsonResponse
-from django.urls import reverse
-from django.views.decorators.csrf import csrf_exempt
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.urls import path, reverse
+from ninja import NinjaAPI, Query
+from ninja.errors import Throttled, ValidationError
 
-from articles import api_params, leaderboard, openapi, selectors
+from articles import leaderboard, schemas, selectors
 from articles.models import Article
 from marketpulse import runs
+from marketpulse.ratelimit import ClientRateThrottle
 
 PAGE_SIZE = 50
 ARTICLES_PAGE_SIZE = 25
 BODY_CHARS = 1000
+ALLOWED_METHODS = ("GET", "HEAD")
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.parameter = status, message, parameter
 
 
-def error(status: int, message: str, parameter: str | None = None) -> JsonResponse:
+class MarketPulseAPI(NinjaAPI):
+    def get_content_type(self) -> str:
+        return "application/json"  # as JsonResponse always said; clients may compare it
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        limit = settings.API_RATE_LIMIT
+        for item in schema["paths"].values():
+            for operation in item.values():
+                operation["responses"].setdefault(
+                    "405", {"description": f"Method not allowed (the API is read-only: {', '.join(ALLOWED_METHODS)})"}
+                )
+                if limit:
+                    operation["responses"]["429"] = {
+                        "description": f"Rate limit ({limit} per client address) exceeded; wait Retry-After seconds.",
+                        "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    }
+        return schema
+
+
+api = MarketPulseAPI(
+    title="Market Pulse API",
+    version="1.0.0",
+    description=(
+        "Reddit stock mentions and sentiment, from hourly rollups. Responses carry Cache-Control and ETag; "
+        "send If-None-Match for a 304. Requests are rate-limited per client address (429 with Retry-After)."
+    ),
+    urls_namespace="articles",
+    docs_url=None,  # the document only: an interactive page would load scripts our CSP refuses
+    throttle=[ClientRateThrottle()],
+)
+
+
+def error(status: int, message: str, parameter: str | None = None) -> HttpResponse:
     payload: dict = {"error": message}
     if parameter:
         payload["parameter"] = parameter
-    return JsonResponse(payload, status=status)
+    return api.create_response(None, payload, status=status)
 
 
-def api_view(func: Callable) -> Callable:
-    """GET/HEAD only; BadParameter and InvalidCursor become a 400 JSON error."""
+@api.exception_handler(ApiError)
+def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    return error(exc.status, exc.message, exc.parameter)
 
-    @csrf_exempt  # read-only endpoints; other methods get a JSON 405 below, not the CSRF 403 page
-    @wraps(func)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if request.method not in ("GET", "HEAD"):
-            response = error(405, f"method {request.method} not allowed")
-            response["Allow"] = "GET, HEAD"
-            return response
-        try:
-            return func(request, *args, **kwargs)
-        except api_params.BadParameter as exc:
-            return error(400, exc.message, exc.parameter)
-        except selectors.InvalidCursor as exc:
-            return error(400, str(exc), "cursor")
 
-    return wrapper
+@api.exception_handler(ValidationError)
+def _bad_parameter(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    symbol = (request.resolver_match.kwargs if request.resolver_match else {}).get("symbol")
+    if symbol is not None and selectors.ticker_get(symbol=symbol) is None:
+        return error(404, "unknown ticker", "symbol")  # the ticker is checked before its parameters
+    parameter, message = schemas.first_bad_parameter(exc.errors)
+    return error(400, message, parameter)
+
+
+@api.exception_handler(selectors.InvalidCursor)
+def _bad_cursor(request: HttpRequest, exc: selectors.InvalidCursor) -> HttpResponse:
+    return error(400, str(exc), "cursor")
+
+
+@api.exception_handler(Throttled)
+def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    return error(429, f"too many requests: at most {settings.API_RATE_LIMIT} per client address")
 
 
 def _absolute_query(request: HttpRequest, **changes) -> str:
@@ -67,113 +115,101 @@ def _absolute_query(request: HttpRequest, **changes) -> str:
     return f"{request.path}?{params.urlencode()}"
 
 
-@api_view
-def tickers(request: HttpRequest) -> JsonResponse:
-    window = api_params.window(request.GET)
-    page = api_params.page(request.GET)
-    include_etfs = api_params.flag(request.GET, "etfs", True)
-    board = leaderboard.ticker_leaderboard(window=window, include_etfs=include_etfs, page=page, page_size=PAGE_SIZE)
-    mood = board.mood
-    return JsonResponse(
-        {
-            "window": window,
-            "start": _iso(board.start),
-            "end": _iso(board.end),
-            "page": page,
-            "pages": board.pages,
-            "page_size": PAGE_SIZE,
-            "total": board.total,
-            "next": _absolute_query(request, page=page + 1) if board.has_next else None,
-            "mood": {
-                "label": mood.label,
-                "sentiment": mood.sentiment,
-                "mentions": mood.mentions,
-                "scored": mood.scored,
-                "bullish_pct": mood.bullish_pct,
-                "bearish_pct": mood.bearish_pct,
-            },
-            "results": [
-                {
-                    "rank": r.rank,
-                    "rank_prev": r.rank_prev,
-                    "rank_change": r.rank_change,
-                    "symbol": r.symbol,
-                    "name": r.name,
-                    "is_etf": r.is_etf,
-                    "mentions": r.mentions,
-                    "mentions_prev": r.mentions_prev,
-                    "mentions_change_pct": r.mentions_change_pct,
-                    "upvotes": r.upvotes,
-                    "scored": r.scored,
-                    "bullish_pct": r.bullish_pct,
-                    "bearish_pct": r.bearish_pct,
-                    "sentiment": r.sentiment,
-                    "sparkline": r.spark,
-                }
-                for r in board.rows
-            ],
-        }
+_ERRORS = {400: schemas.Error, 404: schemas.Error}
+
+
+@api.get(
+    "/tickers",
+    response={200: schemas.TickerList, 400: schemas.Error},
+    url_name="api-tickers",
+    operation_id="listTickers",
+    summary="Top tickers by mentions in a window, with rank and change vs the previous window",
+)
+def tickers(request: HttpRequest, params: Query[schemas.TickerListParams]):
+    """The leaderboard, 50 a page (follow `next`), and the window's mood."""
+    board = leaderboard.ticker_leaderboard(
+        window=params.window, include_etfs=params.etfs, page=params.page, page_size=PAGE_SIZE
     )
+    mood = board.mood
+    return {
+        "window": params.window,
+        "start": board.start,
+        "end": board.end,
+        "page": params.page,
+        "pages": board.pages,
+        "page_size": PAGE_SIZE,
+        "total": board.total,
+        "next": _absolute_query(request, page=params.page + 1) if board.has_next else None,
+        "mood": mood,
+        "results": [
+            {
+                "rank": r.rank,
+                "rank_prev": r.rank_prev,
+                "rank_change": r.rank_change,
+                "symbol": r.symbol,
+                "name": r.name,
+                "is_etf": r.is_etf,
+                "mentions": r.mentions,
+                "mentions_prev": r.mentions_prev,
+                "mentions_change_pct": r.mentions_change_pct,
+                "upvotes": r.upvotes,
+                "scored": r.scored,
+                "bullish_pct": r.bullish_pct,
+                "bearish_pct": r.bearish_pct,
+                "sentiment": r.sentiment,
+                "sparkline": r.spark,
+            }
+            for r in board.rows
+        ],
+    }
 
 
 def _ticker_or_404(symbol: str):
     ticker = selectors.ticker_get(symbol=symbol)
     if ticker is None:
-        return None, error(404, "unknown ticker", "symbol")
-    return ticker, None
+        raise ApiError(404, "unknown ticker", "symbol")
+    return ticker
 
 
-@api_view
-def ticker_detail(request: HttpRequest, symbol: str) -> JsonResponse:
-    ticker, missing = _ticker_or_404(symbol)
-    if missing:
-        return missing
-    range_ = api_params.range_(request.GET)
-    timeline = selectors.ticker_timeline_cached(ticker=ticker, range_=range_)
+@api.get(
+    "/tickers/{symbol}",
+    response={200: schemas.TickerDetail, **_ERRORS},
+    url_name="api-ticker",
+    operation_id="getTicker",
+    summary="One ticker: summary and timeline over a range",
+)
+def ticker_detail(request: HttpRequest, symbol: str, params: Query[schemas.RangeParams]):
+    """One ticker: summary and timeline over a range. The symbol is case-insensitive (e.g. TSLA)."""
+    ticker = _ticker_or_404(symbol)
+    timeline = selectors.ticker_timeline_cached(ticker=ticker, range_=params.range)
     t = timeline.totals
-    return JsonResponse(
-        {
-            "symbol": ticker.symbol,
-            "name": ticker.name,
-            "exchange": ticker.exchange,
-            "is_etf": ticker.is_etf,
-            "url": request.build_absolute_uri(reverse("articles:ticker", args=[ticker.symbol])),
-            "range": range_,
-            "granularity": timeline.granularity,
-            "start": _iso(timeline.start),
-            "end": _iso(timeline.end),
-            "summary": {
-                "mentions": t.mentions,
-                "posts": t.posts,
-                "comments": t.comments,
-                "upvotes": t.upvotes,
-                "scored": t.scored,
-                "positive": t.positive,
-                "negative": t.negative,
-                "neutral": t.neutral,
-                "bullish_pct": timeline.bullish_pct,
-                "bearish_pct": timeline.bearish_pct,
-                "neutral_pct": timeline.neutral_pct,
-                "sentiment": t.sentiment,
-                "mood": timeline.mood,
-            },
-            "timeline": [
-                {
-                    "start": _iso(p.start),
-                    "mentions": p.mentions,
-                    "posts": p.posts,
-                    "comments": p.comments,
-                    "upvotes": p.upvotes,
-                    "scored": p.scored,
-                    "positive": p.positive,
-                    "negative": p.negative,
-                    "neutral": p.neutral,
-                    "sentiment": p.sentiment,
-                }
-                for p in timeline.points
-            ],
-        }
-    )
+    return {
+        "symbol": ticker.symbol,
+        "name": ticker.name,
+        "exchange": ticker.exchange,
+        "is_etf": ticker.is_etf,
+        "url": request.build_absolute_uri(reverse("articles:ticker", args=[ticker.symbol])),
+        "range": params.range,
+        "granularity": timeline.granularity,
+        "start": timeline.start,
+        "end": timeline.end,
+        "summary": {
+            "mentions": t.mentions,
+            "posts": t.posts,
+            "comments": t.comments,
+            "upvotes": t.upvotes,
+            "scored": t.scored,
+            "positive": t.positive,
+            "negative": t.negative,
+            "neutral": t.neutral,
+            "bullish_pct": timeline.bullish_pct,
+            "bearish_pct": timeline.bearish_pct,
+            "neutral_pct": timeline.neutral_pct,
+            "sentiment": t.sentiment,
+            "mood": timeline.mood,
+        },
+        "timeline": timeline.points,
+    }
 
 
 def article_json(article: Article) -> dict:
@@ -187,7 +223,7 @@ def article_json(article: Article) -> dict:
         "upvotes": article.score,
         "num_comments": article.num_comments,
         "is_removed": article.is_removed,
-        "created_utc": _iso(article.created_utc),
+        "created_utc": article.created_utc,
         "url": article.reddit_url,
         "label": article.effective_label or None,
         "reviewed": bool(article.reviewed_label),
@@ -195,65 +231,100 @@ def article_json(article: Article) -> dict:
     }
 
 
-@api_view
-def ticker_articles(request: HttpRequest, symbol: str) -> JsonResponse:
-    ticker, missing = _ticker_or_404(symbol)
-    if missing:
-        return missing
-    sort = api_params.sort(request.GET)
-    label = api_params.label(request.GET)
-    kind = api_params.kind(request.GET)
-    cursor = api_params.cursor(request.GET)
-    range_ = api_params.range_(request.GET)
-    since = leaderboard.window_end() - timedelta(hours=selectors.RANGES[range_]) if sort == "top" else None
+@api.get(
+    "/tickers/{symbol}/articles",
+    response={200: schemas.ArticlePage, **_ERRORS},
+    url_name="api-ticker-articles",
+    operation_id="listTickerArticles",
+    summary="Articles that mention a ticker, cursor-paginated",
+)
+def ticker_articles(request: HttpRequest, symbol: str, params: Query[schemas.ArticleListParams]):
+    """Articles that mention a ticker, cursor-paginated (follow `next`)."""
+    ticker = _ticker_or_404(symbol)
+    sort = params.sort
+    since = leaderboard.window_end() - timedelta(hours=selectors.RANGES[params.range]) if sort == "top" else None
     page = selectors.ticker_articles(
-        ticker=ticker, sort=sort, label=label, kind=kind, cursor=cursor, since=since, limit=ARTICLES_PAGE_SIZE
+        ticker=ticker,
+        sort=sort,
+        label=params.label_or_none,
+        kind=params.kind_or_none,
+        cursor=params.cursor,
+        since=since,
+        limit=ARTICLES_PAGE_SIZE,
     )
-    return JsonResponse(
-        {
-            "symbol": ticker.symbol,
-            "sort": sort,
-            "next_cursor": page.next_cursor,
-            "next": _absolute_query(request, cursor=page.next_cursor) if page.next_cursor else None,
-            "results": [article_json(a) for a in page.articles],
-        }
-    )
+    return {
+        "symbol": ticker.symbol,
+        "sort": sort,
+        "next_cursor": page.next_cursor,
+        "next": _absolute_query(request, cursor=page.next_cursor) if page.next_cursor else None,
+        "results": [article_json(a) for a in page.articles],
+    }
 
 
-@api_view
-def status(request: HttpRequest) -> JsonResponse:
-    """The scraper's freshness, the sentiment backlog and the latest run of each job. Four queries."""
+@api.get(
+    "/status",
+    response=schemas.Status,
+    url_name="api-status",
+    operation_id="getStatus",
+    summary="Last run of each job, the scoring backlog, scraper freshness",
+)
+def status(request: HttpRequest):
+    """Last run of each job, the scoring backlog, scraper freshness. Four queries."""
     fresh = runs.scraper_freshness()
-    return JsonResponse(
-        {
-            "scraper": {
-                "last_success": _iso(fresh.last_success_at),
-                "minutes_ago": fresh.minutes_ago,
-                "stale": fresh.is_stale,
-                "stale_after_minutes": fresh.stale_after_minutes,
-            },
-            "backlog": selectors.articles_backlog_count(),
-            "jobs": [
-                {
-                    "command": run.command,
-                    "status": run.status,
-                    "started_at": _iso(run.started_at),
-                    "finished_at": _iso(run.finished_at),
-                    "duration_seconds": run.duration_seconds,
-                    "counters": run.counters if isinstance(run.counters, dict) else {},
-                    "error": run.error[:500],
-                }
-                for run in (summary.last for summary in runs.job_runs_latest())
-            ],
-        }
-    )
+    return {
+        "scraper": {
+            "last_success": fresh.last_success_at,
+            "minutes_ago": fresh.minutes_ago,
+            "stale": fresh.is_stale,
+            "stale_after_minutes": fresh.stale_after_minutes,
+        },
+        "backlog": selectors.articles_backlog_count(),
+        "jobs": [
+            {
+                "command": run.command,
+                "status": run.status,
+                "started_at": run.started_at,
+                "finished_at": run.finished_at,
+                "duration_seconds": run.duration_seconds,
+                "counters": run.counters if isinstance(run.counters, dict) else {},
+                "error": run.error[:500],
+            }
+            for run in (summary.last for summary in runs.job_runs_latest())
+        ],
+    }
 
 
-@api_view
-def openapi_document(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(openapi.document(), json_dumps_params={"indent": 1})
-
-
-@api_view
-def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+def not_found(request: HttpRequest, *args, **kwargs) -> HttpResponse:
     return error(404, "no such API endpoint")
+
+
+def read_only(view: Callable) -> Callable:
+    """GET and HEAD (answered as GET; the server drops the body); any other method a JSON 405."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if request.method not in ALLOWED_METHODS:
+            response = error(405, f"method {request.method} not allowed")
+            response["Allow"] = ", ".join(ALLOWED_METHODS)
+            return response
+        if request.method == "HEAD":
+            request.method = "GET"
+            try:
+                return view(request, *args, **kwargs)
+            finally:
+                request.method = "HEAD"
+        return view(request, *args, **kwargs)
+
+    wrapper.csrf_exempt = True  # read-only; other methods get the JSON 405, not the CSRF 403 page
+    return wrapper
+
+
+def urlpatterns(prefix: str = "api/v1/") -> list:
+    """django-ninja's URL patterns under `prefix`, each read-only; its root (the base of the
+    document's paths) answers the JSON 404; every other path under api/ too."""
+    patterns = []
+    for pattern in api.urls[0]:
+        view = not_found if pattern.name == "api-root" else pattern.callback
+        name = "api-openapi" if pattern.name == "openapi-json" else pattern.name
+        patterns.append(path(prefix + str(pattern.pattern), read_only(view), name=name))
+    return patterns

@@ -46,21 +46,25 @@ def _fmt_time(moment: datetime, granularity: str) -> str:
     return moment.strftime("%b %d") if granularity == "day" else moment.strftime("%b %d %H:00")
 
 
-def timeline_chart(points: Sequence, *, granularity: str, width: int = 720, height: int = 220) -> dict:
+def timeline_chart(points: Sequence, *, granularity: str, width: int = 720, height: int = 240) -> dict:
     """Mention bars plus a net-sentiment line (-1..1) for a ticker's timeline.
 
     `points` are `selectors.TimelinePoint`s. Returns the bars (each with its own
-    label for a `<title>` tooltip), the sentiment polyline as an SVG points string,
-    the zero line, and a few x-axis labels.
+    label for a `<title>` tooltip); the sentiment line as `segments` (SVG points
+    strings), broken wherever an hour or day had nothing scored, so the line never
+    invents a trend across a gap, and `dots` for a scored point with no scored
+    neighbour; the zero line; the bars' scale on the left, the line's (-1..+1) on the
+    right; a few x-axis labels. The margins leave room for labels at the size a phone
+    needs (the stylesheet enlarges them on narrow screens).
     """
-    pad_left, pad_right, pad_top, pad_bottom = 36, 8, 8, 22
+    pad_left, pad_right, pad_top, pad_bottom = 44, 40, 14, 32
     plot_w = width - pad_left - pad_right
     plot_h = height - pad_top - pad_bottom
     n = max(1, len(points))
     slot = plot_w / n
     top = max((p.mentions for p in points), default=0)
     bars: list[Bar] = []
-    line: list[str] = []
+    runs: list[list[tuple[float, float]]] = [[]]
     for i, p in enumerate(points):
         x = pad_left + i * slot
         h = plot_h * p.mentions / top if top else 0
@@ -80,9 +84,13 @@ def timeline_chart(points: Sequence, *, granularity: str, width: int = 720, heig
                 css=mood,
             )
         )
-        if net is not None:
-            y = pad_top + plot_h * (1 - (net + 1) / 2)
-            line.append(f"{x + slot / 2:.1f},{y:.1f}")
+        if net is None:
+            if runs[-1]:
+                runs.append([])
+        else:
+            runs[-1].append((x + slot / 2, pad_top + plot_h * (1 - (net + 1) / 2)))
+    segments = [" ".join(f"{x:.1f},{y:.1f}" for x, y in run) for run in runs if len(run) > 1]
+    dots = [{"x": round(run[0][0], 1), "y": round(run[0][1], 1)} for run in runs if len(run) == 1]
     ticks = []
     if points:
         last = len(points) - 1
@@ -101,8 +109,8 @@ def timeline_chart(points: Sequence, *, granularity: str, width: int = 720, heig
         "width": width,
         "height": height,
         "bars": bars,
-        "line": " ".join(line),
-        "has_line": len(line) > 1,
+        "segments": segments,
+        "dots": dots,
         "zero_y": round(pad_top + plot_h / 2, 1),
         "plot_left": pad_left,
         "plot_right": width - pad_right,
@@ -110,7 +118,7 @@ def timeline_chart(points: Sequence, *, granularity: str, width: int = 720, heig
         "plot_bottom": pad_top + plot_h,
         "max": top,
         "ticks": ticks,
-        "axis_y": height - 6,
+        "axis_y": height - 8,
     }
 
 
@@ -168,15 +176,34 @@ def render_timeline(chart: dict, *, title: str, desc: str) -> SafeString:
         )
         for t in chart["ticks"]
     )
-    line = format_html('<polyline class="line" points="{}"/>', chart["line"]) if chart["has_line"] else ""
+    left_x, right_x = chart["plot_left"] - 4, chart["plot_right"] + 4
+    top, zero, bottom = chart["plot_top"], chart["zero_y"], chart["plot_bottom"]
+    # Mentions on the left (the bars), net sentiment on the right (the line); the
+    # labels sit on their gridlines (dominant-baseline: central).
+    scales = format_html(
+        '<text class="tick scale-left" x="{lx}" y="{t}" text-anchor="end">{max}</text>'
+        '<text class="tick scale-left" x="{lx}" y="{b}" text-anchor="end">0</text>'
+        '<text class="tick scale-right" x="{rx}" y="{t}">+1</text>'
+        '<text class="tick scale-right" x="{rx}" y="{z}">0</text>'
+        '<text class="tick scale-right" x="{rx}" y="{b}">\u22121</text>',
+        lx=_num(left_x),
+        rx=_num(right_x),
+        t=top,
+        z=_num(zero),
+        b=bottom,
+        max=chart["max"],
+    )
+    lines = "".join(format_html('<polyline class="line" points="{}"/>', points) for points in chart["segments"])
+    dots = "".join(
+        format_html('<circle class="dot" cx="{}" cy="{}" r="2.5"/>', _num(d["x"]), _num(d["y"])) for d in chart["dots"]
+    )
     return format_html(
         '<svg class="chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" '
         'aria-labelledby="timeline-title timeline-desc">'
         '<title id="timeline-title">{title}</title><desc id="timeline-desc">{desc}</desc>'
         '<line class="axis" x1="{l}" y1="{b}" x2="{r}" y2="{b}"/>'
         '<line class="zero" x1="{l}" y1="{z}" x2="{r}" y2="{z}"/>'
-        '<text class="tick" x="2" y="{top}">{max}</text><text class="tick" x="2" y="{b}">0</text>'
-        "{bars}{line}{ticks}</svg>",
+        "{scales}{bars}{lines}{dots}{ticks}</svg>",
         w=chart["width"],
         h=chart["height"],
         title=title,
@@ -185,9 +212,9 @@ def render_timeline(chart: dict, *, title: str, desc: str) -> SafeString:
         r=chart["plot_right"],
         b=chart["plot_bottom"],
         z=_num(chart["zero_y"]),
-        top=chart["plot_top"] + 10,
-        max=chart["max"],
+        scales=scales,
         bars=mark_safe(bars),
-        line=line,
+        lines=mark_safe(lines),
+        dots=mark_safe(dots),
         ticks=mark_safe(ticks),
     )

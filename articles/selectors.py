@@ -160,6 +160,13 @@ def encode_cursor(*, sort: str, article: Article) -> str:
 
 
 def decode_cursor(cursor: str, *, sort: str) -> tuple[datetime | int, int]:
+    """The (key, article id) a cursor from `encode_cursor` holds; InvalidCursor for anything else.
+
+    A cursor comes from the client, so every value is checked against what this
+    code writes and the columns hold: a datetime in UTC (PostgreSQL refuses an
+    offset past 15:59, and an offset can push 0001-01-01 out of range), an id and
+    upvotes that fit their integer columns.
+    """
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, key, pk = raw.split("|")
@@ -167,7 +174,13 @@ def decode_cursor(cursor: str, *, sort: str) -> tuple[datetime | int, int]:
         value: datetime | int | None = parse_datetime(key) if kind == "new" else int(key)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidCursor("cursor is not valid") from None
-    if kind != sort or value is None or article_id < 1 or (isinstance(value, datetime) and value.tzinfo is None):
+    if (
+        kind != sort
+        or value is None
+        or not 1 <= article_id < 2**63  # Article.id, a bigint
+        or (isinstance(value, datetime) and value.utcoffset() != timedelta(0))
+        or (isinstance(value, int) and not -(2**31) <= value < 2**31)  # Article.score, an integer
+    ):
         raise InvalidCursor("cursor is not valid for this sort")
     return value, article_id
 

@@ -1,27 +1,42 @@
 """Public pages: the leaderboard (/), a ticker (/t/SYMBOL/), browse/search (/tickers/).
 
-Thin views: parse parameters (`api_params`), call `selectors`, shape chart
+Thin views: parse parameters (the typed models of `articles.schemas`, shared with
+the API), call `selectors`, shape chart
 geometry (`charts`), render. Aggregates come from the rollups only. Cache-Control,
 ETag/304 and the CSP header are added by `marketpulse.middleware`.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import timedelta
+from pathlib import Path
 
+from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
+from pydantic import ValidationError
 
-from articles import api_params, charts, leaderboard, selectors
+from articles import charts, leaderboard, schemas, selectors
 from marketpulse.runs import scraper_freshness
 
 
-def _bad_request(request: HttpRequest, exc: api_params.BadParameter) -> HttpResponse:
-    return render(request, "articles/bad_request.html", {"error": exc.message, "parameter": exc.parameter}, status=400)
+def _bad_request(request: HttpRequest, parameter: str, message: str) -> HttpResponse:
+    context = {"error": message, "parameter": parameter, "freshness": scraper_freshness()}
+    return render(request, "articles/bad_request.html", context, status=400)
+
+
+def _params(model: type[schemas.Schema], request: HttpRequest):
+    """(params, None), or (None, the 400 page) for the first bad parameter."""
+    try:
+        return model.model_validate(request.GET.dict()), None
+    except ValidationError as exc:
+        return None, _bad_request(request, *schemas.first_bad_parameter(exc))
 
 
 def _query(request: HttpRequest, **changes) -> str:
@@ -38,12 +53,10 @@ def _query(request: HttpRequest, **changes) -> str:
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    try:
-        window = api_params.window(request.GET)
-        page = api_params.page(request.GET)
-        include_etfs = api_params.flag(request.GET, "etfs", True)
-    except api_params.BadParameter as exc:
-        return _bad_request(request, exc)
+    params, bad = _params(schemas.TickerListParams, request)
+    if bad:
+        return bad
+    window, page, include_etfs = params.window, params.page, params.etfs
     board = leaderboard.ticker_leaderboard(window=window, include_etfs=include_etfs, page=page, page_size=50)
     context = {
         "board": board,
@@ -55,6 +68,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "etf_toggle": _query(request, etfs="0" if include_etfs else "1", page=None),
         "next_page": _query(request, page=str(page + 1)) if board.has_next else None,
         "prev_page": _query(request, page=str(page - 1)) if page > 1 else None,
+        "first_page": _query(request, page=None),
     }
     return render(request, "articles/home.html", context)
 
@@ -63,21 +77,25 @@ def home(request: HttpRequest) -> HttpResponse:
 def ticker_detail(request: HttpRequest, symbol: str) -> HttpResponse:
     ticker = selectors.ticker_get(symbol=symbol)
     if ticker is None:
-        return render(request, "articles/ticker_404.html", {"symbol": symbol[:20]}, status=404)
+        context = {"symbol": symbol[:20], "freshness": scraper_freshness()}
+        return render(request, "articles/ticker_404.html", context, status=404)
     if ticker.symbol != symbol:
         return redirect("articles:ticker", symbol=ticker.symbol, permanent=True)
-    try:
-        range_ = api_params.range_(request.GET)
-        sort = api_params.sort(request.GET)
-        label = api_params.label(request.GET)
-        kind = api_params.kind(request.GET)
-        cursor = api_params.cursor(request.GET)
-        if cursor:
+    params, bad = _params(schemas.TickerPageParams, request)
+    if bad:
+        return bad
+    range_, sort, label, kind, cursor = (
+        params.range,
+        params.sort,
+        params.label_or_none,
+        params.kind_or_none,
+        params.cursor,
+    )
+    if cursor:
+        try:
             selectors.decode_cursor(cursor, sort=sort)  # a bad cursor is a 400 here, before any cache lookup
-    except api_params.BadParameter as exc:
-        return _bad_request(request, exc)
-    except selectors.InvalidCursor as exc:
-        return _bad_request(request, api_params.BadParameter("cursor", str(exc)))
+        except selectors.InvalidCursor as exc:
+            return _bad_request(request, "cursor", str(exc))
     # Rollups are refreshed after every write to articles, mentions, scores and reviews
     # (the jobs' contract), so their version also dates the article list.
     version = leaderboard.rollups_version()
@@ -144,10 +162,29 @@ def _timeline_and_chart(ticker, range_: str, version: str) -> tuple[selectors.Ti
 
 @require_safe
 def ticker_list(request: HttpRequest) -> HttpResponse:
-    try:
-        q = api_params.query(request.GET)
-    except api_params.BadParameter as exc:
-        return _bad_request(request, exc)
+    params, bad = _params(schemas.SearchParams, request)
+    if bad:
+        return bad
+    q = params.q
     tickers = selectors.ticker_search(q=q, limit=100)
     context = {"q": q, "tickers": tickers, "freshness": scraper_freshness(), "limit": 100}
     return render(request, "articles/ticker_list.html", context)
+
+
+@functools.cache
+def _favicon_svg() -> bytes:
+    path = finders.find("favicon.svg")
+    return Path(path).read_bytes() if path else b""
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers and crawlers ask for whatever a page links: the site's SVG icon.
+
+    Served here, not by a redirect to /static/, so it also works before collectstatic;
+    a day of caching keeps it off the access log.
+    """
+    icon = _favicon_svg()
+    response = HttpResponse(icon, content_type="image/svg+xml") if icon else HttpResponse(status=204)
+    patch_cache_control(response, public=True, max_age=86400)
+    return response

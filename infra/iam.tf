@@ -159,7 +159,7 @@ data "aws_iam_policy_document" "scheduler" {
   statement {
     sid       = "PassExactlyTheTaskRolesToEcsTasks"
     actions   = ["iam:PassRole"]
-    resources = [aws_iam_role.execution.arn, aws_iam_role.task.arn]
+    resources = [aws_iam_role.execution.arn, lookup(local.job_task_role_arns, each.key, aws_iam_role.task.arn)]
     condition {
       test     = "StringEquals"
       variable = "iam:PassedToService"

@@ -89,3 +89,28 @@ output "s3_gateway_endpoint_id" {
   description = "The S3 gateway endpoint, when s3_gateway_route_table_ids was given."
   value       = length(aws_vpc_endpoint.s3) > 0 ? aws_vpc_endpoint.s3[0].id : ""
 }
+
+output "stance_model_store" {
+  description = "STANCE_MODEL_STORE of the jobs: the model bucket and prefix (s3://bucket/stance)."
+  value       = local.stance_model_store
+}
+
+output "models_bucket" {
+  description = "The S3 bucket of the stance model store."
+  value       = aws_s3_bucket.models.bucket
+}
+
+output "train_stance_task_definition_arn" {
+  description = "Task definition ARN (with revision) of the train-stance job."
+  value       = aws_ecs_task_definition.train_stance.arn
+}
+
+output "train_stance_schedule_name" {
+  description = "EventBridge Scheduler schedule of the weekly train-stance run (default group; DISABLED unless var.train_stance_schedule_enabled)."
+  value       = aws_scheduler_schedule.train_stance.name
+}
+
+output "job_task_role_arns" {
+  description = "The task role of each scheduled job (sentiment has its own, with read access to the model store) and of train-stance."
+  value       = merge({ for k in keys(local.jobs) : k => lookup(local.job_task_role_arns, k, aws_iam_role.task.arn) }, { (local.train_stance_job) = aws_iam_role.train_stance_task.arn })
+}

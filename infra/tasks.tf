@@ -22,6 +22,8 @@ locals {
     # int8 unless download_model measured < 99 % agreement with fp32 for the baked model
     # (then the job uses fp32 by itself): the faster run is the cheaper one (`make cost`).
     SENTIMENT_QUANTIZE = var.sentiment_quantize ? "true" : "false"
+    # The stance model store (training.tf): train-stance writes it, sentiment reads the promoted model.
+    STANCE_MODEL_STORE = local.stance_model_store
   })
 }
 
@@ -34,7 +36,7 @@ resource "aws_ecs_task_definition" "jobs" {
   cpu                      = tostring(each.value.size.cpu)
   memory                   = tostring(each.value.size.memory)
   execution_role_arn       = aws_iam_role.execution.arn
-  task_role_arn            = aws_iam_role.task.arn
+  task_role_arn            = lookup(local.job_task_role_arns, each.key, aws_iam_role.task.arn) # sentiment: its own (training.tf)
 
   runtime_platform {
     operating_system_family = "LINUX"

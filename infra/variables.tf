@@ -407,3 +407,56 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+# --- Learning from reviewers (training.tf) ---------------------------------------------------
+
+variable "train_stance_task_size" {
+  description = "Fargate CPU units and memory (MiB) of the train-stance task (train_stance: scikit-learn on up to ~10,000s of examples; BENCHMARKS.md measures 10,000 in well under a minute at a few hundred MiB peak RSS)."
+  type        = object({ cpu = number, memory = number })
+  default     = { cpu = 1024, memory = 2048 }
+
+  validation {
+    condition = (
+      (var.train_stance_task_size.cpu == 256 && contains([512, 1024, 2048], var.train_stance_task_size.memory)) ||
+      (var.train_stance_task_size.cpu == 512 && var.train_stance_task_size.memory >= 1024 && var.train_stance_task_size.memory <= 4096 && var.train_stance_task_size.memory % 1024 == 0) ||
+      (var.train_stance_task_size.cpu == 1024 && var.train_stance_task_size.memory >= 2048 && var.train_stance_task_size.memory <= 8192 && var.train_stance_task_size.memory % 1024 == 0) ||
+      (var.train_stance_task_size.cpu == 2048 && var.train_stance_task_size.memory >= 4096 && var.train_stance_task_size.memory <= 16384 && var.train_stance_task_size.memory % 1024 == 0) ||
+      (var.train_stance_task_size.cpu == 4096 && var.train_stance_task_size.memory >= 8192 && var.train_stance_task_size.memory <= 30720 && var.train_stance_task_size.memory % 1024 == 0)
+    )
+    error_message = "The train_stance_task_size must be a valid Fargate pair: 256 CPU with 512/1024/2048 MiB; 512 with 1024-4096; 1024 with 2048-8192; 2048 with 4096-16384; 4096 with 8192-30720 (memory in steps of 1024)."
+  }
+}
+
+variable "train_stance_schedule" {
+  description = "EventBridge Scheduler expression of the weekly train_stance --promote run (UTC). Default: Sundays 03:00."
+  type        = string
+  default     = "cron(0 3 ? * SUN *)"
+
+  validation {
+    condition     = can(regex("^(rate\\((1 (minute|hour|day)|[1-9][0-9]* (minutes|hours|days))\\)|cron\\([^ ()]+( [^ ()]+){5}\\))$", var.train_stance_schedule))
+    error_message = "The train_stance_schedule must be rate(N minutes|hours|days) (rate(1 minute|hour|day) for one) or a six-field cron(...) expression."
+  }
+}
+
+variable "train_stance_schedule_enabled" {
+  description = "Create the train-stance schedule ENABLED. Default false: turn it on once reviewers label enough (manage.py ecs schedules enable train-stance), independently of var.schedules_enabled."
+  type        = bool
+  default     = false
+}
+
+variable "models_noncurrent_version_days" {
+  description = "Days an overwritten object in the model bucket (an earlier PROMOTED pointer) is kept before it expires."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.models_noncurrent_version_days >= 1 && var.models_noncurrent_version_days <= 3650 && floor(var.models_noncurrent_version_days) == var.models_noncurrent_version_days
+    error_message = "The models_noncurrent_version_days must be an integer from 1 to 3650."
+  }
+}
+
+variable "models_bucket_force_destroy" {
+  description = "Let terraform destroy empty the model bucket first (its objects are lost). Off in production; for throw-away stacks."
+  type        = bool
+  default     = false
+}

@@ -1,8 +1,9 @@
 """JobRun admin: read-only history of every job run, newest first.
 
-Also installs the throttled login form on the admin site (see `marketpulse.admin_site`),
-and holds `ReadOnlyAdminMixin`, here in the lowest layer that uses it (the article
-admins import it from here; marketpulse never imports articles).
+Holds `ReadOnlyAdminMixin`, here in the lowest layer that uses it (the article
+admins import it from here; marketpulse never imports articles). Admin logins are
+throttled by django-axes (settings `AXES_*`); its attempts and lockouts show under
+"Axes" (delete an access attempt to lift a lockout).
 """
 
 from __future__ import annotations
@@ -10,10 +11,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.text import Truncator
 
-from marketpulse.admin_site import ThrottledAdminLoginForm
 from marketpulse.models import JobRun
 
-admin.site.login_form = ThrottledAdminLoginForm
 admin.site.site_header = "Market Pulse admin"
 admin.site.site_title = "Market Pulse admin"
 
@@ -35,6 +34,10 @@ class ReadOnlyAdminMixin:
 class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["command", "status", "started_at", "finished_at", "duration", "counters_short", "error_short"]
     list_filter = ["command", "status"]
+
+    class Media:
+        css = {"all": ["admin-changelist/changelist.css"]}  # every column on screen at 1280 px
+
     search_fields = ["=command", "error"]
     ordering = ["-started_at"]
     date_hierarchy = None

@@ -14,6 +14,11 @@ whenever `run.save_counters()` is called (after each committed batch).
 
 Hooks registered with `on_finish(callback)` run after the row is final (used to log
 the CloudWatch metrics line); a failing hook is logged, never raised.
+
+`job_run(..., dry_run=True)` handles the signals the same way but writes no row and
+runs no hooks (a dry run writes nothing). After the block, `exit_if_stopped(run)`
+ends a stopped command with 128 + the signal (143 for SIGTERM), the conventional code
+ECS and shells read as "ended by SIGTERM".
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from marketpulse.models import JobRun
@@ -100,17 +106,21 @@ class DryRunHandle(RunHandle):
 
 @contextmanager
 def job_run(
-    command: str, *, arguments: dict[str, Any] | None = None, handle_signals: bool = True
+    command: str, *, arguments: dict[str, Any] | None = None, handle_signals: bool = True, dry_run: bool = False
 ) -> Iterator[RunHandle]:
-    row = JobRun.objects.create(
-        command=command,
-        arguments=_jsonable(arguments or {}),
-        started_at=timezone.now(),
-        status=JobRun.Status.RUNNING,
-        hostname=socket.gethostname()[:255],
-        pid=os.getpid(),
-    )
-    run = RunHandle(row)
+    if dry_run:
+        row = None
+        run: RunHandle = DryRunHandle()
+    else:
+        row = JobRun.objects.create(
+            command=command,
+            arguments=_jsonable(arguments or {}),
+            started_at=timezone.now(),
+            status=JobRun.Status.RUNNING,
+            hostname=socket.gethostname()[:255],
+            pid=os.getpid(),
+        )
+        run = RunHandle(row)
     previous: dict[int, Any] = {}
 
     def _handler(signum: int, _frame: Any) -> None:
@@ -127,18 +137,29 @@ def job_run(
     try:
         yield run
     except BaseException as exc:
-        row.status = JobRun.Status.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else JobRun.Status.FAILED
-        row.error = f"{type(exc).__name__}: {exc}"[:10000]
-        _finish(run)
+        if row is not None:
+            row.status = JobRun.Status.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else JobRun.Status.FAILED
+            row.error = f"{type(exc).__name__}: {exc}"[:10000]
+            _finish(run)
         raise
     else:
-        row.status = JobRun.Status.INTERRUPTED if run.stop_requested else JobRun.Status.SUCCEEDED
-        if run.stop_requested and not row.error:
-            row.error = f"stopped by {signal.Signals(run.stop_signal).name}" if run.stop_signal else "stopped"
-        _finish(run)
+        if row is not None:
+            row.status = JobRun.Status.INTERRUPTED if run.stop_requested else JobRun.Status.SUCCEEDED
+            if run.stop_requested and not row.error:
+                row.error = f"stopped by {signal.Signals(run.stop_signal).name}" if run.stop_signal else "stopped"
+            _finish(run)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def exit_if_stopped(run: RunHandle, *, command: str, detail: str = "") -> None:
+    """After the job_run block: a stopped run ends the command with 128 + the signal (SIGTERM: 143)."""
+    if not run.stop_requested:
+        return
+    signum = run.stop_signal or signal.SIGTERM
+    message = f"{command}: interrupted by {signal.Signals(signum).name}"
+    raise CommandError(message + (f"; {detail}" if detail else ""), returncode=128 + int(signum))
 
 
 def _finish(run: RunHandle) -> None:

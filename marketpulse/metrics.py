@@ -5,6 +5,10 @@ CloudWatch Logs turns the line into metrics as it ingests the task's stdout (the
 The Terraform alarms read `ArticlesScraped` and `ScoreBacklog` with the dimension
 `Job` = the management command (scrape_reddit, analyze_sentiment).
 
+The line is for CloudWatch, not for a person: it is printed when stdout is not a
+terminal (the `awslogs` driver, a pipe) or when METRICS_EMF=true (the Terraform task
+definitions set it); METRICS_EMF=false turns it off.
+
 The line is written straight to stdout, not through the logging formatter: with
 LOG_FORMAT=json the formatter would wrap it inside another object and CloudWatch
 would no longer see the `_aws` envelope at the top level.
@@ -130,8 +134,17 @@ def emf_line_for_run(run: Any) -> str:
     return json.dumps(record, separators=(",", ":"), sort_keys=False)
 
 
+def _emf_wanted(out: IO[str]) -> bool:
+    if settings.METRICS_EMF is not None:
+        return settings.METRICS_EMF
+    isatty = getattr(out, "isatty", None)
+    return not (callable(isatty) and isatty())
+
+
 def metrics_emit(run: Any, *, stream: IO[str] | None = None) -> None:
-    """The `marketpulse.jobs.on_finish` hook: write the run's EMF line to stdout."""
+    """The `marketpulse.jobs.on_finish` hook: write the run's EMF line to stdout (see METRICS_EMF)."""
     out = stream or sys.stdout
+    if not _emf_wanted(out):
+        return
     out.write(emf_line_for_run(run) + "\n")
     out.flush()

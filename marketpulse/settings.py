@@ -11,8 +11,12 @@ transformers or boto3 installed.
 
 from __future__ import annotations
 
+import importlib.util
+import ipaddress
 import os
+import re
 import sys
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,49 +25,62 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+
+class Env(environ.Env):
+    """django-environ, strict: a value its cast cannot read is a one-line `ImproperlyConfigured`
+    naming the variable (manage.py prints it as `Configuration error: ...` and exits 2).
+
+    Three rules on top of environ's casts: a bool is one of 1/true/yes/on or 0/false/no/off
+    (environ reads any other word as false); list items are stripped and empty ones
+    dropped; an empty value means unset, as `.env.example` leaves optional variables.
+    """
+
+    TRUE = frozenset({"1", "true", "yes", "on"})
+    FALSE = frozenset({"0", "false", "no", "off"})
+    CAST_NAMES = {bool: "true or false", int: "a whole number", float: "a number"}
+
+    @classmethod
+    def parse_value(cls, value, cast):
+        if cast is bool and isinstance(value, str) and value.strip().lower() not in cls.TRUE | cls.FALSE:
+            raise ValueError(value)
+        value = super().parse_value(value, cast)
+        if cast is list:
+            value = [item.strip() for item in value if item.strip()]
+        return value
+
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        raw = self.ENVIRON.get(var)
+        if raw is not None and raw.strip() == "" and default is not self.NOTSET:
+            return default
+        try:
+            return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+        except ValueError:
+            raise ImproperlyConfigured(f"{var} must be {self.CAST_NAMES.get(cast, 'valid')}, not {raw!r}") from None
+
+    def int_at_least(self, var: str, default: int, minimum: int) -> int:
+        value = self.int(var, default=default)
+        if value < minimum:
+            raise ImproperlyConfigured(f"{var} must be at least {minimum}, not {value}")
+        return value
+
+    def choice(self, var: str, default: str, choices: tuple[str, ...], normalize=str.lower) -> str:
+        value = normalize(self.str(var, default=default).strip())
+        if value not in choices:
+            raise ImproperlyConfigured(f"{var} must be {' or '.join(choices)}, not {value!r}")
+        return value
+
+
+env = Env()
 # A local `.env` is a developer convenience; the real environment always wins.
-if (BASE_DIR / ".env").is_file() and not os.environ.get("MARKETPULSE_IGNORE_DOTENV"):
+if (BASE_DIR / ".env").is_file() and not env.bool("MARKETPULSE_IGNORE_DOTENV", default=False):
     env.read_env(str(BASE_DIR / ".env"), overwrite=False)
-
-
-def _bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
-
-
-def _int(name: str, default: int, minimum: int | None = None) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
-    if minimum is not None and value < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
-    return value
-
-
-def _list(name: str, default: list[str]) -> list[str]:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return list(default)
-    return [item.strip() for item in raw.split(",") if item.strip()]
 
 
 # --- Core -----------------------------------------------------------------------
 
-DEBUG = _bool("DJANGO_DEBUG", False)
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
@@ -72,8 +89,8 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
 
-ALLOWED_HOSTS = _list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
-CSRF_TRUSTED_ORIGINS = _list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -82,6 +99,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "marketpulse",
     "articles",
     "ingest",
@@ -94,12 +112,16 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "marketpulse.middleware.SecurityHeadersMiddleware",
     "marketpulse.middleware.PublicCacheMiddleware",
+    "marketpulse.middleware.RejectNulMiddleware",
+    "marketpulse.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "marketpulse.urls"
@@ -125,7 +147,7 @@ TEMPLATES = [
 # project directory, so a laptop needs no server.
 
 _DEFAULT_DB_URL = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
-_db_url = os.environ.get("DATABASE_URL") or _DEFAULT_DB_URL
+_db_url = env.str("DATABASE_URL", default=_DEFAULT_DB_URL)
 
 
 def _parse_database_url(url: str) -> dict:
@@ -157,7 +179,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = _int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int_at_least("DATABASE_CONN_MAX_AGE", 60, minimum=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -191,38 +213,100 @@ STORAGES = {
 }
 
 # The admin lives at ADMIN_URL; production should pick a path of its own.
-ADMIN_URL = os.environ.get("ADMIN_URL", "admin/" if DEBUG else "manage-7f3c/").strip("/") + "/"
+# Empty means the default: an empty ADMIN_URL would put the admin at the site's root.
+ADMIN_URL = (env.str("ADMIN_URL", default="").strip("/") or ("admin" if DEBUG else "manage-7f3c")) + "/"
 
 # --- Security (secure by default in production) -------------------------------------
 
-SECURE_SSL_REDIRECT = _bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_HSTS_SECONDS = _int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = _bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
-SECURE_HSTS_PRELOAD = _bool("DJANGO_SECURE_HSTS_PRELOAD", not DEBUG)
-SESSION_COOKIE_SECURE = _bool("DJANGO_SECURE_COOKIES", not DEBUG)
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int_at_least("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
-if _bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
+if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
     # Behind a load balancer that terminates TLS and sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Admin login throttling (marketpulse.admin_site): failed logins per username or client
-# address before further attempts are refused, and the window they are counted in.
-ADMIN_LOGIN_MAX_FAILURES = 5
-ADMIN_LOGIN_LOCKOUT_SECONDS = 15 * 60
 # /health is probed over plain HTTP by the load balancer and ECS.
 SECURE_REDIRECT_EXEMPT = [r"^health$"]
+
+# --- Proxies, caches, rate limits, login lockouts ---------------------------------------
+# FORWARDED_ALLOW_IPS (also read by gunicorn): the proxies whose X-Forwarded-For we believe:
+# comma-separated addresses or networks (the load balancer's subnets), `*` for any.
+FORWARDED_ALLOW_IPS = env.list("FORWARDED_ALLOW_IPS", default=["127.0.0.1"])
+for _proxy in FORWARDED_ALLOW_IPS:
+    try:
+        if _proxy != "*":
+            ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"FORWARDED_ALLOW_IPS must list addresses or networks (or *), not {_proxy!r}"
+        ) from None
+
+# "default": per-process memory (the pages' and API's render caches: keys carry the data's
+# version). "ratelimit": shared by every worker and process; the database (table
+# `mp_cache`, made by migration marketpulse 0002) unless CACHE_URL names another
+# (redis://HOST:6379/N uses the `redis` package, pinned in requirements/base.txt).
+RATELIMIT_CACHE_ALIAS = "ratelimit"
+CACHE_URL = env.str("CACHE_URL", default="")
+if CACHE_URL:
+    try:
+        _shared_cache = environ.Env.cache_url_config(CACHE_URL)
+    except (ImproperlyConfigured, ValueError, KeyError) as exc:
+        raise ImproperlyConfigured(f"CACHE_URL is malformed: {exc}") from None
+    if CACHE_URL.startswith(("redis", "rediss")) and importlib.util.find_spec("redis") is None:
+        raise ImproperlyConfigured(
+            "CACHE_URL is a Redis URL but the redis package is not installed (pip install redis)"
+        )
+else:
+    _shared_cache = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "mp_cache"}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    RATELIMIT_CACHE_ALIAS: _shared_cache,
+}
+
+# /api/v1/ requests per client address (django-ninja throttling): N/s, N/m, N/h or N/d; `off`: no limit.
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="120/m").strip()
+if API_RATE_LIMIT.lower() == "off":
+    API_RATE_LIMIT = ""
+if API_RATE_LIMIT and not re.fullmatch(r"[1-9][0-9]*/[0-9]*(s|sec|m|min|h|hour|d|day)", API_RATE_LIMIT):
+    raise ImproperlyConfigured(
+        f"API_RATE_LIMIT must look like 120/m (N/s, /m, /h or /d) or be off, not {API_RATE_LIMIT!r}"
+    )
+
+# Admin logins (django-axes): after AXES_FAILURE_LIMIT failures for one username or from one
+# client address, logins are refused for AXES_COOLOFF_MINUTES. Attempts and lockouts are rows
+# in the database (every worker sees them), listed and deletable in the admin.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int_at_least("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int_at_least("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [
+    item.split("+") if "+" in item else item
+    for item in env.list("AXES_LOCKOUT_PARAMETERS", default=["ip_address", "username"])
+]
+for _item in AXES_LOCKOUT_PARAMETERS:
+    if not set([_item] if isinstance(_item, str) else _item) <= {"ip_address", "username", "user_agent"}:
+        raise ImproperlyConfigured(
+            f"AXES_LOCKOUT_PARAMETERS must list ip_address, username, user_agent (or a+b), not {_item!r}"
+        )
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "marketpulse.ratelimit.client_ip"
+AXES_LOCKOUT_TEMPLATE = "marketpulse/lockout.html"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_VERBOSE = False  # no start-up banner on every manage.py command; failures and lockouts are still logged
 
 # --- Logging ------------------------------------------------------------------------
 # Plain text in a terminal; one JSON object per line with LOG_FORMAT=json (CloudWatch).
 
-LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
-if LOG_FORMAT not in {"text", "json"}:
-    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
-LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").strip().upper()
-if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-    raise ImproperlyConfigured(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}")
+LOG_FORMAT = env.choice("LOG_FORMAT", "text", ("text", "json"))
+LOG_LEVEL = env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), normalize=str.upper)
 
 LOGGING = {
     "version": 1,
@@ -244,38 +328,43 @@ LOGGING = {
 
 # --- Reddit (scrape_reddit) --------------------------------------------------------------
 
-REDDIT_CLIENT_ID = os.environ.get("REDDIT_CLIENT_ID", "")
-REDDIT_CLIENT_SECRET = os.environ.get("REDDIT_CLIENT_SECRET", "")
-REDDIT_USER_AGENT = os.environ.get("REDDIT_USER_AGENT", "python:market-pulse:v1.0 (by /u/market-pulse)")
+REDDIT_CLIENT_ID = env.str("REDDIT_CLIENT_ID", default="")
+REDDIT_CLIENT_SECRET = env.str("REDDIT_CLIENT_SECRET", default="")
+REDDIT_USER_AGENT = env.str("REDDIT_USER_AGENT", default="python:market-pulse:v1.0 (by /u/market-pulse)")
 # Point praw at a Reddit-compatible server (tests, the demo's replay server).
-REDDIT_OAUTH_URL = os.environ.get("REDDIT_OAUTH_URL", "https://oauth.reddit.com")
-REDDIT_URL = os.environ.get("REDDIT_URL", "https://www.reddit.com")
-REDDIT_SUBREDDITS = _list("REDDIT_SUBREDDITS", ["wallstreetbets"])
+REDDIT_OAUTH_URL = env.str("REDDIT_OAUTH_URL", default="https://oauth.reddit.com")
+REDDIT_URL = env.str("REDDIT_URL", default="https://www.reddit.com")
+REDDIT_SUBREDDITS = env.list("REDDIT_SUBREDDITS", default=["wallstreetbets"])
 # Requests per run, a cap under Reddit's 100/minute per OAuth client.
-REDDIT_REQUEST_BUDGET = _int("REDDIT_REQUEST_BUDGET", 300, minimum=1)
+REDDIT_REQUEST_BUDGET = env.int_at_least("REDDIT_REQUEST_BUDGET", 300, minimum=1)
 
 # --- Sentiment (analyze_sentiment) -------------------------------------------------------
 
 # A Hugging Face model id or a local directory saved with save_pretrained.
-SENTIMENT_MODEL = os.environ.get("SENTIMENT_MODEL", "ProsusAI/finbert")
-SENTIMENT_BACKEND = os.environ.get("SENTIMENT_BACKEND", "finbert").strip().lower()
-if SENTIMENT_BACKEND not in {"finbert", "vader"}:
-    raise ImproperlyConfigured(f"SENTIMENT_BACKEND must be finbert or vader, not {SENTIMENT_BACKEND!r}")
-SENTIMENT_QUANTIZE = _bool("SENTIMENT_QUANTIZE", False)
-SENTIMENT_BATCH_SIZE = _int("SENTIMENT_BATCH_SIZE", 32, minimum=1)
-SENTIMENT_MAX_TOKENS = _int("SENTIMENT_MAX_TOKENS", 256, minimum=8)
+SENTIMENT_MODEL = env.str("SENTIMENT_MODEL", default="ProsusAI/finbert")
+SENTIMENT_BACKEND = env.choice("SENTIMENT_BACKEND", "finbert", ("finbert", "vader"))
+SENTIMENT_QUANTIZE = env.bool("SENTIMENT_QUANTIZE", default=False)
+SENTIMENT_BATCH_SIZE = env.int_at_least("SENTIMENT_BATCH_SIZE", 32, minimum=1)
+SENTIMENT_MAX_TOKENS = env.int_at_least("SENTIMENT_MAX_TOKENS", 256, minimum=8)
 # torch threads for FinBERT; 0 = the CPUs the task really has (affinity mask and cgroup quota).
-SENTIMENT_THREADS = _int("SENTIMENT_THREADS", 0, minimum=0)
+SENTIMENT_THREADS = env.int_at_least("SENTIMENT_THREADS", 0, minimum=0)
+# The stance model store (train_stance writes versions there, analyze_sentiment reads the
+# promoted one): a directory, or s3://bucket/prefix (the jobs on ECS). sentiment/stance_store.py.
+STANCE_MODEL_STORE = env.str("STANCE_MODEL_STORE", default="var/stance-models").strip() or "var/stance-models"
+if "://" not in STANCE_MODEL_STORE:  # a relative directory is relative to the project, not the cwd
+    STANCE_MODEL_STORE = str(BASE_DIR / Path(STANCE_MODEL_STORE).expanduser())
+# Where versions read from S3 are cached on local disk (empty: <tmp>/marketpulse-stance-models).
+STANCE_MODEL_CACHE = env.str("STANCE_MODEL_CACHE", default="").strip()
 
 # --- Operations (daily_status, metrics, ECS) ---------------------------------------------
 
-STALE_AFTER_MINUTES = _int("STALE_AFTER_MINUTES", 60, minimum=1)
-METRICS_NAMESPACE = os.environ.get("METRICS_NAMESPACE", "MarketPulse")
-AWS_REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-ECS_CLUSTER = os.environ.get("ECS_CLUSTER", "market-pulse")
-ECS_NAME_PREFIX = os.environ.get("ECS_NAME_PREFIX", "market-pulse-")
+STALE_AFTER_MINUTES = env.int_at_least("STALE_AFTER_MINUTES", 60, minimum=1)
+METRICS_NAMESPACE = env.str("METRICS_NAMESPACE", default="MarketPulse")
+# The jobs' EMF metrics line: None (unset) prints it only when stdout is not a terminal.
+METRICS_EMF = env.bool("METRICS_EMF", default=False) if env.str("METRICS_EMF", default="").strip() else None
+AWS_REGION = env.str("AWS_REGION", default="") or env.str("AWS_DEFAULT_REGION", default="us-east-1")
+ECS_CLUSTER = env.str("ECS_CLUSTER", default="market-pulse")
+ECS_NAME_PREFIX = env.str("ECS_NAME_PREFIX", default="market-pulse-")
 # Where `manage.py setup_secrets` writes the job secrets: ssm (SSM Parameter Store
 # SecureString, the Terraform default) or secretsmanager (infra variable secrets_backend).
-SECRETS_BACKEND = os.environ.get("SECRETS_BACKEND", "ssm").strip().lower()
-if SECRETS_BACKEND not in {"ssm", "secretsmanager"}:
-    raise ImproperlyConfigured(f"SECRETS_BACKEND must be ssm or secretsmanager, not {SECRETS_BACKEND!r}")
+SECRETS_BACKEND = env.choice("SECRETS_BACKEND", "ssm", ("ssm", "secretsmanager"))

@@ -13,6 +13,7 @@ Terraform in `infra/` creates:
     scraper    market-pulse-scraper                 /ecs/market-pulse-scraper
     sentiment  market-pulse-sentiment               /ecs/market-pulse-sentiment
     status     market-pulse-status                  /ecs/market-pulse-status
+    train-stance market-pulse-train-stance          /ecs/market-pulse-train-stance  (weekly, infra/training.tf)
 
 The job secrets live under the prefix without its trailing dash: SSM parameters
 `/market-pulse/<name>` (SecureString; the default, `settings.SECRETS_BACKEND=ssm`) or
@@ -39,9 +40,17 @@ JOBS: dict[str, str] = {
     "scraper": "scrape_reddit --mode incremental",
     "sentiment": "analyze_sentiment --source reddit",
     "status": "daily_status",
+    "train-stance": "train_stance --promote",
 }
 #: What `ecs run` accepts (the verb the operator thinks in) -> job name.
-RUN_ALIASES: dict[str, str] = {"scrape": "scraper", "scraper": "scraper", "sentiment": "sentiment", "status": "status"}
+RUN_ALIASES: dict[str, str] = {
+    "scrape": "scraper",
+    "scraper": "scraper",
+    "sentiment": "sentiment",
+    "status": "status",
+    "train": "train-stance",
+    "train-stance": "train-stance",
+}
 
 #: Where the job secrets can live (settings.SECRETS_BACKEND, Terraform's secrets_backend).
 SECRETS_BACKENDS = ("ssm", "secretsmanager")
@@ -72,7 +81,7 @@ def name_prefix() -> str:
 
 
 def job_name_resolve(job: str) -> str:
-    """'scrape'/'scraper'/'sentiment'/'status' -> the job name; AwsError otherwise."""
+    """'scrape'/'scraper'/'sentiment'/'status'/'train'/'train-stance' -> the job name; AwsError otherwise."""
     resolved = RUN_ALIASES.get(job.strip().lower())
     if resolved is None:
         raise AwsError(f"unknown job {job!r}: expected one of {', '.join(sorted(JOBS))}")

@@ -5,7 +5,7 @@
 
 Reads, and nothing else (pure Python: no AWS call, no boto3, no Terraform run):
 - the Terraform variables: the defaults in infra/variables.tf, overridden by
-  infra/terraform.tfvars when it exists (python-hcl2), and the alarms in infra/alarms.tf;
+  infra/terraform.tfvars when it exists (python-hcl2), and the alarms in infra/*.tf;
 - the measured run times: infra/cost/measured_runtimes.json, written by
   `benchmarks/bench_jobs.py` (every duration in the total comes from there);
 - the prices: infra/cost/prices.json (us-east-1 list prices; put in your region's).
@@ -68,11 +68,13 @@ def terraform_variables(variables_tf: Path, tfvars: Path | None) -> dict[str, An
     return values
 
 
-def alarm_counts(alarms_tf: Path, jobs: int) -> tuple[int, list[tuple[str, str]]]:
-    """(metric alarms, the custom metric/dimension pairs they read) from infra/alarms.tf."""
+def alarm_counts(infra: Path, jobs: int) -> tuple[int, list[tuple[str, str]]]:
+    """(metric alarms, the custom metric/dimension pairs they read) from every infra/*.tf;
+    an alarm with for_each is one per scheduled job."""
     alarms = [
         body
-        for block in _hcl(alarms_tf).get("resource", [])
+        for path in sorted(infra.glob("*.tf"))
+        for block in _hcl(path).get("resource", [])
         for label, body in block.get("aws_cloudwatch_metric_alarm", {}).items()
     ]
     count = 0
@@ -129,7 +131,7 @@ def hourly(vcpu: float, gb: float, prices: dict[str, Any], *, spot: bool = True)
     return vcpu * prices[f"fargate_{kind}_vcpu_hour"] + gb * prices[f"fargate_{kind}_gb_hour"]
 
 
-def estimate(variables: dict[str, Any], runtimes: dict[str, Any], prices: dict[str, Any], alarms_tf: Path) -> dict:
+def estimate(variables: dict[str, Any], runtimes: dict[str, Any], prices: dict[str, Any], infra: Path) -> dict:
     days = prices["days_per_month"]
     pull = float(runtimes["not_measured"]["image_pull_s"])
     minimum = prices["fargate_minimum_billed_s"]
@@ -209,12 +211,12 @@ def estimate(variables: dict[str, Any], runtimes: dict[str, Any], prices: dict[s
         )
     )
 
-    alarms, custom = alarm_counts(alarms_tf, len(JOBS))
+    alarms, custom = alarm_counts(infra, len(JOBS))
     lines.append(
         Line(
             "CloudWatch alarms",
-            f"{alarms} metric alarms (a DLQ each for {len(JOBS)} schedules + {alarms - len(JOBS)} on the jobs' metrics) "
-            f"x ${prices['cloudwatch_alarm_standard_month']}",
+            f"{alarms} metric alarms (a DLQ each for the {len(JOBS)} job schedules and train-stance's, "
+            f"{len(custom)} on the jobs' metrics) x ${prices['cloudwatch_alarm_standard_month']}",
             alarms * prices["cloudwatch_alarm_standard_month"],
         )
     )
@@ -252,6 +254,10 @@ def estimate(variables: dict[str, Any], runtimes: dict[str, Any], prices: dict[s
             0.0,
         )
     )
+    if variables.get("train_stance_schedule_enabled", False):
+        notes.append("train-stance's weekly schedule is ENABLED: its run time is not measured, not in the total")
+    else:
+        notes.append("train-stance (infra/training.tf): weekly schedule disabled by default; only its DLQ alarm counts")
     if insights:
         notes.append("Container Insights is ON (enable_container_insights): billed per metric, not in the total")
     else:
@@ -310,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     variables = terraform_variables(INFRA / "variables.tf", args.tfvars)
     runtimes = json.loads(args.runtimes.read_text())
     prices = json.loads(args.prices.read_text())
-    result = estimate(variables, runtimes, prices, INFRA / "alarms.tf")
+    result = estimate(variables, runtimes, prices, INFRA)
     sources = ["infra/variables.tf defaults"]
     if args.tfvars.exists():
         sources.append(str(args.tfvars.relative_to(ROOT) if args.tfvars.is_relative_to(ROOT) else args.tfvars))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: the whole pipeline on a laptop, no cloud account.
 #   migrate SQLite -> load tickers -> scrape (bundled replay, or live Reddit when
-#   REDDIT_CLIENT_ID/REDDIT_CLIENT_SECRET are set) -> score -> serve on 127.0.0.1:$PORT
+#   REDDIT_CLIENT_ID/REDDIT_CLIENT_SECRET are set) -> import labelled examples, train and
+#   promote the stance model -> score -> serve on 127.0.0.1:$PORT
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,6 +46,17 @@ fi
 say "scraping: manage.py scrape_reddit --mode incremental"
 "$PY" manage.py scrape_reddit --mode incremental
 cleanup; replay_pid=""
+
+# Learning from reviewers (README "Learning from reviewers"): labelled examples in, a trained
+# stance model out, promoted only if it beats cues + VADER on held-out examples. The demo's
+# store is a directory (STANCE_MODEL_STORE, default var/stance-models); analyze_sentiment then
+# scores each mention's stance with the promoted model.
+export STANCE_MODEL_STORE="${STANCE_MODEL_STORE:-$PWD/var/stance-models}"
+say "importing the demo's labelled examples: manage.py import_labels sentiment/data/stance_demo_train.csv --source demo"
+"$PY" manage.py import_labels sentiment/data/stance_demo_train.csv --source demo
+say "training the stance model: manage.py train_stance --promote (store: $STANCE_MODEL_STORE)"
+"$PY" manage.py train_stance --promote
+"$PY" manage.py stance_models
 
 MODEL="${SENTIMENT_MODEL:-}"
 if [ -n "$MODEL" ] && [ -d "$MODEL" ]; then

@@ -80,3 +80,49 @@ def aws_env(moto_endpoint, monkeypatch):
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Flags for a closed network: without the background-networking ones Chromium keeps
+# trying hosts this machine cannot reach.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Debian's headless Chromium driven by Playwright (never a downloaded browser).
+
+    Skips, saying loudly that the test did NOT run, only when /usr/bin/chromium is
+    absent (`.ci/pre.d/10-chromium.sh` installs it in CI).
+    """
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"SKIPPED LOUDLY: {CHROMIUM} is missing: install Debian's chromium (see .ci/pre.d/10-chromium.sh); "
+            "the browser test did NOT run"
+        )
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls a test
+    # makes between browser steps are ordinary blocking calls.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+            # While Playwright's loop runs, the ORM works on a connection of its own
+            # (Django's connections are context-local); close it, or PostgreSQL
+            # cannot drop the test database at the end of the session.
+            from django.db import connections
+
+            connections.close_all()

@@ -9,49 +9,13 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
 from articles.models import Article, TickerHourly
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"SKIPPED: {CHROMIUM} is not installed (Debian package 'chromium'); the browser test cannot run")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls this
-    # test makes between browser steps are ordinary blocking calls.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
-            # While Playwright's loop runs, the ORM works on a connection of its own
-            # (Django's connections are context-local); close it, or PostgreSQL
-            # cannot drop the test database at the end of the session.
-            from django.db import connections
-
-            connections.close_all()
 
 
 def _split_text(browser, url: str) -> str:

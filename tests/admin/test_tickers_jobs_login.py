@@ -1,4 +1,4 @@
-"""Ticker admin ("never link" + unlink), JobRun admin listing, login throttling."""
+"""Ticker admin ("never link" + unlink), JobRun admin listing, login throttling (django-axes)."""
 
 from __future__ import annotations
 
@@ -86,43 +86,86 @@ def test_jobrun_changelist_newest_first_with_duration_and_filters(admin_client, 
 
 
 def test_login_throttled_after_repeated_failures(client, reviewer, settings):
-    settings.ADMIN_LOGIN_MAX_FAILURES = 3
+    """django-axes: the limit per username and per address; even the right password is then refused."""
+    settings.AXES_FAILURE_LIMIT = 3
     url = reverse("admin:login")
-    for _ in range(3):
+    for _ in range(2):
         response = client.post(url, {"username": "rita", "password": "wrong"})
         assert response.status_code == 200 and "correct username and password" in response.content.decode()
+    response = client.post(url, {"username": "rita", "password": "wrong"})
+    assert response.status_code == 429 and "Too many failed logins" in response.content.decode()
     # Now even the right password is refused, for this user and from this address.
     response = client.post(url, {"username": "rita", "password": "review-pass-123"})
-    assert "Too many failed logins" in response.content.decode()
+    assert response.status_code == 429 and "Too many failed logins" in response.content.decode()
     assert "_auth_user_id" not in client.session
     User.objects.create_user("other", password="other-pass-123", is_staff=True)
     response = client.post(url, {"username": "other", "password": "other-pass-123"})
-    assert "Too many failed logins" in response.content.decode()
+    assert response.status_code == 429
 
 
 def test_login_success_clears_the_count(client, reviewer, settings):
-    settings.ADMIN_LOGIN_MAX_FAILURES = 3
+    settings.AXES_FAILURE_LIMIT = 3
     url = reverse("admin:login")
     for _ in range(2):
         client.post(url, {"username": "rita", "password": "wrong"})
     response = client.post(url, {"username": "rita", "password": "review-pass-123"})
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(reviewer.pk)
+    client.logout()
+    for _ in range(2):  # the count started again: two more failures do not lock
+        assert client.post(url, {"username": "rita", "password": "wrong"}).status_code == 200
 
 
 def test_behind_the_load_balancer_the_forwarded_address_is_counted(client, reviewer, settings):
-    settings.ADMIN_LOGIN_MAX_FAILURES = 2
-    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.AXES_FAILURE_LIMIT = 2
+    settings.FORWARDED_ALLOW_IPS = ["10.0.0.0/8"]  # the balancer's subnet
+    balancer = {"REMOTE_ADDR": "10.1.2.3"}
     url = reverse("admin:login")
     for _ in range(2):
-        client.post(url, {"username": "nobody", "password": "x"}, HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9")
+        client.post(
+            url, {"username": "nobody", "password": "x"}, HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9", **balancer
+        )
     # Another client behind the same balancer is not locked out by the attacker's address...
     response = client.post(
-        url, {"username": "rita", "password": "review-pass-123"}, HTTP_X_FORWARDED_FOR="198.51.100.7"
+        url, {"username": "rita", "password": "review-pass-123"}, HTTP_X_FORWARDED_FOR="198.51.100.7", **balancer
     )
     assert response.status_code == 302
+    client.logout()
     # ...while the attacker's address is, whatever it claims in front.
     response = client.post(
-        url, {"username": "rita", "password": "review-pass-123"}, HTTP_X_FORWARDED_FOR="9.9.9.9, 203.0.113.9"
+        url,
+        {"username": "rita", "password": "review-pass-123"},
+        HTTP_X_FORWARDED_FOR="9.9.9.9, 203.0.113.9",
+        **balancer,
     )
-    assert "Too many failed logins" in response.content.decode()
+    assert response.status_code == 429 and "Too many failed logins" in response.content.decode()
+
+
+def test_a_peer_not_trusted_cannot_pick_its_address(client, reviewer, settings):
+    """X-Forwarded-For from a peer outside FORWARDED_ALLOW_IPS is ignored: REMOTE_ADDR counts."""
+    settings.AXES_FAILURE_LIMIT = 2
+    settings.FORWARDED_ALLOW_IPS = ["10.0.0.0/8"]
+    url = reverse("admin:login")
+    for n in range(2):
+        client.post(url, {"username": f"u{n}", "password": "x"}, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+    response = client.post(url, {"username": "rita", "password": "review-pass-123"}, HTTP_X_FORWARDED_FOR="1.1.1.1")
+    assert response.status_code == 429  # locked by its real address, 127.0.0.1
+
+
+def test_lockouts_are_listed_and_lifted_in_the_admin(client, admin_client, reviewer, settings):
+    from axes.models import AccessAttempt
+
+    settings.AXES_FAILURE_LIMIT = 2
+    url = reverse("admin:login")
+    for _ in range(2):
+        client.post(url, {"username": "rita", "password": "wrong"}, REMOTE_ADDR="192.0.2.5")
+    assert client.post(url, {"username": "rita", "password": "review-pass-123"}).status_code == 429
+    attempts = list(AccessAttempt.objects.filter(username="rita").values_list("pk", flat=True))
+    changelist = reverse("admin:axes_accessattempt_changelist")
+    listing = admin_client.get(changelist).content.decode()
+    assert "rita" in listing and "192.0.2.5" in listing
+    response = admin_client.post(
+        changelist, {"action": "delete_selected", "_selected_action": attempts, "post": "yes"}, follow=True
+    )
+    assert response.status_code == 200 and not AccessAttempt.objects.exists()
+    assert client.post(url, {"username": "rita", "password": "review-pass-123"}).status_code == 302

@@ -62,7 +62,7 @@ def test_billing_is_per_second_from_the_pull_with_a_one_minute_minimum():
 
 def test_each_fargate_line_is_runs_times_billed_seconds_times_the_hourly_price():
     runtimes = _runtimes(sentiment_int8={"wall_s": 50.0, "cpu_s": 45.0, "log_bytes": 5000})
-    result = cost.estimate(_variables(), runtimes, PRICES, ROOT / "infra" / "alarms.tf")
+    result = cost.estimate(_variables(), runtimes, PRICES, ROOT / "infra")
     lines = {line.item: line for line in result["lines"]}
     runs = 30.4 * 96
     # sentiment: 1 vCPU / 2 GiB, int8 by default: max(60, 40 + 50) = 90 s
@@ -76,14 +76,14 @@ def test_each_fargate_line_is_runs_times_billed_seconds_times_the_hourly_price()
         _variables(sentiment_quantize=False),
         _runtimes(sentiment_fp32={"wall_s": 80.0, "cpu_s": 75.0, "log_bytes": 5000}),
         PRICES,
-        ROOT / "infra" / "alarms.tf",
+        ROOT / "infra",
     )
     fp32_lines = {line.item: line for line in fp32["lines"]}
     assert fp32_lines["Fargate Spot: sentiment"].dollars == pytest.approx(runs * 120 / 3600 * cost.hourly(1, 2, PRICES))
 
 
 def test_secrets_backends_and_the_customer_managed_key():
-    alarms = ROOT / "infra" / "alarms.tf"
+    alarms = ROOT / "infra"
     ssm = {line.item: line.dollars for line in cost.estimate(_variables(), _runtimes(), PRICES, alarms)["lines"]}
     reads = 30.4 * 96 * (4 + 2) + 30.4 * 2
     assert ssm["SSM Parameter Store"] == 0.0
@@ -98,9 +98,9 @@ def test_secrets_backends_and_the_customer_managed_key():
     assert sm["KMS"] == pytest.approx(1.0 + reads / 1e4 * 0.03)
 
 
-def test_alarms_and_custom_metrics_are_counted_from_alarms_tf():
-    count, custom = cost.alarm_counts(ROOT / "infra" / "alarms.tf", 3)
-    assert count == 5  # a DLQ alarm per schedule + no articles scraped + score backlog
+def test_alarms_and_custom_metrics_are_counted_from_the_terraform():
+    count, custom = cost.alarm_counts(ROOT / "infra", 3)
+    assert count == 6  # a DLQ alarm per job schedule and train-stance's + no articles scraped + score backlog
     assert [name for name, _ in custom] == ["ArticlesScraped", "ScoreBacklog"]
     assert len(custom) <= 4
 

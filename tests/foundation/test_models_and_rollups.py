@@ -171,5 +171,5 @@ def test_refresh_rollups_command(tsla, capsys):
     assert TickerHourly.objects.count() == 1
     from django.core.management.base import CommandError
 
-    with pytest.raises(CommandError, match="--since must be a date"):
+    with pytest.raises(CommandError, match="argument --since: not a valid date or time"):
         call_command("refresh_rollups", "--since", "last tuesday")

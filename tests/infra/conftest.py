@@ -82,6 +82,19 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """test_training_stack.py's `infra` tests assert on the same applied stack: they run inside
+    test_moto_apply.py's sequence, after the ops commands and before the no-drift plan and the
+    destroy (file order alone would put them after the destroy)."""
+    training = [i for i in items if i.path.name == "test_training_stack.py" and i.get_closest_marker("infra")]
+    anchor = next((i for i in items if i.name == "test_plan_after_apply_and_the_ops_commands_has_no_changes"), None)
+    if not training or anchor is None:
+        return
+    rest = [i for i in items if i not in training]
+    at = rest.index(anchor)
+    items[:] = rest[:at] + training + rest[at:]
+
+
 # --- tools ------------------------------------------------------------------------------------
 
 

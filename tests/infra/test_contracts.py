@@ -61,6 +61,9 @@ def _variable_default(name: str) -> Any:
 
 def test_the_three_jobs_run_the_commands_manage_py_ecs_documents():
     jobs = _jobs()
+    # ... and the weekly train-stance job of training.tf (test_training_stack.py has its own contract)
+    training = _blocks("training.tf", "locals")
+    jobs = {**jobs, training["train_stance_job"]: {"command": training["train_stance_command"]}}
     assert sorted(jobs) == sorted(aws.JOBS)
     for job, command in aws.JOBS.items():
         assert jobs[job]["command"] == command.split(), job

@@ -38,12 +38,13 @@ def _topic(stack: Stack) -> str:
 
 def test_every_alarm_exists_and_notifies_the_topic(stack: Stack, aws):
     alarms = {a["AlarmName"]: a for a in aws("cloudwatch").describe_alarms(AlarmNamePrefix=PREFIX)["MetricAlarms"]}
-    expected = {f"{PREFIX}{job}-dlq" for job in JOBS} | {f"{PREFIX}no-articles-scraped", f"{PREFIX}score-backlog"}
+    expected = {f"{PREFIX}{job}-dlq" for job in (*JOBS, "train-stance")}
+    expected |= {f"{PREFIX}no-articles-scraped", f"{PREFIX}score-backlog"}
     assert set(alarms) == expected
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == [_topic(stack)], name
         assert alarm["OKActions"] == [_topic(stack)], name
-    for job in JOBS:
+    for job in (*JOBS, "train-stance"):
         dlq = alarms[f"{PREFIX}{job}-dlq"]
         assert dlq["Namespace"] == "AWS/SQS" and dlq["MetricName"] == "ApproximateNumberOfMessagesVisible"
         assert dlq["Dimensions"] == [{"Name": "QueueName", "Value": f"{PREFIX}{job}-dlq"}]
@@ -142,7 +143,7 @@ def test_execution_role_reads_the_parameter_path_only(stack: Stack, aws):
 
 
 def test_scheduler_roles_need_no_kms_without_the_key(stack: Stack, aws):
-    for job in JOBS:
+    for job in (*JOBS, "train-stance"):
         doc = aws("iam").get_role_policy(RoleName=f"{PREFIX}scheduler-{job}", PolicyName=f"run-{job}")
         sids = [s["Sid"] for s in doc["PolicyDocument"]["Statement"]]
         assert "DecryptThisSchedule" not in sids, job
@@ -151,7 +152,7 @@ def test_scheduler_roles_need_no_kms_without_the_key(stack: Stack, aws):
 
 def test_logs_kept_a_week_and_no_container_insights(stack: Stack, aws):
     groups = aws("logs").describe_log_groups(logGroupNamePrefix=f"/ecs/{PREFIX}")["logGroups"]
-    assert sorted(g["logGroupName"] for g in groups) == sorted(f"/ecs/{PREFIX}{job}" for job in JOBS)
+    assert sorted(g["logGroupName"] for g in groups) == sorted(f"/ecs/{PREFIX}{job}" for job in (*JOBS, "train-stance"))
     assert {g["retentionInDays"] for g in groups} == {7}
     (cluster,) = aws("ecs").describe_clusters(clusters=[CLUSTER], include=["SETTINGS"])["clusters"]
     settings = {s["name"]: s["value"] for s in cluster.get("settings", [])}

@@ -14,6 +14,8 @@ import pytest
 
 from .harness import CLUSTER, JOBS, PREFIX, Stack, tail
 
+TRAINING = "train-stance"  # the weekly job of infra/training.tf (its own checks: test_training_stack.py)
+
 pytestmark = [pytest.mark.infra, pytest.mark.timeout(900)]
 
 COMMANDS = {
@@ -87,7 +89,7 @@ def test_plan_reports_one_validation_error_per_bad_input(validation_plan):
 
 def test_outputs_and_schedule_names(stack: Stack, aws):
     names = sorted(s["Name"] for s in aws("scheduler").list_schedules(NamePrefix=PREFIX)["Schedules"])
-    assert names == [f"{PREFIX}{job}" for job in sorted(JOBS)]
+    assert names == sorted(f"{PREFIX}{job}" for job in (*JOBS, TRAINING))
     assert stack.outputs["schedule_names"] == {job: f"{PREFIX}{job}" for job in JOBS}
     assert stack.outputs["cluster_name"] == CLUSTER
 
@@ -149,7 +151,7 @@ def test_cluster_has_both_fargate_capacity_providers(stack: Stack, aws):
 
 def test_log_groups_one_per_job_with_retention(stack: Stack, aws):
     groups = aws("logs").describe_log_groups(logGroupNamePrefix=f"/ecs/{PREFIX}")["logGroups"]
-    assert sorted(g["logGroupName"] for g in groups) == sorted(f"/ecs/{PREFIX}{job}" for job in JOBS)
+    assert sorted(g["logGroupName"] for g in groups) == sorted(f"/ecs/{PREFIX}{job}" for job in (*JOBS, TRAINING))
     assert all(g.get("retentionInDays") for g in groups), "a log group without retention"
 
 
@@ -161,8 +163,9 @@ def test_scheduler_role_runs_its_own_task_and_passes_exactly_the_two_task_roles(
     run_task = by_sid["RunThisJobsTaskDefinitionInThisCluster"]
     assert run_task["Resource"].endswith(f":task-definition/{PREFIX}{job}:*")
     pass_role = by_sid["PassExactlyTheTaskRolesToEcsTasks"]
+    # the job's own task role: the shared permission-less one, or sentiment's (reads the model store)
     assert sorted(pass_role["Resource"]) == sorted(
-        [stack.outputs["task_execution_role_arn"], stack.outputs["task_role_arn"]]
+        [stack.outputs["task_execution_role_arn"], stack.outputs["job_task_role_arns"][job]]
     )
     assert pass_role["Condition"]["StringEquals"]["iam:PassedToService"] == "ecs-tasks.amazonaws.com"
     assert [st["Sid"] for st in doc["Statement"] if st["Resource"] == "*"] == []

@@ -14,26 +14,7 @@ from ingest.fakereddit.datagen import TICKERS, wsb_sample
 # Recorded Reddit API exchanges (Betamax cassettes), kept in the repository: see their README.md.
 SAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "reddit-api-samples"
 # Symbols that are real tickers and English words: in the table, on the linker's stop list.
-ENGLISH_TICKERS = [
-    "A",
-    "I",
-    "IT",
-    "DD",
-    "CEO",
-    "YOLO",
-    "ATH",
-    "IMO",
-    "FD",
-    "ON",
-    "GO",
-    "ARE",
-    "CAN",
-    "NOW",
-    "ALL",
-    "EV",
-    "USA",
-    "BRK.B",
-]
+ENGLISH_TICKERS = "A I IT DD CEO YOLO ATH IMO FD ON GO ARE CAN NOW ALL EV USA BRK.B".split()
 
 
 @pytest.fixture

@@ -5,47 +5,11 @@ from __future__ import annotations
 import pytest
 
 from ingest.linker import STOP_WORDS, TickerSet, link, linkable_text
+from tests.ingest.conftest import ENGLISH_TICKERS
 
-SYMBOLS = [
-    "TSLA",
-    "GME",
-    "AMC",
-    "NVDA",
-    "AAPL",
-    "SPY",
-    "QQQ",
-    "AMD",
-    "PLTR",
-    "MSFT",
-    "BB",
-    "F",
-    "T",
-    "X",
-    "A",
-    "I",
-    "IT",
-    "DD",
-    "CEO",
-    "YOLO",
-    "ATH",
-    "IMO",
-    "FD",
-    "ON",
-    "GO",
-    "ARE",
-    "CAN",
-    "NOW",
-    "ALL",
-    "EV",
-    "USA",
-    "BRK.B",
-    "SOFI",
-    "COIN",
-    "TQQQ",
-    "ET",
-    "DOW",
-    "DAY",
-]
+# The common WSB names, the English-word tickers the fixtures load, and a few edge cases.
+SYMBOLS = [*("TSLA GME AMC NVDA AAPL SPY QQQ AMD PLTR MSFT BB F T X".split()), *ENGLISH_TICKERS]
+SYMBOLS += "SOFI COIN TQQQ ET DOW DAY".split()
 TICKERS = TickerSet(SYMBOLS)
 
 # (text, expected symbols in order of first appearance)
@@ -169,25 +133,7 @@ def test_inactive_ticker_never_links():
 
 
 def test_stop_list_is_words_not_regex():
-    assert {
-        "A",
-        "I",
-        "IT",
-        "DD",
-        "CEO",
-        "YOLO",
-        "ATH",
-        "IMO",
-        "FD",
-        "ON",
-        "GO",
-        "ARE",
-        "CAN",
-        "NOW",
-        "ALL",
-        "EV",
-        "USA",
-    } <= STOP_WORDS
+    assert set(ENGLISH_TICKERS) - {"BRK.B"} <= STOP_WORDS
     assert "IT" in TICKERS and "IT" not in TICKERS.bare
 
 

@@ -205,7 +205,7 @@ def test_logs_follow_picks_up_new_events(stack, boto):
 
 
 def test_logs_bad_since_and_missing_group(stack, boto):
-    with pytest.raises(CommandError, match="--since must look like"):
+    with pytest.raises(CommandError, match="argument --since: must look like"):
         run("ecs", "logs", "status", "--since", "yesterday")
     boto("logs").delete_log_group(logGroupName=f"/ecs/{PREFIX}status")
     with pytest.raises(CommandError, match="no log group '/ecs/market-pulse-status'"):

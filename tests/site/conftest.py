@@ -147,3 +147,11 @@ def build_site_data(*, fresh: bool = True) -> SiteData:
 @pytest.fixture
 def site_data(db) -> SiteData:
     return build_site_data()
+
+
+@pytest.fixture
+def seeded_live_server(transactional_db, live_server):
+    # Data first, in this thread, before Playwright starts its event loop (Django refuses
+    # synchronous DB calls from a thread with a running loop); the server thread serves it.
+    data = build_site_data()
+    return live_server.url, data

@@ -6,50 +6,9 @@ that binary is absent (`.ci/pre.d/10-chromium.sh` installs it in CI).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from .conftest import build_site_data
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(
-            f"SKIPPED LOUDLY: {CHROMIUM} is missing: install Debian's chromium (see .ci/pre.d/10-chromium.sh); "
-            "the browser test did NOT run"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def seeded_live_server(transactional_db, live_server):
-    # Data first, in this thread, before Playwright starts its event loop (Django refuses
-    # synchronous DB calls from a thread with a running loop); the server thread serves it.
-    data = build_site_data()
-    return live_server.url, data
 
 
 def _open(browser, **context_kwargs):

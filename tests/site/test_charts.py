@@ -28,14 +28,14 @@ def test_timeline_chart_bars_line_and_labels():
     chart = charts.timeline_chart(points, granularity="hour", width=136, height=130)
     bars = chart["bars"]
     assert [b.css for b in bars] == ["pos", "neg", "neu"]
-    assert bars[0].h == 100 and bars[1].h == 50 and bars[2].h == 0  # plot height 130-8-22
+    assert bars[0].h == 84 and bars[1].h == 42 and bars[2].h == 0  # plot height 130-14-32
     assert bars[0].label == "Jan 01 00:00: 4 mentions, net sentiment +1.00"
     assert bars[2].label == "Jan 01 02:00: 0 mentions"
     # Net +1 at the top of the plot, -1 at the bottom; no point where nothing was scored.
-    # plot x from 36 to 128 (92 wide), 3 slots of 30.67: centres at 51.3 and 82.0
-    assert chart["line"] == "51.3,8.0 82.0,108.0" and chart["has_line"]
+    # plot x from 44 to 96 (52 wide), 3 slots of 17.33: centres at 52.7 and 70.0
+    assert chart["segments"] == ["52.7,14.0 70.0,98.0"] and chart["dots"] == []
     assert [t["label"] for t in chart["ticks"]] == ["Jan 01 00:00", "Jan 01 01:00", "Jan 01 02:00"]
-    assert [(t["x"], t["anchor"]) for t in chart["ticks"]] == [(36, "start"), (82.0, "middle"), (128, "end")]
+    assert [(t["x"], t["anchor"]) for t in chart["ticks"]] == [(44, "start"), (70.0, "middle"), (96, "end")]
 
 
 def test_split_bar_shares():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from articles.tickers import BUNDLED_CSV, FORMATS, TickerFileError, tickers_load_files
-from marketpulse.jobs import job_run
+from marketpulse.jobs import exit_if_stopped, job_run
 
 DRY_RUN_LIST_LIMIT = 50
 
@@ -44,7 +44,7 @@ class Command(BaseCommand):
         paths = options["paths"] or [str(BUNDLED_CSV)]
         dry_run = options["dry_run"]
         verbosity = options["verbosity"]
-        with job_run("load_tickers", arguments=options) as run:
+        with job_run("load_tickers", arguments=options, dry_run=dry_run) as run:
             try:
                 files, result = tickers_load_files(
                     paths=paths,
@@ -57,13 +57,16 @@ class Command(BaseCommand):
                 raise CommandError(f"load_tickers: {exc}", returncode=2) from None
             if result is None:  # SIGTERM/SIGINT while reading: leave before writing; the run is marked interrupted
                 self.stderr.write("load_tickers: stop requested before writing; nothing was changed")
-                return
-            skipped = sum(sum(f.skipped.values()) for f in files)
-            for name, value in result.as_counters().items():
-                run.set(name, value)
-            run.set("rows", sum(len(f.rows) for f in files))
-            run.set("skipped", skipped)
-            run.set("dry_run", dry_run)
+            else:
+                skipped = sum(sum(f.skipped.values()) for f in files)
+                for name, value in result.as_counters().items():
+                    run.set(name, value)
+                run.set("rows", sum(len(f.rows) for f in files))
+                run.set("skipped", skipped)
+                run.set("dry_run", dry_run)
+        if result is None:
+            exit_if_stopped(run, command="load_tickers", detail="nothing was changed")
+            return
 
         if verbosity >= 1:
             for ticker_file in files:
@@ -87,3 +90,4 @@ class Command(BaseCommand):
         )
         if verbosity >= 1:
             self.stdout.write(self.style.SUCCESS(summary) if not dry_run else summary)
+        exit_if_stopped(run, command="load_tickers")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 from contextlib import ExitStack
-from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -13,22 +12,8 @@ from ingest import selectors
 from ingest.locks import scrape_lock
 from ingest.progress import summary_line
 from ingest.scraper import ScrapeOptions, ScrapeOutcome, scrape_reddit, scrape_targets
+from marketpulse import cli
 from marketpulse.jobs import DryRunHandle, job_run
-
-
-def _moment(value: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"not a date/time: {value!r} (use YYYY-MM-DD or YYYY-MM-DDTHH:MM)", returncode=2) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise ValueError("must be at least 1")
-    return number
 
 
 class Command(BaseCommand):
@@ -52,17 +37,20 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
-            "--max-threads", type=_positive, default=10, help="discussion threads to scrape per subreddit (default 10)"
+            "--max-threads",
+            type=cli.positive_int,
+            default=10,
+            help="discussion threads to scrape per subreddit (default 10)",
         )
         parser.add_argument(
             "--max-comments",
-            type=_positive,
+            type=cli.positive_int,
             default=None,
             help="newest comments to keep per thread (default: all fetched)",
         )
         parser.add_argument(
             "--budget",
-            type=_positive,
+            type=cli.positive_int,
             default=None,
             help=f"HTTP requests this run may make (default REDDIT_REQUEST_BUDGET={settings.REDDIT_REQUEST_BUDGET})",
         )
@@ -72,10 +60,13 @@ class Command(BaseCommand):
             help="fetch and link but write nothing (no rows, no checkpoints, no JobRun)",
         )
         parser.add_argument(
-            "--since", type=_moment, default=None, help="backfill: oldest time to cover (UTC, ISO format)"
+            "--since", type=cli.datetime_type, default=None, help="backfill: oldest time to cover (UTC, ISO format)"
         )
         parser.add_argument(
-            "--until", type=_moment, default=None, help="backfill: newest time to cover, exclusive (UTC, ISO format)"
+            "--until",
+            type=cli.datetime_type,
+            default=None,
+            help="backfill: newest time to cover, exclusive (UTC, ISO format)",
         )
         parser.add_argument(
             "--thread",

@@ -17,7 +17,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from marketpulse.jobs import job_run
+from marketpulse import cli
+from marketpulse.jobs import exit_if_stopped, job_run
 from marketpulse.models import JobRun
 from ops.selectors import DailyStatus, daily_status_get
 
@@ -44,14 +45,14 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--days", type=int, default=7, help="Days of article counts to show (default 7).")
         parser.add_argument(
-            "--top", type=int, default=10, help="How many top tickers of the last 24 hours (default 10)."
+            "--days", type=cli.positive_int, default=7, help="Days of article counts to show (default 7)."
+        )
+        parser.add_argument(
+            "--top", type=cli.positive_int, default=10, help="How many top tickers of the last 24 hours (default 10)."
         )
 
     def handle(self, *args, **options):
-        if options["days"] < 1 or options["top"] < 1:
-            raise CommandError("--days and --top must be at least 1", returncode=2)
         with job_run("daily_status", arguments=options) as run:
             status = daily_status_get(days=options["days"], top=options["top"], now=timezone.now())
             now, freshness = status.now, status.freshness
@@ -70,6 +71,7 @@ class Command(BaseCommand):
                     ),
                     returncode=1,
                 )
+        exit_if_stopped(run, command="daily_status")
 
     # -------------------------------------------------------------------------------------
 

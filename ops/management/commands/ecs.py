@@ -2,9 +2,9 @@
 
     manage.py ecs schedules status [NAME]
     manage.py ecs schedules enable|disable NAME|--all [--dry-run]
-    manage.py ecs run scrape|sentiment|status [--subnets ... --security-groups ...] [--dry-run]
+    manage.py ecs run scrape|sentiment|status|train-stance [--subnets ... --security-groups ...] [--dry-run]
     manage.py ecs tasks
-    manage.py ecs logs scraper|sentiment|status [--since 1h] [--follow]
+    manage.py ecs logs scraper|sentiment|status|train-stance [--since 1h] [--follow]
 
 A thin command over `ops.ecs` (and `ops.aws` for names and errors). Names come from ECS_NAME_PREFIX (default
 `market-pulse-`), the cluster from ECS_CLUSTER or --cluster, region, credentials and
@@ -21,6 +21,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from marketpulse import cli
 from ops import aws, ecs
 
 
@@ -43,7 +44,7 @@ class Command(BaseCommand):
         schedules.add_argument(
             "name",
             nargs="?",
-            help="A schedule: its full name (market-pulse-scraper) or the job (scraper, sentiment, status).",
+            help="A schedule: its full name (market-pulse-scraper) or the job (scraper, sentiment, status, train-stance).",
         )
         schedules.add_argument("--all", action="store_true", help="Every schedule whose name starts with the prefix.")
         schedules.add_argument(
@@ -55,7 +56,9 @@ class Command(BaseCommand):
         schedules.add_argument("--dry-run", action="store_true", help="Say what would change; change nothing.")
 
         run = sub.add_parser("run", help="Start one task of a job now (ECS RunTask).")
-        run.add_argument("job", choices=["scrape", "sentiment", "status"], help="Which job's task definition to run.")
+        run.add_argument(
+            "job", choices=["scrape", "sentiment", "status", "train-stance"], help="Which job's task definition to run."
+        )
         run.add_argument("--cluster", default=None, help="ECS cluster (default: ECS_CLUSTER, market-pulse).")
         run.add_argument(
             "--subnets",
@@ -94,8 +97,12 @@ class Command(BaseCommand):
             metavar="NAME=VALUE",
             help="Extra environment variable for the container (repeatable).",
         )
-        run.add_argument("--cpu", type=int, default=None, help="Task CPU override in CPU units (e.g. 1024).")
-        run.add_argument("--memory", type=int, default=None, help="Task memory override in MiB (e.g. 4096).")
+        run.add_argument(
+            "--cpu", type=cli.positive_int, default=None, help="Task CPU override in CPU units (e.g. 1024)."
+        )
+        run.add_argument(
+            "--memory", type=cli.positive_int, default=None, help="Task memory override in MiB (e.g. 4096)."
+        )
         run.add_argument("--dry-run", action="store_true", help="Print the RunTask request as JSON; start nothing.")
 
         tasks = sub.add_parser(
@@ -106,19 +113,27 @@ class Command(BaseCommand):
 
         logs = sub.add_parser("logs", help="Print a job's CloudWatch log events.")
         logs.add_argument(
-            "job", choices=["scraper", "scrape", "sentiment", "status"], help="Whose log group (/ecs/market-pulse-JOB)."
+            "job",
+            choices=["scraper", "scrape", "sentiment", "status", "train-stance"],
+            help="Whose log group (/ecs/market-pulse-JOB).",
         )
-        logs.add_argument("--since", default="1h", help="How far back: 30m, 1h, 2d (default 1h).")
+        logs.add_argument(
+            "--since", type=cli.duration_type, default="1h", help="How far back: 30m, 1h, 2d (default 1h)."
+        )
         logs.add_argument("--follow", action="store_true", help="Keep printing new events until Ctrl-C.")
         logs.add_argument(
             "--follow-for",
-            type=float,
+            type=cli.positive_float,
             default=None,
             metavar="SECONDS",
             help="With --follow: stop after this many seconds (default: until Ctrl-C).",
         )
         logs.add_argument(
-            "--poll", type=float, default=2.0, metavar="SECONDS", help="With --follow: seconds between reads."
+            "--poll",
+            type=cli.positive_float,
+            default=2.0,
+            metavar="SECONDS",
+            help="With --follow: seconds between reads.",
         )
 
         ecr = sub.add_parser(

@@ -1,39 +1,29 @@
 """manage.py analyze_sentiment: score every article that has no score yet.
 
 Thin: parses arguments, loads the analyzer, runs `sentiment.services.articles_score`
-inside a JobRun, prints a summary. With nothing to score (the usual 15-minute run after
-a quiet spell) it records the run and leaves before loading the model: no torch import,
-no model load, done in about a second (issue 16: Fargate bills every second of it).
-Exit codes: 0 done (or stopped cleanly by
-SIGTERM/SIGINT: the JobRun says interrupted), 2 bad arguments, 3 the configured
-model is missing or broken (nothing was claimed).
+inside a JobRun (none for --dry-run), prints a summary. With nothing to score (the usual
+15-minute run after a quiet spell) it records the run and leaves before loading the
+model: no torch import, no model load, done in about a second (issue 16: Fargate bills
+every second of it). Exit codes: 0 done, 143 stopped cleanly by SIGTERM (130 SIGINT; the
+JobRun says interrupted), 2 bad arguments, 3 the configured model is missing or broken
+(nothing was claimed).
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from articles.selectors import articles_backlog_count
-from marketpulse.jobs import job_run
+from marketpulse import cli
+from marketpulse.jobs import exit_if_stopped, job_run
 from sentiment.analyzers import ModelBroken, VaderAnalyzer, analyzer_load
 from sentiment.selectors import SOURCES, articles_claimable
 from sentiment.services import articles_score, peak_rss_mb
 
 EXIT_MODEL_BROKEN = 3
-
-
-def _positive_int(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 class Command(BaseCommand):
@@ -48,21 +38,21 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--hours-back",
-            type=_positive_int,
+            type=cli.positive_int,
             default=None,
             metavar="N",
             help="Only articles first seen in the last N hours (default: the whole backlog).",
         )
         parser.add_argument(
             "--limit",
-            type=_positive_int,
+            type=cli.positive_int,
             default=None,
             metavar="N",
             help="Score at most N articles in this run.",
         )
         parser.add_argument(
             "--batch-size",
-            type=_positive_int,
+            type=cli.positive_int,
             default=None,
             metavar="N",
             help=f"Texts per model forward pass (default SENTIMENT_BATCH_SIZE={settings.SENTIMENT_BATCH_SIZE}); "
@@ -91,7 +81,7 @@ class Command(BaseCommand):
         batch_size = options["batch_size"] or settings.SENTIMENT_BATCH_SIZE
         verbosity = options["verbosity"]
 
-        with job_run("analyze_sentiment", arguments=options) as run:
+        with job_run("analyze_sentiment", arguments=options, dry_run=options["dry_run"]) as run:
             if not options["rescore"] and not options["dry_run"]:
                 # Nothing waiting: skip the model load (torch, ~0.5 GB of weights). A broken
                 # model is then found by the first run that has work (exit 3, as before).
@@ -183,15 +173,17 @@ class Command(BaseCommand):
                             f"  #{pk} {score[0]:8} {score[1]:+.3f} conf {score[2]:.2f} | vader {vader_score[0]:8} "
                             f"{vader_score[1]:+.3f} | {snippet}"
                         )
-                return
-
-            summary = (
-                f"analyze_sentiment: scored {outcome.scored} (positive {outcome.by_label['positive']}, "
-                f"negative {outcome.by_label['negative']}, neutral {outcome.by_label['neutral']}) "
-                f"in {outcome.seconds:.1f} s, {outcome.items_per_second:.1f} items/s, "
-                f"peak RSS {peak_rss_mb():.0f} MB, model {analyzer.name}, backlog {backlog}"
-            )
-            if outcome.stopped:
-                summary += " — stopped by signal, the JobRun is marked interrupted"
-            if verbosity >= 1:
-                self.stdout.write(self.style.SUCCESS(summary) if not outcome.stopped else self.style.WARNING(summary))
+            else:
+                summary = (
+                    f"analyze_sentiment: scored {outcome.scored} (positive {outcome.by_label['positive']}, "
+                    f"negative {outcome.by_label['negative']}, neutral {outcome.by_label['neutral']}) "
+                    f"in {outcome.seconds:.1f} s, {outcome.items_per_second:.1f} items/s, "
+                    f"peak RSS {peak_rss_mb():.0f} MB, model {analyzer.name}, backlog {backlog}"
+                )
+                if outcome.stopped:
+                    summary += " — stopped by signal, the JobRun is marked interrupted"
+                if verbosity >= 1:
+                    self.stdout.write(
+                        self.style.SUCCESS(summary) if not outcome.stopped else self.style.WARNING(summary)
+                    )
+        exit_if_stopped(run, command="analyze_sentiment")

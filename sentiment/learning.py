@@ -1,0 +1,493 @@
+"""Learning from reviewers: gather the labelled data, train, compare, store, promote.
+
+    outcome = stance_model_train(sources=None, seed=0, test_size=0.2, promote=True)
+
+What `manage.py train_stance` runs. The data (`stance_training_data`), by source:
+
+- `mentions`: mentions a reviewer gave a stance (`Mention.reviewed_stance`, added with
+  the per-mention stance work); the text is the part of the article about that ticker
+  (`sentiment.cues.mention_clauses` over the cleaned article text);
+- `articles`: articles a reviewer labelled (`Article.reviewed_label`: positive -> bullish,
+  negative -> bearish, neutral -> neutral); the cleaned article text;
+- every `import_labels --source NAME`: the imported examples of that source.
+
+One example per text (the normalised-text hash of `sentiment.models.text_hash`): when
+two sources have the same text, a reviewer's mention label wins over an article label,
+which wins over an import. Examples are ordered by hash, so the same data gives the same
+split and the same model whatever order the database returns rows in.
+
+The run: a stratified split with a fixed seed (`--test-size` held out); each candidate
+trained on the rest and measured on the held-out part (the fast linear model,
+`sentiment.training.train_linear`, always); the best candidate by macro recall is
+written to the store as a new version. The CURRENT scorer (the promoted version, else
+cues + VADER) is measured on the same held-out examples. With `promote=True` the new
+version is promoted only when its macro recall (over the classes present: bullish,
+bearish, and neutral when the data has it) is strictly higher than the current
+scorer's; a tie keeps the current one. When the current scorer is a promoted model,
+held-out examples it was trained on (its train_hashes.txt) are left out of the
+comparison (both are measured on the rest), so it does not win by having seen them;
+with fewer than 20 left, the whole held-out set is used and the manifest says so.
+
+version = UTC time of the run + "-" + the first 10 hex digits of the data hash (SHA-256
+of the sorted (text hash, label) pairs): same data, same hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
+from django.db import transaction
+from django.db.models import Count
+
+from articles.models import Article, Mention
+from sentiment.cues import mention_clauses
+from sentiment.labels import RESERVED_SOURCES
+from sentiment.models import StanceExample, StanceModelVersion, text_hash
+from sentiment.stance_store import (
+    Scorer,
+    Store,
+    StoreError,
+    promote,
+    promoted_read,
+    promoted_scorer_reset,
+    scorer_load,
+    store_open,
+    train_hashes_read,
+    version_save,
+)
+from sentiment.text import scoring_text
+
+SOURCE_MENTIONS, SOURCE_ARTICLES = RESERVED_SOURCES
+REVIEW_TO_STANCE = {"positive": "bullish", "negative": "bearish", "neutral": "neutral"}
+SOURCE_PRIORITY = (SOURCE_MENTIONS, SOURCE_ARTICLES)  # then the imports
+MANIFEST_FORMAT = "marketpulse-stance-version/1"
+MIN_COMPARISON = 20
+SHORT_HASH = 16
+
+
+class NotEnoughData(Exception):
+    """Too few examples (or labels) to split and train."""
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: str
+    source: str
+    hash: str
+
+
+def mention_reviews_available() -> bool:
+    """Whether Mention has `reviewed_stance` (the per-mention stance review).
+
+    INTEGRATION: the field arrives with the per-mention stance migration
+    (articles 0005_mention_stance). Until it is merged the `mentions` source is empty;
+    after it, this returns True and the guard costs nothing. It can then be removed.
+    """
+    try:
+        Mention._meta.get_field("reviewed_stance")
+    except FieldDoesNotExist:
+        return False
+    return True
+
+
+def stance_sources() -> dict[str, int]:
+    """Every source train_stance can read, with its number of labelled rows (before de-duplication)."""
+    out = {
+        SOURCE_MENTIONS: (
+            Mention.objects.exclude(reviewed_stance__isnull=True).exclude(reviewed_stance="").count()
+            if mention_reviews_available()
+            else 0
+        ),
+        SOURCE_ARTICLES: Article.objects.exclude(reviewed_label="").count(),
+    }
+    for source, n in StanceExample.objects.order_by().values_list("source").annotate(n=Count("id")):
+        out[source] = n
+    return out
+
+
+def _mention_examples() -> list[Example]:
+    if not mention_reviews_available():
+        return []
+    reviewed = list(
+        Mention.objects.exclude(reviewed_stance__isnull=True)
+        .exclude(reviewed_stance="")
+        .order_by("pk")
+        .values_list("article_id", "ticker__symbol", "reviewed_stance")
+    )
+    out = []
+    article_ids = sorted({a for a, _, _ in reviewed})
+    for i in range(0, len(article_ids), 2000):
+        chunk = article_ids[i : i + 2000]
+        symbols: dict[int, list[str]] = defaultdict(list)
+        for article_id, symbol in Mention.objects.filter(article_id__in=chunk).values_list(
+            "article_id", "ticker__symbol"
+        ):
+            symbols[article_id].append(symbol)
+        texts = {
+            pk: scoring_text(kind=kind, title=title, body=body)
+            for pk, kind, title, body in Article.objects.filter(pk__in=chunk).values_list("pk", "kind", "title", "body")
+        }
+        wanted = set(chunk)
+        for article_id, symbol, stance in reviewed:
+            if article_id not in wanted or not texts.get(article_id):
+                continue
+            # The part of the article about this ticker, as the per-mention scorer reads it.
+            clause = mention_clauses(texts[article_id], symbols[article_id]).get(symbol.upper(), texts[article_id])
+            label = _stance_label(stance)
+            if clause and label:
+                out.append(Example(clause, label, SOURCE_MENTIONS, text_hash(clause)))
+    return out
+
+
+def _stance_label(raw: str) -> str | None:
+    from sentiment.labels import label_normalise
+
+    return label_normalise(REVIEW_TO_STANCE.get(raw, raw))
+
+
+def _article_examples() -> list[Example]:
+    out = []
+    rows = (
+        Article.objects.exclude(reviewed_label="")
+        .filter(is_removed=False)
+        .order_by("pk")
+        .values_list("reviewed_label", "kind", "title", "body")
+    )
+    for reviewed, kind, title, body in rows.iterator(chunk_size=2000):
+        text = scoring_text(kind=kind, title=title, body=body)
+        if text:
+            out.append(Example(text, REVIEW_TO_STANCE[reviewed], SOURCE_ARTICLES, text_hash(text)))
+    return out
+
+
+def _imported_examples(sources: set[str] | None) -> list[Example]:
+    qs = StanceExample.objects.order_by("pk")
+    if sources is not None:
+        qs = qs.filter(source__in=sorted(sources))
+    return [
+        Example(text, label, source, digest)
+        for text, label, source, digest in qs.values_list("text", "label", "source", "text_hash").iterator(
+            chunk_size=5000
+        )
+    ]
+
+
+def stance_training_data(*, sources: Sequence[str] | None = None) -> list[Example]:
+    """The labelled examples of `sources` (all when None), one per text, ordered by text hash."""
+    wanted = set(sources) if sources else None
+    batches: list[list[Example]] = []
+    if wanted is None or SOURCE_MENTIONS in wanted:
+        batches.append(_mention_examples())
+    if wanted is None or SOURCE_ARTICLES in wanted:
+        batches.append(_article_examples())
+    imports = None if wanted is None else wanted - set(RESERVED_SOURCES)
+    if imports is None or imports:
+        batches.append(_imported_examples(imports))
+    chosen: dict[str, Example] = {}
+    for batch in batches:  # in priority order: the first source to have a text keeps it
+        for ex in batch:
+            chosen.setdefault(ex.hash, ex)
+    return [chosen[h] for h in sorted(chosen)]
+
+
+def data_hash(examples: Sequence[Example]) -> str:
+    digest = hashlib.sha256()
+    for ex in sorted(examples, key=lambda e: e.hash):
+        digest.update(f"{ex.hash}\t{ex.label}\n".encode())
+    return digest.hexdigest()
+
+
+def git_sha() -> str:
+    """GIT_SHA (set at image build), else `git rev-parse HEAD` where git and a checkout exist, else "unknown"."""
+    sha = os.environ.get("GIT_SHA", "").strip()
+    if sha:
+        return sha[:64]
+    try:
+        proc = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=settings.BASE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    out = proc.stdout.strip()
+    return out if proc.returncode == 0 and out else "unknown"
+
+
+# --- the run ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Candidate:
+    kind: str
+    model: Any
+    metrics: dict[str, Any]
+    train_seconds: float
+
+    def predict(self, texts: Sequence[str]) -> list[tuple[str, float, float]]:
+        return self.model.predict(list(texts))
+
+
+@dataclass
+class TrainOutcome:
+    version: str
+    uri: str
+    kind: str
+    data_hash: str
+    counts: dict[str, Any]
+    metrics: dict[str, Any]
+    candidates: dict[str, dict[str, Any]]
+    baseline_name: str
+    comparison: dict[str, Any]
+    better: bool
+    promoted: bool
+    decision: str
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def candidate_score(self) -> float:
+        return self.comparison["candidate"]["macro_recall"]
+
+    @property
+    def baseline_score(self) -> float:
+        return self.comparison["baseline"]["macro_recall"]
+
+
+def _counts(examples: Sequence[Example]) -> dict[str, Any]:
+    by_source: dict[str, Counter] = defaultdict(Counter)
+    for ex in examples:
+        by_source[ex.source][ex.label] += 1
+    return {
+        "total": len(examples),
+        "by_label": dict(sorted(Counter(ex.label for ex in examples).items())),
+        "by_source": {src: dict(sorted(c.items())) for src, c in sorted(by_source.items())},
+    }
+
+
+def _check_enough(examples: Sequence[Example], test_size: float) -> None:
+    by_label = Counter(ex.label for ex in examples)
+    if len(by_label) < 2:
+        raise NotEnoughData(
+            f"{len(examples)} examples with labels {dict(by_label)}: training needs at least two labels"
+        )
+    n_test = max(len(by_label), round(len(examples) * test_size))
+    if any(n < 2 for n in by_label.values()) or n_test >= len(examples) - len(by_label):
+        raise NotEnoughData(
+            f"{len(examples)} examples ({dict(by_label)}) are too few to hold out {test_size:.0%} stratified: "
+            "every label needs at least 2, and the held-out set one per label"
+        )
+
+
+def _current_scorer(store: Store) -> tuple[Scorer, set[str]]:
+    """The scorer in use now (the store's promoted version, else cues + VADER) and the hashes it trained on."""
+    from sentiment.scorers import CuesVaderScorer
+
+    pointer = promoted_read(store)
+    if pointer is None:
+        return CuesVaderScorer(), set()
+    return scorer_load(store, pointer["version"]), train_hashes_read(store, pointer["version"])
+
+
+def stance_model_train(
+    *,
+    sources: Sequence[str] | None = None,
+    seed: int = 0,
+    test_size: float = 0.2,
+    promote_if_better: bool = False,
+    store: Store | None = None,
+    now: datetime | None = None,
+    train_fn: Callable[..., Any] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> TrainOutcome:
+    """Train, measure against the current scorer, store the version, promote when asked and better.
+
+    `train_fn(texts, labels, seed=...)` replaces `train_linear` (tests: a deliberately
+    worse model). Raises NotEnoughData, StoreError.
+    """
+    from sentiment.training import evaluate, save_model, stratified_split, train_linear
+
+    say = log or (lambda _msg: None)
+    store = store if store is not None else store_open()
+    now = now or datetime.now(UTC)
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    examples = stance_training_data(sources=sources)
+    _check_enough(examples, test_size)
+    seconds["data"] = time.perf_counter() - t0
+    by_text = {ex.text: ex for ex in examples}
+    texts = [ex.text for ex in examples]
+    labels = [ex.label for ex in examples]
+    try:
+        tr_x, te_x, tr_y, te_y = stratified_split(texts, labels, seed=seed, test_size=test_size)
+    except ValueError as exc:  # e.g. fewer held-out examples than labels
+        raise NotEnoughData(f"{len(examples)} examples cannot be split {test_size:.0%} stratified: {exc}") from None
+    counts = _counts(examples)
+    counts["train"] = dict(sorted(Counter(tr_y).items()), total=len(tr_x))
+    counts["held_out"] = dict(sorted(Counter(te_y).items()), total=len(te_x))
+    say(
+        f"data: {len(examples)} examples {counts['by_label']} from {sorted(counts['by_source'])}; "
+        f"{len(tr_x)} to train, {len(te_x)} held out (seed {seed})"
+    )
+
+    fit = train_fn or train_linear
+    t1 = time.perf_counter()
+    model = fit(tr_x, tr_y, seed=seed)
+    train_seconds = time.perf_counter() - t1
+    candidates = [Candidate("linear", model, evaluate(model.predict, te_x, te_y), train_seconds)]
+    # Where a second candidate kind is added (a transformer embedding head), it joins this list.
+    best = max(candidates, key=lambda c: (c.metrics["macro_recall"], c.metrics["accuracy"]))
+    seconds["train"] = train_seconds
+
+    t2 = time.perf_counter()
+    current, seen = _current_scorer(store)
+    compare_idx = [i for i, t in enumerate(te_x) if by_text[t].hash[:SHORT_HASH] not in seen]
+    note = ""
+    if len(compare_idx) < len(te_x):
+        if len(compare_idx) >= MIN_COMPARISON:
+            note = f"{len(te_x) - len(compare_idx)} held-out examples the current model was trained on left out"
+        else:
+            note = (
+                f"only {len(compare_idx)} held-out examples are new to the current model: compared on all "
+                f"{len(te_x)} (the current model has seen some of them)"
+            )
+            compare_idx = list(range(len(te_x)))
+    cmp_x = [te_x[i] for i in compare_idx]
+    cmp_y = [te_y[i] for i in compare_idx]
+    baseline = evaluate(current.score, cmp_x, cmp_y)
+    cand_cmp = best.metrics if len(cmp_x) == len(te_x) else evaluate(best.predict, cmp_x, cmp_y)
+    seconds["compare"] = time.perf_counter() - t2
+    better = cand_cmp["macro_recall"] > baseline["macro_recall"]
+    comparison = {
+        "metric": "macro_recall",
+        "examples": len(cmp_x),
+        "note": note,
+        "candidate": cand_cmp,
+        "baseline_name": current.name,
+        "baseline": baseline,
+    }
+
+    data_digest = data_hash(examples)
+    version = f"{now:%Y%m%dT%H%M%SZ}-{data_digest[:10]}"
+    existing = set(store.children("versions"))
+    suffix = 2
+    while version in existing:  # two runs in one second on the same data
+        version = f"{now:%Y%m%dT%H%M%SZ}-{data_digest[:10]}-{suffix}"
+        suffix += 1
+
+    if not promote_if_better:
+        decision = "not promoted (run without --promote)"
+    elif better:
+        decision = (
+            f"promoted: macro recall {cand_cmp['macro_recall']:.4f} > {baseline['macro_recall']:.4f} ({current.name})"
+        )
+    else:
+        decision = (
+            f"refused: macro recall {cand_cmp['macro_recall']:.4f} is not above the current scorer's "
+            f"{baseline['macro_recall']:.4f} ({current.name}); {current.name} stays"
+        )
+    sha = git_sha()
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "version": version,
+        "kind": best.kind,
+        "created_at": now.isoformat(timespec="seconds"),
+        "git_sha": sha,
+        "seed": seed,
+        "test_size": test_size,
+        "sources": sorted(sources) if sources else "all",
+        "data": {"hash": data_digest, **counts},
+        "metrics": best.metrics,
+        "candidates": {
+            c.kind: {
+                "macro_recall": c.metrics["macro_recall"],
+                "accuracy": c.metrics["accuracy"],
+                "train_seconds": round(c.train_seconds, 2),
+            }
+            for c in candidates
+        },
+        "comparison": comparison,
+        "decision": decision,
+        "params": getattr(best.model, "params", {}),
+    }
+
+    t3 = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="stance-train-"))
+    try:
+        save_model(best.model, work / "model", metrics=best.metrics)
+        train_hashes = sorted(by_text[t].hash[:SHORT_HASH] for t in tr_x)
+        uri = version_save(
+            store, version=version, model_dir=work / "model", manifest=manifest, train_hashes=train_hashes
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    promoted = False
+    pointer = None
+    if promote_if_better and better:
+        pointer = promote(store, version)
+        promoted = True
+        promoted_scorer_reset()
+    seconds["store"] = time.perf_counter() - t3
+
+    with transaction.atomic():
+        if promoted:
+            StanceModelVersion.objects.filter(promoted=True).update(promoted=False)
+        StanceModelVersion.objects.create(
+            version=version,
+            kind=best.kind,
+            uri=uri,
+            created_at=now,
+            git_sha=sha,
+            metrics=best.metrics,
+            baseline_name=current.name,
+            baseline_metrics=baseline,
+            data_counts=manifest["data"],
+            promoted=promoted,
+            promoted_at=datetime.fromisoformat(pointer["promoted_at"]) if pointer else None,
+            decision=decision[:300],
+        )
+    return TrainOutcome(
+        version=version,
+        uri=uri,
+        kind=best.kind,
+        data_hash=data_digest,
+        counts=counts,
+        metrics=best.metrics,
+        candidates=manifest["candidates"],
+        baseline_name=current.name,
+        comparison=comparison,
+        better=better,
+        promoted=promoted,
+        decision=decision,
+        seconds={k: round(v, 2) for k, v in seconds.items()},
+    )
+
+
+__all__ = [
+    "Example",
+    "NotEnoughData",
+    "StoreError",
+    "TrainOutcome",
+    "data_hash",
+    "git_sha",
+    "mention_reviews_available",
+    "stance_model_train",
+    "stance_sources",
+    "stance_training_data",
+]

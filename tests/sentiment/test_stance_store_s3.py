@@ -1,0 +1,164 @@
+"""The S3 model store against moto in SERVER mode (a real HTTP endpoint, boto3 unpatched):
+save, list, promote, load through the local cache, and train_stance/stance_models/eval_stance
+with STANCE_MODEL_STORE=s3://bucket/prefix. Nothing is downloaded from anywhere else."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from sentiment import stance_store
+from sentiment.learning import stance_model_train
+from sentiment.models import StanceModelVersion
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "sentiment" / "data" / "stance_demo_train.csv"
+BUCKET = "market-pulse-models-test"
+REGION = "us-east-1"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint(tmp_path_factory):
+    """`moto_server` on 127.0.0.1 and a free port for this module (the pattern of tests/ops/conftest.py)."""
+    exe = Path(sys.executable).with_name("moto_server")
+    if not exe.exists():
+        exe = Path(shutil.which("moto_server") or "moto_server")
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("moto") / "moto.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        try:
+            while True:
+                try:
+                    urllib.request.urlopen(f"{url}/moto-api/", timeout=1).read()
+                    break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"moto_server did not start (see {log_path})") from None
+                    time.sleep(0.1)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture
+def s3_store(moto_endpoint, monkeypatch, settings, tmp_path):
+    """AWS variables pointing boto3 at the moto server (state reset), a bucket, STANCE_MODEL_STORE on it."""
+    urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=10).read()
+    for key in list(os.environ):
+        if key.startswith("AWS_"):
+            monkeypatch.delenv(key)
+    for key, value in {
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(key, value)
+    import boto3
+
+    s3 = boto3.session.Session(region_name=REGION).client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    settings.STANCE_MODEL_STORE = f"s3://{BUCKET}/stance"
+    settings.STANCE_MODEL_CACHE = str(tmp_path / "cache")
+    stance_store.promoted_scorer_reset()
+    yield s3
+    stance_store.promoted_scorer_reset()
+
+
+def _call(name, *args):
+    out, err = StringIO(), StringIO()
+    call_command(name, *args, stdout=out, stderr=err)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_s3_store_save_list_promote_load(s3_store, tmp_path, settings):
+    _call("import_labels", str(DEMO), "--source", "demo")
+    store = stance_store.store_open()
+    assert isinstance(store, stance_store.S3Store) and store.url == f"s3://{BUCKET}/stance"
+    assert stance_store.versions_list(store) == [] and stance_store.promoted_read(store) is None
+    assert stance_store.promoted_scorer() is None
+
+    first = stance_model_train(store=store, now=datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+    second = stance_model_train(store=store, seed=1, now=datetime(2026, 11, 30, 12, 1, tzinfo=UTC))
+    keys = sorted(o["Key"] for o in s3_store.list_objects_v2(Bucket=BUCKET)["Contents"])
+    assert f"stance/versions/{first.version}/metrics.json" in keys
+    assert f"stance/versions/{first.version}/model/stance_model.json" in keys
+    assert f"stance/versions/{first.version}/model/stance_arrays.npz" in keys
+    assert f"stance/versions/{first.version}/train_hashes.txt" in keys
+    assert first.uri == f"s3://{BUCKET}/stance/versions/{first.version}"
+    assert [v["version"] for v in stance_store.versions_list(store)] == [first.version, second.version]
+    assert not any(k.endswith("PROMOTED") for k in keys), "nothing promoted without --promote"
+
+    pointer = stance_store.promote(store, second.version)
+    assert pointer["version"] == second.version and pointer["previous"] is None
+    raw = s3_store.get_object(Bucket=BUCKET, Key="stance/PROMOTED")["Body"].read()
+    assert json.loads(raw)["version"] == second.version
+    pointer = stance_store.promote(store, first.version)
+    assert pointer["previous"] == second.version
+    with pytest.raises(stance_store.StoreError):
+        stance_store.promote(store, "20990101T000000Z-nope")
+
+    # Loaded through the cache: downloaded once, then read from disk.
+    scorer = stance_store.promoted_scorer()
+    assert scorer.name == f"linear:{first.version}"
+    cached = list(Path(settings.STANCE_MODEL_CACHE).rglob("stance_model.json"))
+    assert len(cached) == 1 and (cached[0].parent / ".complete").is_file()
+    assert scorer.score(["shorting $GME, puts printing"])[0][0] == "bearish"
+
+    out = _call("stance_models")
+    assert f"* {first.version}" in out and f"  {second.version}" in out and f"s3://{BUCKET}/stance" in out
+
+
+@pytest.mark.django_db
+def test_train_stance_promote_and_eval_against_s3(s3_store, tmp_path):
+    _call("import_labels", str(DEMO), "--source", "demo")
+    out = _call("train_stance", "--promote")
+    assert "promoted: macro recall" in out
+    row = StanceModelVersion.objects.get()
+    assert row.promoted and row.uri.startswith(f"s3://{BUCKET}/stance/versions/")
+    raw = s3_store.get_object(Bucket=BUCKET, Key="stance/PROMOTED")["Body"].read()
+    assert json.loads(raw)["version"] == row.version
+    eval_csv = tmp_path / "e.csv"
+    eval_csv.write_text("label,text\nbullish,loaded up on $NVDA leaps\nbearish,$GME puts printing, dump it\n")
+    out = _call("eval_stance", str(eval_csv))
+    assert f"scorer linear:{row.version}" in out
+
+
+@pytest.mark.django_db
+def test_unreadable_store_falls_back_for_scoring_and_fails_for_training(s3_store, settings):
+    settings.STANCE_MODEL_STORE = "s3://no-such-bucket-here/stance"
+    stance_store.promoted_scorer_reset()
+    assert stance_store.promoted_scorer() is None  # logged as an ERROR; analyze_sentiment goes on
+    with pytest.raises(stance_store.StoreError):
+        stance_store.versions_list(stance_store.store_open())
