@@ -32,6 +32,7 @@ resource "aws_s3_bucket" "models" {
   #checkov:skip=CKV_AWS_18:Access logging would need a second bucket for a few small objects written weekly by one task; CloudTrail records who reads and writes them.
   #checkov:skip=CKV_AWS_144:Cross-region replication doubles the cost of model files that train_stance can rebuild from the labelled data in the database.
   #checkov:skip=CKV2_AWS_62:No consumer of event notifications: the jobs read the PROMOTED pointer when they start.
+  #checkov:skip=CKV_AWS_145:SSE-S3 (AES-256, S3 managed keys) by default, no monthly fee; var.kms_cmk_enabled switches to the project CMK ($1/month). The bucket holds trained model weights, no secrets. See kms.tf.
   bucket        = "${var.name_prefix}models-${local.account_id}"
   force_destroy = var.models_bucket_force_destroy
 }
@@ -51,7 +52,6 @@ resource "aws_s3_bucket_versioning" "models" {
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "models" {
-  #checkov:skip=CKV_AWS_145:SSE-S3 (AES-256, S3 managed keys) by default, no monthly fee; var.kms_cmk_enabled switches to the project CMK ($1/month). The bucket holds trained model weights, no secrets. See kms.tf.
   bucket = aws_s3_bucket.models.id
   rule {
     apply_server_side_encryption_by_default {
