@@ -30,7 +30,8 @@ from articles.admin_filters import (
     SubredditFilter,
     TickerFilter,
 )
-from articles.models import Article, Mention, SentimentLabel, Ticker
+from articles.admin_views import cues_text, stance_text
+from articles.models import Article, Mention, SentimentLabel, StanceLabel, Ticker
 from marketpulse.admin import ReadOnlyAdminMixin
 
 REVIEW_PERMISSION = "articles.change_article"
@@ -52,8 +53,8 @@ class MentionInline(admin.TabularInline):
 
     model = Mention
     extra = 0
-    fields = ["ticker", "matched_text", "confidence"]
-    readonly_fields = ["ticker", "matched_text", "confidence"]
+    fields = ["ticker", "matched_text", "confidence", "stance_shown", "cues_shown", "stance_model"]
+    readonly_fields = fields
     verbose_name = "ticker mention"
     verbose_name_plural = "ticker mentions (tick Delete to unlink a wrong one)"
 
@@ -68,6 +69,14 @@ class MentionInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.has_perm(REVIEW_PERMISSION)
+
+    @admin.display(description="stance")
+    def stance_shown(self, obj: Mention) -> str:
+        return stance_text(obj)
+
+    @admin.display(description="cues (why)")
+    def cues_shown(self, obj: Mention) -> str:
+        return cues_text(obj)
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("articles.view_mention") or request.user.has_perm("articles.view_article")
@@ -386,26 +395,83 @@ class TickerAdmin(admin.ModelAdmin):
 # --- Mentions ------------------------------------------------------------------------------
 
 
+def _stance_action(stance: str):
+    @admin.action(permissions=["review_stance"], description=f"Review stance: mark {stance}")
+    def action(modeladmin, request, queryset):
+        n = review.stance_mark(mention_ids=queryset.values_list("pk", flat=True), stance=stance)
+        modeladmin.message_user(
+            request, f"Marked {n} mention(s) {stance}; the ticker pages are updated.", messages.SUCCESS
+        )
+
+    action.__name__ = f"stance_{stance}"
+    return action
+
+
 @admin.register(Mention)
 class MentionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["ticker", "article_text", "matched_text", "confidence", "created_utc"]
+    list_display = [
+        "ticker",
+        "article_text",
+        "stance_shown",
+        "cues_shown",
+        "stance_model",
+        "matched_text",
+        "confidence",
+        "created_utc",
+    ]
+    list_filter = ["stance", "reviewed_stance"]
     list_select_related = ["article", "ticker"]
     search_fields = ["=ticker__symbol", "=article__reddit_id", "matched_text"]
     search_help_text = "Exact ticker symbol or Reddit id, or the matched text."
     list_per_page = 100
     show_full_result_count = False
     paginator = CappedCountPaginator
-    actions = ["unlink"]
-    readonly_fields = ["article", "ticker", "matched_text", "confidence", "created_utc"]
+    actions = [
+        _stance_action(StanceLabel.BULLISH.value),
+        _stance_action(StanceLabel.BEARISH.value),
+        _stance_action(StanceLabel.NEUTRAL.value),
+        "clear_stance_review",
+        "unlink",
+    ]
+    readonly_fields = [
+        "article",
+        "ticker",
+        "matched_text",
+        "confidence",
+        "created_utc",
+        "stance",
+        "stance_score",
+        "stance_model",
+        "cues_shown",
+        "reviewed_stance",
+        "stance_reviewed_at",
+    ]
+    fields = readonly_fields
 
-    # Mentions are the scraper's (ReadOnlyAdminMixin); reviewers only unlink wrong ones
-    # (through the service).
+    # Mentions are the scraper's and the scorer's (ReadOnlyAdminMixin); reviewers set the
+    # reviewed stance and unlink wrong ones (through the services).
     def has_unlink_permission(self, request):
+        return request.user.has_perm(REVIEW_PERMISSION)
+
+    def has_review_stance_permission(self, request):
         return request.user.has_perm(REVIEW_PERMISSION)
 
     @admin.display(description="article")
     def article_text(self, obj: Mention) -> str:
         return article_snippet(obj.article, 80)
+
+    @admin.display(description="stance", ordering="stance_score")
+    def stance_shown(self, obj: Mention) -> str:
+        return stance_text(obj)
+
+    @admin.display(description="cues (why)")
+    def cues_shown(self, obj: Mention) -> str:
+        return cues_text(obj)
+
+    @admin.action(permissions=["review_stance"], description="Review stance: clear (the model's stance counts again)")
+    def clear_stance_review(self, request, queryset):
+        n = review.stance_clear(mention_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Cleared the stance review of {n} mention(s).", messages.SUCCESS)
 
     @admin.action(permissions=["unlink"], description="Unlink the selected mentions (wrong ticker)")
     def unlink(self, request, queryset):

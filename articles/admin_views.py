@@ -1,13 +1,25 @@
 """Admin pages beyond the model admin: the "Needs review" queue and the model-quality page.
 
 Both are registered by `ArticleAdmin.get_urls` and wrapped in `admin_site.admin_view`
-(login, staff, CSRF). The queue works without JavaScript (one form, one button per
-label and a "next" button); `static/admin-review/queue.js` adds the keys: 1 positive,
-2 negative, 3 neutral, j next (skip).
+(login, staff, CSRF). The queue works without JavaScript (one form, one row of buttons
+per decision and a "next" button); `static/admin-review/queue.js` adds the keys.
+
+The queue's rows (`review_rows`) for the current article:
+
+* one ticker: ONE row; its label (1 positive/bullish, 2 negative/bearish, 3 neutral)
+  is the text's label and that ticker's stance at once (`review.review_mark`), one key;
+* several tickers: one row per ticker (1 bullish, 2 bearish, 3 neutral; `review.stance_mark`),
+  then a last row for the whole text's label (1 positive, 2 negative, 3 neutral), which
+  takes the article out of the queue. The keys act on the focused row; the page opens
+  with the first row not yet reviewed focused, so 1/2/3 on each row in turn review a
+  two-ticker article in three keys; ↓/↑ move the focus to correct a row; j (or →)
+  skips the article.
+* no ticker: the whole-text row only.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
@@ -19,11 +31,101 @@ from django.urls import reverse
 from django.views import View
 
 from articles import quality, review
-from articles.models import LABEL_VALUES, Article, Ticker
+from articles.models import LABEL_TO_STANCE, LABEL_VALUES, STANCE_VALUES, Article, Mention, Ticker
 
 QUEUE_UPCOMING = 20
 KEYS = {"positive": "1", "negative": "2", "neutral": "3"}
+STANCE_KEYS = {LABEL_TO_STANCE[label]: key for label, key in KEYS.items()}
 NEXT_KEY = "j"
+
+
+def stance_text(mention: Mention) -> str:
+    """ "bullish +0.62", "bearish (reviewed; model: bullish +0.40)", "—" when unscored."""
+    model = (
+        f"{mention.stance} {mention.stance_score:+.2f}" if mention.stance and mention.stance_score is not None else ""
+    )
+    if mention.reviewed_stance:
+        return f"{mention.reviewed_stance} (reviewed; model: {model or '—'})"
+    return model or "—"
+
+
+def cues_text(mention: Mention) -> str:
+    """The cues that fired for this ticker, strongest first: "calls +0.6, sold -0.5"."""
+    cues = [c for c in (mention.stance_cues or []) if isinstance(c, list | tuple) and len(c) == 2]
+    cues.sort(key=lambda c: -abs(float(c[1])) if isinstance(c[1], int | float) else 0.0)
+    return ", ".join(f"{name} {float(weight):+.2f}" for name, weight in cues) or "—"
+
+
+@dataclass
+class ReviewRow:
+    """One decision in the queue: a ticker's stance, the whole text's label, or both (one ticker)."""
+
+    kind: str  # "ticker", "text" or "both"
+    title: str
+    model: str  # what the model said, for display
+    reviewed: str  # '' or the reviewer's answer so far
+    cues: str = ""
+    buttons: list[tuple[str, str, str, str]] = field(default_factory=list)  # (name, value, caption, key)
+    focus: bool = False
+
+
+def review_rows(article: Article, mentions: list[Mention]) -> list[ReviewRow]:
+    """The queue's rows for `article` (see the module docstring); the first unreviewed one is focused."""
+
+    def label_buttons(stance_caption: bool) -> list[tuple[str, str, str, str]]:
+        return [
+            (
+                "label",
+                label,
+                f"{LABEL_TO_STANCE[label].capitalize()} ({label})" if stance_caption else label.capitalize(),
+                KEYS[label],
+            )
+            for label in LABEL_VALUES
+        ]
+
+    def model_stance(m: Mention) -> str:
+        return f"{m.stance} {m.stance_score:+.2f} · {m.stance_model}" if m.stance else "not scored yet"
+
+    rows: list[ReviewRow] = []
+    if len(mentions) == 1:
+        m = mentions[0]
+        rows.append(
+            ReviewRow(
+                kind="both",
+                title=f"{m.ticker.symbol} (the only ticker: the text's label is its stance)",
+                model=model_stance(m),
+                reviewed=m.reviewed_stance,
+                cues=cues_text(m),
+                buttons=label_buttons(stance_caption=True),
+            )
+        )
+    else:
+        for m in mentions:
+            rows.append(
+                ReviewRow(
+                    kind="ticker",
+                    title=m.ticker.symbol,
+                    model=model_stance(m),
+                    reviewed=m.reviewed_stance,
+                    cues=cues_text(m),
+                    buttons=[
+                        ("mention_stance", f"{m.pk}:{stance}", stance.capitalize(), STANCE_KEYS[stance])
+                        for stance in STANCE_VALUES
+                    ],
+                )
+            )
+        rows.append(
+            ReviewRow(
+                kind="text",
+                title="The whole text" + (" (then the article leaves the queue)" if mentions else ""),
+                model=f"{article.sentiment_label} · {article.sentiment_model}",
+                reviewed=article.reviewed_label,
+                buttons=label_buttons(stance_caption=False),
+            )
+        )
+    focused = next((row for row in rows if not row.reviewed), rows[-1])
+    focused.focus = True
+    return rows
 
 
 def _pct(value: float | None) -> str:
@@ -108,6 +210,7 @@ class ReviewQueueView(_AdminPage):
             next_offset=offset + 1,
             queue_left=len(page),
             labels=[(label, KEYS[label]) for label in LABEL_VALUES],
+            stances=[(stance, STANCE_KEYS[stance]) for stance in STANCE_VALUES],
             next_key=NEXT_KEY,
             top_ids=set(top_ids),
             weights={
@@ -123,12 +226,18 @@ class ReviewQueueView(_AdminPage):
         if current is not None:
             context["reddit_url"] = current.reddit_url
             context["parts"] = review.review_value_parts(current, top_ids=top_ids)
+            mentions = list(
+                Mention.objects.filter(article=current).select_related("ticker").order_by("ticker__symbol", "pk")
+            )
+            context["rows"] = review_rows(current, mentions)
         return TemplateResponse(request, "admin/articles/article/review_queue.html", context)
 
     def post(self, request: HttpRequest) -> HttpResponse:
         offset = self._offset(request.POST.get("offset"))
         if "skip" in request.POST:
             return HttpResponseRedirect(self._url(offset + 1))
+        if "mention_stance" in request.POST:
+            return self._post_stance(request, offset)
         label = request.POST.get("label", "")
         try:
             article_id = int(request.POST.get("article_id", ""))
@@ -151,6 +260,29 @@ class ReviewQueueView(_AdminPage):
             return HttpResponseRedirect(self._url(offset))
         messages.success(request, f"{article.reddit_id}: {label}.")
         # The reviewed article left the queue, so the same offset is the next one.
+        return HttpResponseRedirect(self._url(offset))
+
+    def _post_stance(self, request: HttpRequest, offset: int) -> HttpResponse:
+        """One ticker's stance; the article stays in the queue (same offset) for its other rows."""
+        raw_id, _, stance = request.POST.get("mention_stance", "").partition(":")
+        try:
+            mention_id, article_id = int(raw_id), int(request.POST.get("article_id", ""))
+        except ValueError:
+            mention_id = article_id = None
+        if stance not in STANCE_VALUES or mention_id is None:
+            messages.error(request, "Nothing reviewed: pick one of the stance buttons.")
+            return HttpResponseRedirect(self._url(offset))
+        mention = (
+            Mention.objects.filter(pk=mention_id, article_id=article_id)
+            .select_related("ticker", "article")
+            .only("pk", "ticker__symbol", "article__reddit_id")
+            .first()
+        )
+        if mention is None:
+            messages.error(request, "That ticker is no longer linked to this article.")
+            return HttpResponseRedirect(self._url(offset))
+        review.stance_mark(mention_ids=[mention.pk], stance=stance)
+        messages.success(request, f"{mention.article.reddit_id} {mention.ticker.symbol}: {stance}.")
         return HttpResponseRedirect(self._url(offset))
 
 

@@ -227,6 +227,8 @@ def article_json(article: Article) -> dict:
         "url": article.reddit_url,
         "label": article.effective_label or None,
         "reviewed": bool(article.reviewed_label),
+        # Its stance on the ticker asked for (what ?label= filters on and the summary counts).
+        "stance": getattr(article, "ticker_stance", "") or None,
         "sentiment": article.sentiment_score,
     }
 

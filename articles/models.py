@@ -23,6 +23,26 @@ class SentimentLabel(models.TextChoices):
 LABEL_VALUES = [value for value, _ in SentimentLabel.choices]
 
 
+class StanceLabel(models.TextChoices):
+    """A mention's stance on its ticker: what people come for ("is r/wsb bullish on TSLA?")."""
+
+    BULLISH = "bullish", "Bullish"
+    BEARISH = "bearish", "Bearish"
+    NEUTRAL = "neutral", "Neutral"
+
+
+STANCE_VALUES = [value for value, _ in StanceLabel.choices]
+#: The one mapping between an article's sentiment label and a mention's stance (the
+#: migration that introduced stance, the review of single-ticker articles, the rollups'
+#: column names: `positive` counts bullish mentions).
+LABEL_TO_STANCE = {
+    SentimentLabel.POSITIVE.value: StanceLabel.BULLISH.value,
+    SentimentLabel.NEGATIVE.value: StanceLabel.BEARISH.value,
+    SentimentLabel.NEUTRAL.value: StanceLabel.NEUTRAL.value,
+}
+STANCE_TO_LABEL = {stance: label for label, stance in LABEL_TO_STANCE.items()}
+
+
 #: The one rule for a ticker symbol: the `ticker_symbol_format` constraint, the
 #: ticker-list parsers and the page URLs all use it (SYMBOL_RE.fullmatch(symbol)).
 SYMBOL_PATTERN = r"^[A-Z0-9.\-]{1,10}$"
@@ -83,7 +103,11 @@ class Ticker(models.Model):
 
 
 class Article(models.Model):
-    """One Reddit post or comment, keyed by its Reddit fullname (t3_… / t1_…)."""
+    """One Reddit post or comment, keyed by its Reddit fullname (t3_… / t1_…).
+
+    `sentiment_*` and `reviewed_label` are about the whole text; what the text says
+    about each ticker is the stance on its `Mention` rows, and that is what the pages count.
+    """
 
     class Kind(models.TextChoices):
         POST = "post", "Post"
@@ -101,8 +125,8 @@ class Article(models.Model):
     body = models.TextField(blank=True)
     author = models.CharField(max_length=64, blank=True)
     permalink = models.CharField(max_length=512, blank=True)
-    score = models.IntegerField("upvotes", default=0)
-    num_comments = models.IntegerField(default=0)
+    score = models.BigIntegerField("upvotes", default=0)  # Reddit's own numbers can pass 2**31
+    num_comments = models.BigIntegerField(default=0)
     is_removed = models.BooleanField(default=False, help_text="[deleted] or [removed] on Reddit: kept, without text.")
     created_utc = models.DateTimeField(db_index=False)
     first_seen_at = models.DateTimeField(auto_now_add=True)
@@ -135,6 +159,12 @@ class Article(models.Model):
             models.Index(fields=["parent_post_id"], name="article_parent_idx"),
             # The sentiment backlog: unscored articles, oldest first seen first.
             models.Index(fields=["first_seen_at"], condition=Q(scored_at__isnull=True), name="article_unscored_idx"),
+            # The claim order of analyze_sentiment: the backlog, newest created first (issue 14).
+            models.Index(
+                fields=["-created_utc", "-id"],
+                condition=Q(scored_at__isnull=True, is_removed=False),
+                name="article_unscored_newest_idx",
+            ),
             models.Index(fields=["-reviewed_at"], condition=Q(reviewed_at__isnull=False), name="article_reviewed_idx"),
         ]
         constraints = [
@@ -193,7 +223,15 @@ class Article(models.Model):
 
 
 class Mention(models.Model):
-    """An article talks about a ticker. One row per (article, ticker)."""
+    """An article talks about a ticker. One row per (article, ticker), with the stance on THAT ticker.
+
+    "Sold my TSLA, all in NVDA calls" is one article, two mentions: TSLA bearish, NVDA
+    bullish. `analyze_sentiment` writes the model's stance (`stance`, `stance_score`,
+    `stance_model`, `stance_cues`) together with the article's sentiment, in the same
+    transaction (`sentiment.stance`); a reviewer's correction is `reviewed_stance`. The
+    effective stance (`effective_stance`: the reviewer's, else the model's) is what the
+    rollups, and so every page, count. '' means not scored yet.
+    """
 
     # No index of its own on `article`: the unique (article, ticker) index starts with it.
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="mentions", db_index=False)
@@ -203,11 +241,52 @@ class Mention(models.Model):
     # Denormalised from the article so "newest articles for TSLA" is one index range scan.
     created_utc = models.DateTimeField()
 
+    # Model output (written by analyze_sentiment only, with the article's scores). The
+    # database defaults let raw inserts of mentions (import_dump's INSERT ... SELECT) leave
+    # them out: a new mention is unscored.
+    stance = models.CharField(max_length=8, choices=StanceLabel.choices, blank=True, default="", db_default="")
+    stance_score = models.FloatField(null=True, blank=True, help_text="Bullish (+1) to bearish (-1).")
+    stance_model = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        help_text='What produced it: "cues+vader", "cues+finbert:<model>", "linear:<version>".',
+    )
+    stance_cues = models.JSONField(
+        default=list,
+        db_default=[],
+        blank=True,
+        help_text="The retail cues that fired in this ticker's text: [[name, weight], ...].",
+    )
+    # Human review (written by reviewers only; overrides the model's stance in rollups).
+    reviewed_stance = models.CharField(max_length=8, choices=StanceLabel.choices, blank=True, default="", db_default="")
+    stance_reviewed_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["article", "ticker"], name="mention_article_ticker_unique"),
             models.CheckConstraint(
                 condition=Q(confidence__gte=0.0, confidence__lte=1.0), name="mention_confidence_range"
+            ),
+            models.CheckConstraint(condition=Q(stance__in=["", *STANCE_VALUES]), name="mention_stance_valid"),
+            models.CheckConstraint(
+                condition=Q(reviewed_stance__in=["", *STANCE_VALUES]), name="mention_reviewed_stance_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(stance_score__isnull=True) | Q(stance_score__gte=-1.0, stance_score__lte=1.0),
+                name="mention_stance_score_range",
+            ),
+            # Scored means a stance and a score, together.
+            models.CheckConstraint(
+                condition=(Q(stance="") & Q(stance_score__isnull=True))
+                | (~Q(stance="") & Q(stance_score__isnull=False)),
+                name="mention_stance_scored_consistent",
+            ),
+            models.CheckConstraint(
+                condition=(Q(stance_reviewed_at__isnull=True) & Q(reviewed_stance=""))
+                | (Q(stance_reviewed_at__isnull=False) & ~Q(reviewed_stance="")),
+                name="mention_stance_reviewed_consistent",
             ),
         ]
         indexes = [
@@ -217,13 +296,22 @@ class Mention(models.Model):
     def __str__(self) -> str:
         return f"{self.ticker_id}@{self.article_id}"
 
+    @property
+    def effective_stance(self) -> str:
+        """The stance that counts: a reviewer's, else the model's ('' when unscored)."""
+        return self.reviewed_stance or self.stance
+
 
 class TickerHourly(models.Model):
     """Per ticker per hour aggregates, maintained by `articles.services.rollups_refresh`.
 
-    Pages and the API read these, never raw articles, for aggregates. The label
-    counts use the effective label (a reviewer's overrides the model's), and
-    `sentiment_sum` adds +1/−1/0 for reviewed articles, the model score otherwise.
+    Pages and the API read these, never raw articles, for aggregates. They count
+    mentions by their effective STANCE on this ticker (`Mention.effective_stance`: a
+    reviewer's overrides the model's), not the article's label: `positive` counts
+    bullish mentions, `negative` bearish ones, `neutral` neutral ones (the column
+    names predate per-mention stance and are kept to spare every reader a rename);
+    `scored` counts mentions with a stance, and `sentiment_sum` adds +1/−1/0 for
+    reviewed stances, the model's `stance_score` otherwise.
     """
 
     ticker = models.ForeignKey(Ticker, on_delete=models.CASCADE, related_name="hourly")

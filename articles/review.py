@@ -1,5 +1,14 @@
 """Sentiment review: the writes reviewers make, and the "Needs review" queue.
 
+Two things are reviewed: an article's label (`reviewed_label`: the sentiment of the
+whole text, what the quality page measures the model against) and each mention's
+stance on its ticker (`Mention.reviewed_stance`: what the rollups and pages count).
+For an article that mentions exactly one ticker the two are one decision: reviewing
+its label sets that mention's stance too (positive -> bullish, negative -> bearish,
+neutral -> neutral), and clearing it clears both. For a multi-ticker article each
+ticker's stance is reviewed on its own (`stance_mark`), and the article label only
+says what the whole text says.
+
 Every write here is one transaction followed by a rollup refresh for exactly the
 tickers and hours it touched (`articles.services.rollups_refresh_for_articles`), so
 the public pages change as soon as a reviewer acts. A review never touches the
@@ -30,12 +39,12 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Coalesce, Greatest, Least, Ln
 from django.utils import timezone
 
 from articles.leaderboard import top_tickers
-from articles.models import LABEL_VALUES, Article, Mention, Ticker
+from articles.models import LABEL_TO_STANCE, LABEL_VALUES, STANCE_VALUES, Article, Mention, Ticker
 from articles.services import rollups_refresh, rollups_refresh_for_articles
 
 QUEUE_TOP_N = 10
@@ -61,11 +70,35 @@ def _update_in_chunks(ids: list[int], queryset_filter, **values) -> int:
     return updated
 
 
+def _single_ticker(ids: list[int]) -> list[int]:
+    """Of `ids`, the articles with exactly one mention."""
+    out: list[int] = []
+    for start in range(0, len(ids), _BATCH):
+        out.extend(
+            Mention.objects.filter(article_id__in=ids[start : start + _BATCH])
+            .values("article_id")
+            .annotate(n=Count("id"))
+            .filter(n=1)
+            .values_list("article_id", flat=True)
+        )
+    return out
+
+
+def _mentions_in_chunks(article_ids: list[int], queryset_filter, **values) -> int:
+    updated = 0
+    for start in range(0, len(article_ids), _BATCH):
+        qs = Mention.objects.filter(article_id__in=article_ids[start : start + _BATCH])
+        updated += queryset_filter(qs).update(**values)
+    return updated
+
+
 def review_mark(
     *, article_ids: Iterable[int], label: str, reviewer, now: datetime | None = None, only_unreviewed: bool = False
 ) -> int:
     """Store a reviewer's label on the articles (model output untouched); refresh rollups.
 
+    An article that mentions exactly one ticker gets that mention's stance reviewed too
+    (positive -> bullish ...): for it, the text's sentiment and the stance are one decision.
     With `only_unreviewed`, articles someone else reviewed meanwhile are left alone
     (the check is part of the UPDATE, so two reviewers cannot both win).
     Returns the number of articles updated.
@@ -76,60 +109,133 @@ def review_mark(
     if not ids:
         return 0
     now = now or timezone.now()
-    updated = _update_in_chunks(
-        ids,
-        (lambda qs: qs.filter(reviewed_label="")) if only_unreviewed else (lambda qs: qs),
-        reviewed_label=label,
-        reviewed_by=reviewer,
-        reviewed_at=now,
-        updated_at=now,
-    )
+    updated = 0
+    with transaction.atomic():
+        for start in range(0, len(ids), _BATCH):
+            chunk = ids[start : start + _BATCH]
+            qs = Article.objects.filter(pk__in=chunk)
+            if only_unreviewed:
+                qs = qs.filter(reviewed_label="")
+            updated += qs.update(reviewed_label=label, reviewed_by=reviewer, reviewed_at=now, updated_at=now)
+            # The ones this UPDATE won: our exact time and label (another reviewer may have won some).
+            won = list(
+                Article.objects.filter(pk__in=chunk, reviewed_at=now, reviewed_label=label).values_list("pk", flat=True)
+            )
+            _mentions_in_chunks(
+                _single_ticker(won),
+                lambda qs: qs,
+                reviewed_stance=LABEL_TO_STANCE[label],
+                stance_reviewed_at=now,
+            )
     if updated:
         rollups_refresh_for_articles(article_ids=ids)
     return updated
 
 
 def review_clear(*, article_ids: Iterable[int]) -> int:
-    """Remove the review from the articles (the model's label counts again); refresh rollups."""
+    """Remove every review from the articles: their label and their mentions' stances (the
+    model's count again); refresh rollups. Returns the number of articles that had a review."""
     ids = _ids(article_ids)
     if not ids:
         return 0
-    updated = _update_in_chunks(
-        ids,
-        lambda qs: qs.exclude(reviewed_label=""),
-        reviewed_label="",
-        reviewed_by=None,
-        reviewed_at=None,
-        updated_at=timezone.now(),
-    )
-    if updated:
-        rollups_refresh_for_articles(article_ids=ids)
-    return updated
+    now = timezone.now()
+    cleared: set[int] = set()
+    with transaction.atomic():
+        for start in range(0, len(ids), _BATCH):
+            chunk = ids[start : start + _BATCH]
+            cleared.update(Article.objects.filter(pk__in=chunk).exclude(reviewed_label="").values_list("pk", flat=True))
+            cleared.update(
+                Mention.objects.filter(article_id__in=chunk)
+                .exclude(reviewed_stance="")
+                .values_list("article_id", flat=True)
+            )
+        _update_in_chunks(
+            ids,
+            lambda qs: qs.exclude(reviewed_label=""),
+            reviewed_label="",
+            reviewed_by=None,
+            reviewed_at=None,
+            updated_at=now,
+        )
+        _mentions_in_chunks(ids, lambda qs: qs.exclude(reviewed_stance=""), reviewed_stance="", stance_reviewed_at=None)
+    if cleared:
+        rollups_refresh_for_articles(article_ids=cleared)
+    return len(cleared)
 
 
 def review_requeue(*, article_ids: Iterable[int]) -> int:
     """Send the articles back to analyze_sentiment: they become unscored (scored_at NULL).
 
-    The model fields are cleared together (the "label and time together" constraint);
-    VADER's opinion and any human review are kept. Until re-scored, an unreviewed
-    article counts as a mention without sentiment in the rollups.
+    The model fields are cleared together (the "label and time together" constraint),
+    and so are their mentions' model stances; VADER's opinion and any human review are
+    kept. Until re-scored, an unreviewed mention counts as a mention without sentiment
+    in the rollups.
     """
     ids = _ids(article_ids)
     if not ids:
         return 0
-    updated = _update_in_chunks(
-        ids,
-        lambda qs: qs.exclude(scored_at__isnull=True),
-        scored_at=None,
-        sentiment_label="",
-        sentiment_score=None,
-        sentiment_confidence=None,
-        sentiment_model="",
-        updated_at=timezone.now(),
-    )
+    with transaction.atomic():
+        updated = _update_in_chunks(
+            ids,
+            lambda qs: qs.exclude(scored_at__isnull=True),
+            scored_at=None,
+            sentiment_label="",
+            sentiment_score=None,
+            sentiment_confidence=None,
+            sentiment_model="",
+            updated_at=timezone.now(),
+        )
+        _mentions_in_chunks(
+            ids, lambda qs: qs.exclude(stance=""), stance="", stance_score=None, stance_model="", stance_cues=[]
+        )
     if updated:
         rollups_refresh_for_articles(article_ids=ids)
     return updated
+
+
+def _refresh_mentions(rows: list[tuple[int, datetime]]) -> None:
+    """Refresh the rollups of exactly these (ticker, created) mentions: their tickers over their hours."""
+    if rows:
+        moments = [created for _, created in rows]
+        rollups_refresh(
+            ticker_ids={ticker_id for ticker_id, _ in rows},
+            since=min(moments),
+            until=max(moments) + timedelta(microseconds=1),
+        )
+
+
+def stance_mark(*, mention_ids: Iterable[int], stance: str, now: datetime | None = None) -> int:
+    """Store a reviewer's stance on the mentions (the model's stance untouched); refresh the
+    rollups of their tickers only. Returns the number of mentions updated."""
+    if stance not in STANCE_VALUES:
+        raise ValueError(f"stance must be one of {', '.join(STANCE_VALUES)}, not {stance!r}")
+    ids = _ids(mention_ids)
+    if not ids:
+        return 0
+    now = now or timezone.now()
+    rows: list[tuple[int, datetime]] = []
+    with transaction.atomic():
+        for start in range(0, len(ids), _BATCH):
+            chunk = Mention.objects.filter(pk__in=ids[start : start + _BATCH])
+            rows.extend(chunk.values_list("ticker_id", "created_utc"))
+            chunk.update(reviewed_stance=stance, stance_reviewed_at=now)
+    _refresh_mentions(rows)
+    return len(rows)
+
+
+def stance_clear(*, mention_ids: Iterable[int]) -> int:
+    """Remove the reviewer's stance from the mentions (the model's counts again); refresh rollups."""
+    ids = _ids(mention_ids)
+    if not ids:
+        return 0
+    rows: list[tuple[int, datetime]] = []
+    with transaction.atomic():
+        for start in range(0, len(ids), _BATCH):
+            chunk = Mention.objects.filter(pk__in=ids[start : start + _BATCH]).exclude(reviewed_stance="")
+            rows.extend(chunk.values_list("ticker_id", "created_utc"))
+            chunk.update(reviewed_stance="", stance_reviewed_at=None)
+    _refresh_mentions(rows)
+    return len(rows)
 
 
 def mention_unlink(*, mention_ids: Iterable[int]) -> int:

@@ -129,7 +129,9 @@ _SORT_DOC = "new: newest first; top: most upvoted among the newest 1,000 mention
 
 class ArticleListParams(_ArticleFilters, Schema):
     sort: Sort = Field("new", description=_SORT_DOC)
-    label: LabelFilter = Field("all", description="Effective sentiment label.")
+    label: LabelFilter = Field(
+        "all", description="The mention's effective stance on this ticker: positive = bullish, negative = bearish."
+    )
     kind: KindFilter = Field("all", description="Posts or comments.")
     cursor: Cursor = Field(None, description="Opaque cursor from `next_cursor` of the previous page.")
     range: Range = Field("7d", description="Time range for `sort=top`.")
@@ -268,8 +270,11 @@ class Article(Schema):
     is_removed: bool
     created_utc: Timestamp
     url: str
-    label: Literal[selectors.LABELS] | None
+    label: Literal[selectors.LABELS] | None = Field(description="The whole text's effective sentiment label.")
     reviewed: bool
+    stance: Literal["bullish", "bearish", "neutral"] | None = Field(
+        description="Its effective stance on this ticker (what `label=` filters on: positive = bullish)."
+    )
     sentiment: Net
 
 

@@ -27,7 +27,7 @@ from articles.leaderboard import (
     rollups_version,
     window_end,
 )
-from articles.models import SYMBOL_RE, Article, Mention, Ticker, TickerHourly
+from articles.models import LABEL_TO_STANCE, SYMBOL_RE, Article, Mention, Ticker, TickerHourly
 
 # Ticker-page ranges, in hours.
 RANGES: dict[str, int] = {"24h": 24, "7d": 24 * 7, "30d": 24 * 30, "90d": 24 * 90}
@@ -207,33 +207,38 @@ def ticker_articles(
     "new" walks the Mention(ticker, -created_utc, -article) index from the cursor;
     "top" sorts by upvotes the newest TOP_CANDIDATES mentions within `since` (the
     page's range), so its cost stays bounded for the busiest ticker.
-    `label` is the effective label (a reviewer's, else the model's).
+    `label` (positive/negative/neutral) filters on the mention's effective stance on
+    THIS ticker (bullish/bearish/neutral: a reviewer's, else the model's), the same
+    count the rollups make. Each article carries `ticker_stance` and
+    `ticker_stance_reviewed` for display.
     """
     mentions = Mention.objects.filter(ticker=ticker)
     if since is not None:
         mentions = mentions.filter(created_utc__gte=since)
-    label_q = Q(reviewed_label=label) | Q(reviewed_label="", sentiment_label=label) if label else Q()
-    kind_q = Q(kind=kind) if kind else Q()
+    stance = LABEL_TO_STANCE[label] if label else None
+    stance_q = Q(reviewed_stance=stance) | Q(reviewed_stance="", stance=stance) if stance else Q()
+    kind_q = Q(article__kind=kind) if kind else Q()
     if sort == "new":
-        qs = mentions.select_related("article").filter(
-            Q(article__reviewed_label=label) | Q(article__reviewed_label="", article__sentiment_label=label)
-            if label
-            else Q(),
-            Q(article__kind=kind) if kind else Q(),
-        )
+        qs = mentions.select_related("article").filter(stance_q, kind_q)
         if cursor:
             at, article_id = decode_cursor(cursor, sort="new")
             qs = qs.filter(Q(created_utc__lt=at) | Q(created_utc=at, article_id__lt=article_id))
-        rows = [m.article for m in qs.order_by("-created_utc", "-article_id")[: limit + 1]]
+        found = list(qs.order_by("-created_utc", "-article_id")[: limit + 1])
     else:
         # Bounded work at any size: rank the newest TOP_CANDIDATES mentions in range by
         # upvotes (one index range scan + PK lookups), not every mention of a busy ticker.
-        newest = mentions.order_by("-created_utc", "-article_id").values("article_id")[:TOP_CANDIDATES]
-        qs = Article.objects.filter(label_q, kind_q, id__in=newest)
+        newest = mentions.order_by("-created_utc", "-article_id").values("pk")[:TOP_CANDIDATES]
+        qs = Mention.objects.filter(stance_q, kind_q, pk__in=newest).select_related("article")
         if cursor:
             score, article_id = decode_cursor(cursor, sort="top")
-            qs = qs.filter(Q(score__lt=score) | Q(score=score, id__lt=article_id))
-        rows = list(qs.order_by("-score", "-id")[: limit + 1])
+            qs = qs.filter(Q(article__score__lt=score) | Q(article__score=score, article_id__lt=article_id))
+        found = list(qs.order_by("-article__score", "-article_id")[: limit + 1])
+    rows = []
+    for m in found:
+        article = m.article
+        article.ticker_stance = m.reviewed_stance or m.stance
+        article.ticker_stance_reviewed = bool(m.reviewed_stance)
+        rows.append(article)
     articles = rows[:limit]
     next_cursor = encode_cursor(sort=sort, article=articles[-1]) if len(rows) > limit else None
     return ArticlePage(articles=articles, next_cursor=next_cursor, sort=sort)

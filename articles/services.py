@@ -2,7 +2,8 @@
 
 Rollups: `TickerHourly` rows are recomputed from raw articles for a scope
 (tickers x an hour range) with one aggregate query and one upsert, so callers can
-refresh just what a batch touched. Reviewed labels override model labels.
+refresh just what a batch touched. Mentions count by their effective stance on
+their ticker (a reviewer's `reviewed_stance` overrides the model's `stance`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, NullIf, TruncHour
 
-from articles.models import Article, Mention, SentimentLabel, Ticker, TickerHourly
+from articles.models import Article, Mention, StanceLabel, Ticker, TickerHourly
 
 _ROLLUP_FIELDS = [
     "mentions",
@@ -92,14 +93,14 @@ def _rollups_refresh_scope(ticker_ids: list[int], since: datetime | None, until:
         mentions = mentions.filter(created_utc__lt=until)
         scope = scope.filter(hour__lt=until)
 
-    effective = Coalesce(
-        NullIf(F("article__reviewed_label"), Value("")), NullIf(F("article__sentiment_label"), Value(""))
-    )
+    # Each mention counts by its effective stance on this ticker (`Mention.effective_stance`);
+    # the rollup columns keep their names: positive = bullish, negative = bearish.
+    effective = Coalesce(NullIf(F("reviewed_stance"), Value("")), NullIf(F("stance"), Value("")))
     signed = Case(
-        When(article__reviewed_label=SentimentLabel.POSITIVE, then=Value(1.0)),
-        When(article__reviewed_label=SentimentLabel.NEGATIVE, then=Value(-1.0)),
-        When(article__reviewed_label=SentimentLabel.NEUTRAL, then=Value(0.0)),
-        default=Coalesce(F("article__sentiment_score"), Value(0.0)),
+        When(reviewed_stance=StanceLabel.BULLISH, then=Value(1.0)),
+        When(reviewed_stance=StanceLabel.BEARISH, then=Value(-1.0)),
+        When(reviewed_stance=StanceLabel.NEUTRAL, then=Value(0.0)),
+        default=Coalesce(F("stance_score"), Value(0.0)),
         output_field=FloatField(),
     )
     rows = (
@@ -112,9 +113,9 @@ def _rollups_refresh_scope(ticker_ids: list[int], since: datetime | None, until:
             unique_authors=Count("article__author", distinct=True, filter=~Q(article__author__in=["", "[deleted]"])),
             upvotes=Coalesce(Sum("article__score"), 0),
             scored=Count("id", filter=Q(label__isnull=False)),
-            positive=Count("id", filter=Q(label=SentimentLabel.POSITIVE)),
-            negative=Count("id", filter=Q(label=SentimentLabel.NEGATIVE)),
-            neutral=Count("id", filter=Q(label=SentimentLabel.NEUTRAL)),
+            positive=Count("id", filter=Q(label=StanceLabel.BULLISH)),
+            negative=Count("id", filter=Q(label=StanceLabel.BEARISH)),
+            neutral=Count("id", filter=Q(label=StanceLabel.NEUTRAL)),
             sentiment_sum=Coalesce(Sum(signed, filter=Q(label__isnull=False)), Value(0.0)),
         )
         # Upserts in (ticker, hour) order, the order every refresh takes its row locks

@@ -7,7 +7,7 @@ Files: RC-style comment dumps from `benchmarks/gen_dump.py` (seed 14, zstd with 
 
 Throughput (time.process_time, the process pinned to one CPU with sched_setaffinity), on
 the --lines file, side by side in the same run:
-* streaming: `ingest.dumps` (dump_open -> DumpReader.records -> record_text) and
+* streaming: `ingest.dumps` (dump_open -> DumpReader.records -> item_validate -> article_text) and
   `ingest.linker.link` for each comment: decompress + split + json + link;
 * naive: the whole file read into memory, decompressed whole
   (`stream_reader(...).readall()`), split, `json.loads` per line, `link` per item with
@@ -37,8 +37,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ingest.dumps import JSON_LIBRARY, BadLine, DumpReader, dump_open, record_text, records_filter  # noqa: E402
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketpulse.settings")
+os.environ.setdefault("DJANGO_DEBUG", "true")  # no secret key needed: nothing here touches the database
+os.environ.setdefault("MARKETPULSE_IGNORE_DOTENV", "1")
+import django  # noqa: E402
+
+django.setup()
+
+from articles.models import article_text  # noqa: E402
+from ingest.dumps import JSON_LIBRARY, BadLine, DumpReader, dump_open, records_filter  # noqa: E402
 from ingest.linker import TickerSet, link  # noqa: E402
+from ingest.validation import Accepted, item_validate  # noqa: E402
+
+
+def record_text(record: dict, *, kind: str) -> str:
+    """The text the linker reads: the row `item_validate` builds (the one builder), '' when removed."""
+    result = item_validate(record, kind="comment" if kind == "comments" else "post")
+    if type(result) is not Accepted or result.row["is_removed"]:
+        return ""
+    row = result.row
+    return article_text(kind=row["kind"], title=row["title"], body=row["body"])
+
 
 SEED = 14
 

@@ -353,16 +353,27 @@ class DumpGenerator:
 
 
 def dump_generate(
-    out: BinaryIO, *, lines: int, kind: str = "comments", seed: int = 14, level: int = 3, plain: bool = False
+    out: BinaryIO,
+    *,
+    lines: int,
+    kind: str = "comments",
+    seed: int = 14,
+    level: int = 3,
+    plain: bool = False,
+    window_log: int = 31,
 ) -> None:
-    """Write `lines` items of `kind` to `out`: zstd at `level` with the long window, or NDJSON if `plain`."""
+    """Write `lines` items of `kind` to `out`: zstd at `level` with the long window, or NDJSON if `plain`.
+
+    `window_log` 31 is what the real files declare (a 2 GiB window: the decoder's memory
+    grows with the output up to 2 GiB); 27 is what `zstd --long` uses by default (128 MiB).
+    """
     gen = DumpGenerator(seed=seed, lines=lines)
     make = gen.submission if kind == "submissions" else gen.comment
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     if plain:
         writer: Any = out
     else:
-        params = zstandard.ZstdCompressionParameters.from_level(level, window_log=31, enable_ldm=True)
+        params = zstandard.ZstdCompressionParameters.from_level(level, window_log=window_log, enable_ldm=True)
         writer = zstandard.ZstdCompressor(compression_params=params).stream_writer(out, closefd=False)
     for start in range(0, lines, BATCH_LINES):
         batch = [dumps(make(i)) for i in range(start, min(lines, start + BATCH_LINES))]
@@ -379,8 +390,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=14, help="random seed (default 14)")
     parser.add_argument("--level", type=int, default=3, help="zstd level (default 3)")
     parser.add_argument("--plain", action="store_true", help="write uncompressed NDJSON instead of zstd")
+    parser.add_argument(
+        "--window-log", type=int, default=31, help="zstd window log (default 31 as the real files; zstd --long: 27)"
+    )
     args = parser.parse_args()
-    options = {"lines": args.lines, "kind": args.kind, "seed": args.seed, "level": args.level, "plain": args.plain}
+    options = {
+        "lines": args.lines,
+        "kind": args.kind,
+        "seed": args.seed,
+        "level": args.level,
+        "plain": args.plain,
+        "window_log": args.window_log,
+    }
     if str(args.out) == "-":
         dump_generate(sys.stdout.buffer, **options)
         return

@@ -114,3 +114,8 @@ output "job_task_role_arns" {
   description = "The task role of each scheduled job (sentiment has its own, with read access to the model store) and of train-stance."
   value       = merge({ for k in keys(local.jobs) : k => lookup(local.job_task_role_arns, k, aws_iam_role.task.arn) }, { (local.train_stance_job) = aws_iam_role.train_stance_task.arn })
 }
+
+output "import_dump_task_definition" {
+  description = "The import-dump task definition (family and ARN): no schedule, started by manage.py ecs run import-dump --file s3://..."
+  value       = { family = aws_ecs_task_definition.import_dump.family, arn = aws_ecs_task_definition.import_dump.arn }
+}

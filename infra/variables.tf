@@ -460,3 +460,32 @@ variable "models_bucket_force_destroy" {
   type        = bool
   default     = false
 }
+
+# --- Dump import (issue 14) ------------------------------------------------------------------
+
+variable "dump_bucket_name" {
+  description = "The S3 bucket holding Reddit dump files for import_dump: its task role may read its objects (s3:GetObject) and list it. Empty: the import task gets no S3 access."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.dump_bucket_name == "" || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.dump_bucket_name))
+    error_message = "The dump_bucket_name must be empty or an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)."
+  }
+}
+
+variable "import_dump_task_size" {
+  description = "Fargate CPU units and memory (MiB) of the import-dump task. 1 vCPU / 4 GiB: the importer is one core, and the zstd decoder of a --long=31 file keeps up to 2 GiB of window (BENCHMARKS.md, Dump import)."
+  type        = object({ cpu = number, memory = number })
+  default     = { cpu = 1024, memory = 4096 }
+
+  validation {
+    condition = (
+      (var.import_dump_task_size.cpu == 512 && var.import_dump_task_size.memory >= 3072 && var.import_dump_task_size.memory <= 4096 && var.import_dump_task_size.memory % 1024 == 0) ||
+      (var.import_dump_task_size.cpu == 1024 && var.import_dump_task_size.memory >= 3072 && var.import_dump_task_size.memory <= 8192 && var.import_dump_task_size.memory % 1024 == 0) ||
+      (var.import_dump_task_size.cpu == 2048 && var.import_dump_task_size.memory >= 4096 && var.import_dump_task_size.memory <= 16384 && var.import_dump_task_size.memory % 1024 == 0) ||
+      (var.import_dump_task_size.cpu == 4096 && var.import_dump_task_size.memory >= 8192 && var.import_dump_task_size.memory <= 30720 && var.import_dump_task_size.memory % 1024 == 0)
+    )
+    error_message = "The import_dump_task_size must be a valid Fargate pair with at least 3 GiB (the 2 GiB zstd window plus the importer): 512 CPU with 3072-4096 MiB; 1024 with 3072-8192; 2048 with 4096-16384; 4096 with 8192-30720 (memory in steps of 1024)."
+  }
+}

@@ -15,8 +15,9 @@ long window (the decoder needs `max_window_size=2**31`), or the same lines uncom
   the decoder's own window (see below).
 * `dump_kind`: comments or submissions, told by the fields of the first valid lines.
 * `records_filter`: subreddits (case-insensitive), since/until on `created_utc`.
-* `dump_item`: a record -> the item dict `articles_upsert` stores (the shape of
-  `ingest.reddit.comment_item` / `submission_item`).
+* Rows: there is no builder here. A record goes through `ingest.validation.item_validate`
+  (`kind=ITEM_KIND[kind]`), the one builder of article rows for live and dump data alike,
+  so a dump row and a scraped row of the same item are the same row.
 
 Positions and resuming. Lines are numbered from 1. Each line carries `compressed_offset`:
 
@@ -73,8 +74,8 @@ KINDS = (COMMENTS, SUBMISSIONS)
 ZSTD = "zstd"
 PLAIN = "plain"
 
-REMOVED_MARKERS = frozenset({"[deleted]", "[removed]"})
-_REMOVED_BY = frozenset({"deleted", "moderator", "author"})
+#: The dump kinds as `ingest.validation.item_validate(kind=...)` names them.
+ITEM_KIND = {COMMENTS: "comment", SUBMISSIONS: "post"}
 _JSON_ERRORS = (ValueError, RecursionError)  # JSONDecodeError and UnicodeDecodeError are ValueErrors
 
 
@@ -549,91 +550,3 @@ def records_filter(
             if created is None or (low is not None and created < low) or (high is not None and created >= high):
                 continue
         yield entry
-
-
-# ------------------------------------------------------------------ items
-
-
-def _clean(value: Any, limit: int | None = None) -> str:
-    text = "" if value is None else str(value)
-    if "\x00" in text:
-        text = text.replace("\x00", "")  # PostgreSQL text cannot hold NUL
-    return text[:limit] if limit else text
-
-
-def _bare_id(value: Any) -> str:
-    text = _clean(value)
-    return text[3:] if text[:3] in ("t1_", "t3_") else text
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        try:
-            return int(float(value))
-        except (TypeError, ValueError, OverflowError):
-            return 0
-
-
-def dump_item(record: dict[str, Any], *, kind: str) -> dict[str, Any]:
-    """A dump record -> the item dict `articles_upsert` stores, as `comment_item`/`submission_item` build it.
-
-    Missing fields take the values an API item would have: no author -> "[deleted]",
-    no permalink -> built from the ids, no score -> 0, no created_utc -> the epoch.
-    """
-    subreddit = _clean(record.get("subreddit"), 64)
-    rid = _bare_id(record["id"])
-    author = record.get("author")
-    author = "[deleted]" if author is None else _clean(author, 64)
-    created = datetime.fromtimestamp(record_created(record) or 0, tz=UTC)
-    if kind == SUBMISSIONS:
-        body = _clean(record.get("selftext"))
-        removed = body in REMOVED_MARKERS or record.get("removed_by_category") in _REMOVED_BY
-        return {
-            "reddit_id": f"t3_{rid}",
-            "kind": "post",
-            "subreddit": subreddit,
-            "parent_post_id": "",
-            "title": "" if removed else _clean(record.get("title")),
-            "body": "" if removed else body,
-            "author": author,
-            "permalink": _clean(record.get("permalink") or f"/r/{subreddit}/comments/{rid}/", 512),
-            "score": _int(record.get("score")),
-            "num_comments": max(0, _int(record.get("num_comments"))),
-            "is_removed": bool(removed),
-            "created_utc": created,
-        }
-    body = _clean(record.get("body"))
-    removed = body in REMOVED_MARKERS
-    link_id = _clean(record.get("link_id"))
-    return {
-        "reddit_id": f"t1_{rid}",
-        "kind": "comment",
-        "subreddit": subreddit,
-        "parent_post_id": link_id,
-        "title": "",
-        "body": "" if removed else body,
-        "author": author,
-        "permalink": _clean(record.get("permalink") or f"/r/{subreddit}/comments/{link_id[3:]}/_/{rid}/", 512),
-        "score": _int(record.get("score")),
-        "num_comments": 0,
-        "is_removed": removed,
-        "created_utc": created,
-    }
-
-
-def record_text(record: dict[str, Any], *, kind: str) -> str:
-    """The text the linker reads ("" for a removed item), without building the whole item.
-
-    The same text as `articles.models.article_text` of `dump_item(record)` (that module
-    needs Django, so it is not imported here).
-    """
-    if kind == SUBMISSIONS:
-        body = record.get("selftext") or ""
-        if body in REMOVED_MARKERS or record.get("removed_by_category") in _REMOVED_BY:
-            return ""
-        title = record.get("title") or ""
-        return f"{title}\n\n{body}".strip() if title else body
-    body = record.get("body") or ""
-    return "" if body in REMOVED_MARKERS or type(body) is not str else body

@@ -37,7 +37,8 @@ class ThreadCheckpoint(models.Model):
     created_utc = models.DateTimeField()
     newest_comment_utc = models.DateTimeField(null=True, blank=True)
     comments_seen = models.PositiveIntegerField(default=0, help_text="Comments of this thread stored so far.")
-    reddit_num_comments = models.PositiveIntegerField(default=0, help_text="Reddit's own count at the last scrape.")
+    # Reddit's own number: a hostile or corrupt answer can pass 2**31 (the validated value fits a bigint).
+    reddit_num_comments = models.PositiveBigIntegerField(default=0, help_text="Reddit's own count at the last scrape.")
     unexpanded_more = models.PositiveIntegerField(
         default=0, help_text="'More comments' stubs left unexpanded at the last scrape (request budget)."
     )
@@ -71,3 +72,50 @@ class ScrapeLock(models.Model):
 
     def __str__(self) -> str:
         return f"r/{self.subreddit} held by {self.hostname}:{self.pid}"
+
+
+class DumpCheckpoint(models.Model):
+    """How far `import_dump` got in one dump file, and (on SQLite) who is importing it now.
+
+    One row per file identity (`ingest.dumps.dump_identity`: source, size, version = mtime
+    or ETag), so a changed file starts over instead of resuming at a line that now means
+    something else. `line_no`/`byte_offset` are `DumpReader.position` after the last
+    merged batch, written in that batch's transaction. `scope_*` accumulate what the
+    committed batches inserted (hour range and tickers), so the rollups refresh after a
+    kill covers the batches of the killed run too. `finished_at` is set once the whole
+    file is merged and its rollups rebuilt.
+
+    `owner`/`hostname`/`pid`/`heartbeat_at` are the SQLite lock (PostgreSQL uses an
+    advisory lock instead; see `ingest.locks.dump_lock`).
+    """
+
+    source = models.CharField(max_length=1024)
+    size = models.BigIntegerField()
+    version = models.CharField(max_length=128, blank=True, help_text="mtime in ns (local file) or the S3 ETag.")
+    kind = models.CharField(max_length=16, blank=True, help_text="comments or submissions, told by the content.")
+    line_no = models.BigIntegerField(default=0, help_text="Lines done (the last line of the last merged batch).")
+    byte_offset = models.BigIntegerField(
+        default=0, help_text="Plain files: the byte just past line_no. zstd: compressed bytes read (progress only)."
+    )
+    counters = models.JSONField(default=dict, blank=True, help_text="Totals over every run on this file.")
+    scope_since = models.DateTimeField(null=True, blank=True)
+    scope_until = models.DateTimeField(null=True, blank=True)
+    scope_ticker_ids = models.JSONField(default=list, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    owner = models.CharField(max_length=64, blank=True)
+    hostname = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        indexes = [models.Index(fields=["-updated_at"], name="dumpckpt_updated_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "size", "version"], name="dumpckpt_identity_unique"),
+            models.CheckConstraint(condition=Q(line_no__gte=0, byte_offset__gte=0), name="dumpckpt_position_nonneg"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} @ line {self.line_no}"

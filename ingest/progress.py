@@ -7,6 +7,8 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from marketpulse.jobs import counter_breakdown, counter_total
+
 if TYPE_CHECKING:
     from ingest.scraper import ScrapeOutcome
 
@@ -46,15 +48,27 @@ def _counters_line(c: dict[str, Any]) -> str:
     return (
         f"threads={c.get('threads', 0)} posts new={c.get('posts_new', 0)} updated={c.get('posts_updated', 0)} "
         f"comments new={c.get('comments_new', 0)} updated={c.get('comments_updated', 0)} "
-        f"mentions={c.get('mentions', 0)} requests={c.get('requests', 0)}"
+        f"mentions={c.get('mentions', 0)} rejected={counter_total(c, 'rejected')} requests={c.get('requests', 0)}"
     )
+
+
+def rejected_text(counters: dict[str, Any]) -> str:
+    """'3 rejected (created_in_future 2, created_utc_invalid 1)', or '' when nothing was rejected."""
+    reasons = counter_breakdown(counters, "rejected")
+    if not reasons:
+        return ""
+    detail = ", ".join(f"{reason} {n}" for reason, n in reasons.items())
+    return f"{sum(reasons.values())} rejected ({detail})"
 
 
 def summary_line(outcome: ScrapeOutcome) -> str:
     c = outcome.counters
+    rejected = rejected_text(c)
     return (
         f"scrape_reddit: {c.get('threads', 0)} threads, posts {c.get('posts_new', 0)} new/{c.get('posts_updated', 0)} updated, "
         f"comments {c.get('comments_new', 0)} new/{c.get('comments_updated', 0)} updated, {c.get('mentions', 0)} mentions, "
         f"{c.get('requests', 0)} requests, {outcome.seconds:.1f} s"
+        + (f", {rejected}" if rejected else "")
+        + (f", {c['threads_skipped']} threads skipped" if c.get("threads_skipped") else "")
         + (f", {c['errors']} errors" if c.get("errors") else "")
     )

@@ -20,13 +20,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 import praw
 import prawcore
 import requests
 from django.conf import settings
+
+from ingest.validation import Accepted, Rejected, item_validate
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -183,69 +185,31 @@ def _describe(exc: BaseException) -> str:
 
 
 # ------------------------------------------------------------------ parsing
+#
+# One builder: `ingest.validation.item_validate`. These two are thin wrappers for
+# callers that want a row or an exception (benchmarks, tests); the scraper calls
+# `item_validate` itself so that it can count and skip a rejected item.
 
 
-def _clean(value: Any, limit: int | None = None) -> str:
-    text = "" if value is None else str(value)
-    if "\x00" in text:
-        text = text.replace("\x00", "")  # PostgreSQL text cannot hold NUL
-    return text[:limit] if limit else text
+class ItemRejected(ValueError):
+    """`item_validate` refused the item: `.rejected` says which one and why."""
+
+    def __init__(self, rejected: Rejected) -> None:
+        super().__init__(f"{rejected.fullname or '(no id)'}: {rejected.reason}")
+        self.rejected = rejected
 
 
-def _author(obj: Any) -> str:
-    author = obj.__dict__.get("author")
-    if author is None:
-        return "[deleted]"
-    return _clean(getattr(author, "name", author), 64)
+def _row(result: Accepted | Rejected) -> dict[str, Any]:
+    if isinstance(result, Rejected):
+        raise ItemRejected(result)
+    return result.row
 
 
-def _when(value: Any) -> datetime:
-    return datetime.fromtimestamp(float(value or 0), tz=UTC)
+def submission_item(post: Any, *, now: datetime | None = None) -> dict[str, Any]:
+    """A praw Submission (or a t3 dict) -> the fields of an Article row; `ItemRejected` if it cannot be stored."""
+    return _row(item_validate(post, kind="post", now=now))
 
 
-REMOVED_MARKERS = {"[deleted]", "[removed]"}
-
-
-def submission_item(post: Any) -> dict[str, Any]:
-    """A praw Submission -> the fields of an Article row (no lazy fetch is triggered)."""
-    data = post.__dict__
-    body = _clean(data.get("selftext"))
-    removed = body in REMOVED_MARKERS or data.get("removed_by_category") in {"deleted", "moderator", "author"}
-    subreddit = data.get("subreddit")
-    return {
-        "reddit_id": f"t3_{data['id']}",
-        "kind": "post",
-        "subreddit": _clean(getattr(subreddit, "display_name", subreddit), 64),
-        "parent_post_id": "",
-        "title": "" if removed else _clean(data.get("title")),
-        "body": "" if removed else body,
-        "author": _author(post),
-        "permalink": _clean(data.get("permalink"), 512),
-        "score": int(data.get("score") or 0),
-        "num_comments": max(0, int(data.get("num_comments") or 0)),
-        "is_removed": bool(removed),
-        "created_utc": _when(data.get("created_utc")),
-    }
-
-
-def comment_item(comment: Any, *, subreddit: str | None = None) -> dict[str, Any]:
-    data = comment.__dict__
-    body = _clean(data.get("body"))
-    removed = body in REMOVED_MARKERS
-    sub = data.get("subreddit") or subreddit
-    link_id = _clean(data.get("link_id"))
-    permalink = data.get("permalink") or ""
-    return {
-        "reddit_id": f"t1_{data['id']}",
-        "kind": "comment",
-        "subreddit": _clean(getattr(sub, "display_name", sub), 64),
-        "parent_post_id": link_id,
-        "title": "",
-        "body": "" if removed else body,
-        "author": _author(comment),
-        "permalink": _clean(permalink, 512),
-        "score": int(data.get("score") or 0),
-        "num_comments": 0,
-        "is_removed": removed,
-        "created_utc": _when(data.get("created_utc")),
-    }
+def comment_item(comment: Any, *, subreddit: str | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """A praw Comment (or a t1 dict) -> the fields of an Article row; `ItemRejected` if it cannot be stored."""
+    return _row(item_validate(comment, kind="comment", now=now, subreddit=subreddit))

@@ -5,6 +5,21 @@ targets whose lock the command holds; `Scraper` is the traversal: which posts an
 threads to fetch, in which order, within the run's request budget. Writing the
 rows is `ingest.upsert.articles_upsert` (one transaction per batch, checkpoint
 included); showing progress is `ingest.progress`.
+
+Every item praw hands over goes through `ingest.validation.item_validate` first,
+before anything reads its fields (sorting, the /new stop, the backfill range): one
+bad item never costs the items beside it. A rejected item is skipped, logged once
+(warning, with its fullname and reason) and counted in the run's counters as a
+breakdown by reason:
+
+    counters["rejected"] = {"created_in_future": 1, "created_utc_invalid": 2}
+
+(`marketpulse.jobs.RunHandle.incr_in` / `counter_total`; the summary line, the
+`ItemsRejected` metric and `daily_status` read it.) A thread whose post is rejected
+is skipped whole: its comments cannot be placed. That, like a thread that raised,
+counts in `threads_skipped` and `errors` (the `Failures` metric). Checkpoints never
+move past now (`created_clamp`), and one already in the future (written before
+items were validated) is repaired rather than trusted.
 """
 
 from __future__ import annotations
@@ -15,7 +30,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import OperationalError
@@ -25,7 +40,7 @@ from praw.models import MoreComments
 from articles.models import Article
 from ingest.models import SubredditCheckpoint, ThreadCheckpoint
 from ingest.progress import Progress
-from ingest.reddit import BudgetExhausted, RedditClient, StopFetching, comment_item, submission_item
+from ingest.reddit import BudgetExhausted, RedditClient, StopFetching
 from ingest.upsert import (
     BATCH_SIZE,
     BatchResult,
@@ -36,6 +51,7 @@ from ingest.upsert import (
     thread_kind,
     ticker_index_load,
 )
+from ingest.validation import Accepted, Rejected, created_clamp, item_validate
 from marketpulse.jobs import RunHandle
 
 logger = logging.getLogger(__name__)
@@ -48,6 +64,7 @@ THREAD_LIVE_HOURS = 36  # keep scraping a tracked thread this long after it was 
 UNCHANGED_THREAD_REFETCH_MINUTES = 60
 REFRESH_POSTS_DAYS = 3  # refresh score/comment count of posts this young
 REQUESTED_TARGET = "requested-threads"
+REJECTED = "rejected"  # the counter: {reason: n}
 
 
 @dataclass
@@ -87,8 +104,10 @@ class Scraper:
         self.progress = Progress(tty=options.tty, label="scrape_reddit")
         self.notes: list[str] = []
         self.budget_exhausted = False
+        self._rejected_seen: set[str] = set()
         for name in (
             "threads",
+            "threads_skipped",
             "posts_new",
             "posts_updated",
             "comments_new",
@@ -98,6 +117,26 @@ class Scraper:
             "errors",
         ):
             run.counters.setdefault(name, 0)
+        run.counters.setdefault(REJECTED, {})
+
+    # -- the edge
+
+    def _accept(self, raw: Any, *, kind: str, subreddit: str | None = None) -> dict[str, Any] | None:
+        """The item's clean row (`item_validate`), or None when it is rejected (counted, logged once)."""
+        result = item_validate(raw, kind=kind, subreddit=subreddit)
+        if isinstance(result, Accepted):
+            return result.row
+        self._reject(result)
+        return None
+
+    def _reject(self, rejected: Rejected) -> None:
+        # The same post can come back in hot, new and top, and again as a thread: once per run.
+        if rejected.fullname:
+            if rejected.fullname in self._rejected_seen:
+                return
+            self._rejected_seen.add(rejected.fullname)
+        self.run.incr_in(REJECTED, rejected.reason)
+        logger.warning("%s rejected, skipped: %s", rejected.fullname or "an item without an id", rejected.reason)
 
     # -- plumbing
 
@@ -166,33 +205,46 @@ class Scraper:
             newest = max(chunk, key=lambda i: i["created_utc"])
 
             def state(newest: dict[str, Any] = newest) -> None:
+                now = timezone.now()
+                moment = created_clamp(newest["created_utc"], now)  # never past now
                 ckpt, _ = SubredditCheckpoint.objects.get_or_create(subreddit=subreddit)
-                if ckpt.newest_post_utc is None or newest["created_utc"] > ckpt.newest_post_utc:
-                    ckpt.newest_post_utc, ckpt.newest_post_id = newest["created_utc"], newest["reddit_id"]
+                current = ckpt.newest_post_utc
+                if current is None or current > now or moment > current:
+                    ckpt.newest_post_utc, ckpt.newest_post_id = moment, newest["reddit_id"]
                     ckpt.save(update_fields=["newest_post_utc", "newest_post_id", "updated_at"])
 
             self._write(chunk, state=state, lock=lock, note=f"r/{subreddit} posts")
 
     def _listing(
         self, subreddit: str, sort: str, *, limit: int, stop_before: datetime | None = None, **params: Any
-    ) -> tuple[list[Any], bool]:
-        """Fetch a listing page by page. Returns (posts, exhausted: the listing ran out)."""
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Fetch a listing page by page, validating each post as it comes.
+
+        Returns (the accepted posts' rows, exhausted: the listing ran out). The /new stop
+        reads the validated time: a rejected post (no time, the year 3000) neither stops
+        the walk nor is stored.
+        """
         sub = self.client.reddit.subreddit(subreddit)
         generator = getattr(sub, sort)(limit=limit, **params)
-        posts: list[Any] = []
+        rows: list[dict[str, Any]] = []
+        fetched = 0
         exhausted = True
         iterator = iter(generator)
         while True:
             post = self._fetch(lambda: next(iterator, None), what=f"r/{subreddit}/{sort}")
             if post is None:
                 break
-            posts.append(post)
-            if stop_before is not None and datetime.fromtimestamp(post.created_utc, tz=UTC) < stop_before:
+            fetched += 1
+            row = self._accept(post, kind="post")
+            if row is None:
+                continue
+            rows.append(row)
+            if stop_before is not None and row["created_utc"] < stop_before:
                 exhausted = False
                 break
-        if len(posts) >= limit:
+        if fetched >= limit:
             exhausted = False
-        return posts, exhausted
+        return rows, exhausted
 
     # -- threads
 
@@ -252,7 +304,14 @@ class Scraper:
         self._fetch(
             lambda: len(submission.comments), what=f"thread {fullname}"
         )  # the post and the first page of comments
-        post_item = submission_item(submission)
+        post_item = self._accept(submission, kind="post")
+        if post_item is None:
+            # Without a valid post the comments cannot be placed (subreddit, time): skip, counted.
+            self.run.incr("threads_skipped")
+            self.run.incr("errors")
+            self.run.save_counters()
+            self.notes.append(f"thread {fullname} skipped: its post was rejected")
+            return
         tracked = ThreadCheckpoint.objects.filter(reddit_id=fullname).first()
         cap_before = self.client.session.limit_budget
         try:
@@ -266,12 +325,17 @@ class Scraper:
             comments, unexpanded, interrupted = self._expand(submission, fullname)
         finally:
             self.client.session.limit_budget = cap_before
-        comments.sort(key=lambda c: c.created_utc, reverse=True)
+        # Validate first: sorting and the range read the clean created_utc, never praw's raw one.
+        items = [
+            row
+            for row in (self._accept(c, kind="comment", subreddit=post_item["subreddit"]) for c in comments)
+            if row is not None
+        ]
+        items.sort(key=lambda i: i["created_utc"], reverse=True)
         if options.max_comments is not None:
-            comments = comments[: options.max_comments]
+            items = items[: options.max_comments]
         if options.mode == "backfill" and (options.since or options.until):
-            comments = [c for c in comments if _in_range(c.created_utc, options.since, options.until)]
-        items = [comment_item(c, subreddit=post_item["subreddit"]) for c in comments]
+            items = [i for i in items if _in_range(i["created_utc"], options.since, options.until)]
         title = post_item["title"] or (tracked.title if tracked else "")
         if not items:
             items_batches: list[list[dict[str, Any]]] = [[]]
@@ -285,17 +349,23 @@ class Scraper:
             newest = max((i["created_utc"] for i in batch if i["kind"] == "comment"), default=None)
 
             def state(newest: datetime | None = newest, last: bool = last) -> None:
+                now = timezone.now()
                 ckpt, _ = ThreadCheckpoint.objects.get_or_create(
                     reddit_id=fullname,
                     defaults={
                         "subreddit": post_item["subreddit"] or subreddit,
                         "title": title,
                         "kind": kind,
-                        "created_utc": post_item["created_utc"],
+                        "created_utc": created_clamp(post_item["created_utc"], now),
                     },
                 )
-                if newest is not None and (ckpt.newest_comment_utc is None or newest > ckpt.newest_comment_utc):
-                    ckpt.newest_comment_utc = newest
+                current = ckpt.newest_comment_utc
+                if newest is not None:
+                    newest = created_clamp(newest, now)  # never past now
+                    if current is None or current > now or newest > current:
+                        ckpt.newest_comment_utc = newest
+                elif current is not None and current > now:
+                    ckpt.newest_comment_utc = now
                 ckpt.title = title or ckpt.title
                 ckpt.reddit_num_comments = post_item["num_comments"]
                 ckpt.comments_seen = Article.objects.filter(parent_post_id=fullname).count()
@@ -319,12 +389,12 @@ class Scraper:
 
     # -- modes
 
-    def _threads_to_scrape(self, subreddit: str, listed: list[Any]) -> list[tuple[str, str]]:
+    def _threads_to_scrape(self, subreddit: str, listed: list[dict[str, Any]]) -> list[tuple[str, str]]:
         wanted: dict[str, str] = {}
         for post in listed:
-            kind = thread_kind(post.title)
+            kind = thread_kind(post["title"])
             if kind:
-                wanted.setdefault(f"t3_{post.id}", kind)
+                wanted.setdefault(post["reddit_id"], kind)
         if self.options.mode == "incremental":
             live_since = timezone.now() - timedelta(hours=THREAD_LIVE_HOURS)
             for rid, kind in ThreadCheckpoint.objects.filter(
@@ -360,15 +430,35 @@ class Scraper:
             keep.append((rid, kind))
         return keep
 
-    def incremental(self, subreddit: str, lock: Any) -> None:
+    def _checkpoint(self, subreddit: str) -> datetime | None:
+        """Where /new may stop: the subreddit checkpoint, or, when it is in the future (written
+        from an unvalidated item before issue 13), the newest stored post up to now."""
         ckpt = SubredditCheckpoint.objects.filter(subreddit=subreddit).first()
-        stop_before = ckpt.newest_post_utc - timedelta(minutes=10) if ckpt and ckpt.newest_post_utc else None
+        newest = ckpt.newest_post_utc if ckpt else None
+        now = timezone.now()
+        if newest is not None and newest > now:
+            newest = (
+                Article.objects.filter(kind=Article.Kind.POST, subreddit__iexact=subreddit, created_utc__lte=now)
+                .order_by("-created_utc")
+                .values_list("created_utc", flat=True)
+                .first()
+            )
+            logger.warning(
+                "r/%s: the checkpoint %s is in the future; walking /new back to %s instead (repaired on write)",
+                subreddit,
+                ckpt.newest_post_utc,
+                newest or "the listing's end",
+            )
+        return newest
+
+    def incremental(self, subreddit: str, lock: Any) -> None:
+        newest = self._checkpoint(subreddit)
+        stop_before = newest - timedelta(minutes=10) if newest else None
         hot, _ = self._listing(subreddit, "hot", limit=100)
         new, _ = self._listing(subreddit, "new", limit=1000 if stop_before else 100, stop_before=stop_before)
         top, _ = self._listing(subreddit, "top", limit=100, time_filter="day")
         seen: dict[str, dict[str, Any]] = {}
-        for post in [*hot, *new, *top]:
-            item = submission_item(post)
+        for item in [*hot, *new, *top]:
             seen[item["reddit_id"]] = item
         self._posts_write(subreddit, list(seen.values()), lock)
         # Posts already stored keep changing (score, comment count) for days.
@@ -382,7 +472,9 @@ class Scraper:
             things = self._fetch(
                 lambda chunk=chunk: list(self.client.reddit.info(fullnames=chunk)), what="refresh posts"
             )
-            self._posts_write(subreddit, [submission_item(t) for t in things], lock)
+            rows = [row for row in (self._accept(t, kind="post") for t in things) if row is not None]
+            if rows:
+                self._posts_write(subreddit, rows, lock)
         threads = self._threads_changed(self._threads_to_scrape(subreddit, [*hot, *new]))
         for number, (rid, kind) in enumerate(threads):
             self._thread_guarded(subreddit, rid, kind, lock, threads_left=len(threads) - number)
@@ -390,11 +482,10 @@ class Scraper:
     def backfill(self, subreddit: str, lock: Any) -> None:
         since, until = self.options.since, self.options.until
         posts, _ = self._listing(subreddit, "new", limit=1000, stop_before=since)
-        in_range = [p for p in posts if _in_range(p.created_utc, since, until)]
-        self._posts_write(subreddit, [submission_item(p) for p in in_range], lock)
-        oldest = min((p.created_utc for p in posts), default=None)
-        if since is not None and (oldest is None or datetime.fromtimestamp(oldest, tz=UTC) > since):
-            reached = datetime.fromtimestamp(oldest, tz=UTC) if oldest else None
+        in_range = [p for p in posts if _in_range(p["created_utc"], since, until)]
+        self._posts_write(subreddit, in_range, lock)
+        reached = min((p["created_utc"] for p in posts), default=None)
+        if since is not None and (reached is None or reached > since):
             note = (
                 f"r/{subreddit}: Reddit's listing ends at {reached:%Y-%m-%d %H:%M} UTC ({len(posts)} posts; listings stop at about 1000); "
                 f"{since:%Y-%m-%d %H:%M} to {reached:%Y-%m-%d %H:%M} cannot be covered"
@@ -404,11 +495,11 @@ class Scraper:
             self.notes.append(note)
             logger.warning(note)
             self.run.set("uncovered", note)
-        threads = [p for p in in_range if thread_kind(p.title)]
+        threads = [p for p in in_range if thread_kind(p["title"])]
         threads = threads[: self.options.max_threads]
         for number, post in enumerate(threads):
             self._thread_guarded(
-                subreddit, f"t3_{post.id}", thread_kind(post.title), lock, threads_left=len(threads) - number
+                subreddit, post["reddit_id"], thread_kind(post["title"]), lock, threads_left=len(threads) - number
             )
 
     def requested(self, lock: Any) -> None:
@@ -431,6 +522,7 @@ class Scraper:
             raise
         except Exception as exc:
             self.run.incr("errors")
+            self.run.incr("threads_skipped")
             self.run.save_counters()
             logger.error("thread %s failed, skipped: %s: %s", rid, type(exc).__name__, exc)
             self.notes.append(f"thread {rid} skipped: {type(exc).__name__}: {str(exc)[:200]}")
@@ -451,8 +543,8 @@ def _more_priority(more: Any) -> int:
     return best
 
 
-def _in_range(created_utc: float | datetime, since: datetime | None, until: datetime | None) -> bool:
-    moment = created_utc if isinstance(created_utc, datetime) else datetime.fromtimestamp(float(created_utc), tz=UTC)
+def _in_range(moment: datetime, since: datetime | None, until: datetime | None) -> bool:
+    """`moment` (a validated row's created_utc) within [since, until)."""
     return (since is None or moment >= since) and (until is None or moment < until)
 
 

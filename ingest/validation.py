@@ -205,6 +205,8 @@ def text_clean(value: Any, limit: int | None = None) -> str:
     text = str.__str__(value)  # a plain str, even from a str subclass
     if "\x00" in text:
         text = text.replace("\x00", "")
+    if text.isascii():  # O(1) in CPython: no surrogate possible
+        return text[:limit] if limit is not None else text
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -303,7 +305,8 @@ def _praw_fields(raw: Any) -> tuple[str | None, dict[str, Any]] | None:
 
 def _unwrap(raw: Any) -> tuple[list[str], dict[str, Any]] | None:
     """(kinds the input itself claims, fields); None when it is not a Reddit item at all."""
-    praw_item = _praw_fields(raw)
+    # A dict is never a praw object: skip the praw import and checks (the dump import's hot path).
+    praw_item = None if isinstance(raw, dict) else _praw_fields(raw)
     if praw_item is not None:
         return [praw_item[0]] if praw_item[0] else [], praw_item[1]
     if not isinstance(raw, dict):
@@ -319,33 +322,36 @@ def _unwrap(raw: Any) -> tuple[list[str], dict[str, Any]] | None:
 def _identity(data: dict[str, Any], claimed: list[str], kind_arg: str | None) -> tuple[str, str] | Rejected:
     """(kind, id36) from id/name/the claims, or why not."""
     raw_id, raw_name = data.get("id"), data.get("name")
-    label = _label(raw_name) or _label(raw_id)
+
+    def label() -> str:  # only a rejection needs it: not computed for the millions of good items
+        return _label(raw_name) or _label(raw_id)
+
     kinds = list(claimed)
     id36s: list[str] = []
     for is_name, value in ((False, raw_id), (True, raw_name)):
         if value is None or value == "":
             continue
         if not isinstance(value, str):
-            return Rejected(label, Reason.ID_INVALID)
+            return Rejected(label(), Reason.ID_INVALID)
         prefix_kind, rest = _split_fullname(value)
         if is_name and prefix_kind is None:
-            return Rejected(label, Reason.ID_INVALID)  # a name is always a fullname
+            return Rejected(label(), Reason.ID_INVALID)  # a name is always a fullname
         if not _ID36_RE.fullmatch(rest):
-            return Rejected(label, Reason.ID_INVALID)
+            return Rejected(label(), Reason.ID_INVALID)
         if prefix_kind:
             kinds.append(prefix_kind)
         id36s.append(rest)
     if kind_arg is not None:
         kinds.append(kind_arg)
     if len(set(kinds)) > 1:
-        return Rejected(label, Reason.KIND_MISMATCH)
+        return Rejected(label(), Reason.KIND_MISMATCH)
     kind = kinds[0] if kinds else _kind_from_fields(data)
     if kind is None:
-        return Rejected(label, Reason.NOT_A_REDDIT_ITEM)
+        return Rejected(label(), Reason.NOT_A_REDDIT_ITEM)
     if not id36s:
-        return Rejected(label, Reason.ID_MISSING)
+        return Rejected(label(), Reason.ID_MISSING)
     if len(set(id36s)) > 1:
-        return Rejected(label, Reason.ID_MISMATCH)
+        return Rejected(label(), Reason.ID_MISMATCH)
     return kind, id36s[0]
 
 

@@ -63,6 +63,22 @@ def _jsonable(arguments: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def counter_breakdown(counters: dict[str, Any] | None, name: str) -> dict[str, int]:
+    """A breakdown counter (`RunHandle.incr_in`) as {key: n}, largest first; {} when absent or malformed."""
+    raw = (counters or {}).get(name)
+    if not isinstance(raw, dict):
+        return {}
+    clean = {
+        str(k): int(v) for k, v in raw.items() if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+    }
+    return dict(sorted(clean.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def counter_total(counters: dict[str, Any] | None, name: str) -> int:
+    """The sum of a breakdown counter (e.g. every rejected item, whatever the reason)."""
+    return sum(counter_breakdown(counters, name).values())
+
+
 class RunHandle:
     """What a job sees of its run: counters, the stop flag and, for a real run, the row.
 
@@ -88,6 +104,17 @@ class RunHandle:
     def set(self, name: str, value: Any) -> None:
         self.counters[name] = value
 
+    def incr_in(self, name: str, key: str, amount: int = 1) -> None:
+        """Count `key` inside the breakdown counter `name`: counters[name] = {key: n, ...}.
+
+        Used for `counters["rejected"] = {reason: n}` (items refused at the edge, by
+        reason); `counter_total(counters, name)` reads the sum back.
+        """
+        breakdown = self.counters.get(name)
+        if not isinstance(breakdown, dict):
+            breakdown = self.counters[name] = {}
+        breakdown[str(key)] = breakdown.get(str(key), 0) + amount
+
     def save_counters(self) -> None:
         if self.row is not None:
             JobRun.objects.filter(pk=self.row.pk).update(counters=self.counters)
@@ -105,22 +132,8 @@ class DryRunHandle(RunHandle):
 
 
 @contextmanager
-def job_run(
-    command: str, *, arguments: dict[str, Any] | None = None, handle_signals: bool = True, dry_run: bool = False
-) -> Iterator[RunHandle]:
-    if dry_run:
-        row = None
-        run: RunHandle = DryRunHandle()
-    else:
-        row = JobRun.objects.create(
-            command=command,
-            arguments=_jsonable(arguments or {}),
-            started_at=timezone.now(),
-            status=JobRun.Status.RUNNING,
-            hostname=socket.gethostname()[:255],
-            pid=os.getpid(),
-        )
-        run = RunHandle(row)
+def _stop_on_signals(run: RunHandle, command: str, handle_signals: bool = True) -> Iterator[None]:
+    """SIGTERM/SIGINT only set `run.stop_requested` while inside; the previous handlers come back after."""
     previous: dict[int, Any] = {}
 
     def _handler(signum: int, _frame: Any) -> None:
@@ -135,22 +148,44 @@ def job_run(
             except ValueError:  # not in the main thread (e.g. a test server thread)
                 pass
     try:
-        yield run
-    except BaseException as exc:
-        if row is not None:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextmanager
+def job_run(
+    command: str, *, arguments: dict[str, Any] | None = None, handle_signals: bool = True, dry_run: bool = False
+) -> Iterator[RunHandle]:
+    """The run of one job: a JobRun row (none with `dry_run`), the stop flag on SIGTERM/SIGINT."""
+    if dry_run:
+        run = DryRunHandle()  # a dry run writes nothing: no row, no hooks
+        with _stop_on_signals(run, command, handle_signals):
+            yield run
+        return
+    row = JobRun.objects.create(
+        command=command,
+        arguments=_jsonable(arguments or {}),
+        started_at=timezone.now(),
+        status=JobRun.Status.RUNNING,
+        hostname=socket.gethostname()[:255],
+        pid=os.getpid(),
+    )
+    run = RunHandle(row)
+    with _stop_on_signals(run, command, handle_signals):
+        try:
+            yield run
+        except BaseException as exc:
             row.status = JobRun.Status.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else JobRun.Status.FAILED
             row.error = f"{type(exc).__name__}: {exc}"[:10000]
             _finish(run)
-        raise
-    else:
-        if row is not None:
+            raise
+        else:
             row.status = JobRun.Status.INTERRUPTED if run.stop_requested else JobRun.Status.SUCCEEDED
             if run.stop_requested and not row.error:
                 row.error = f"stopped by {signal.Signals(run.stop_signal).name}" if run.stop_signal else "stopped"
             _finish(run)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def exit_if_stopped(run: RunHandle, *, command: str, detail: str = "") -> None:

@@ -18,13 +18,21 @@ Every value is in the line (Logs Insights can query all of them for free); only 
 in METRICS are declared as CloudWatch metrics, because a custom metric costs $0.30 a
 month per name and dimension and only these two feed an alarm (issue 16; `make cost`):
 
-    ArticlesScraped  scrape_reddit     posts + comments stored (new or updated)  METRIC (alarm: none for an hour)
-    ScoreBacklog     analyze_sentiment unscored articles left at the end        METRIC (alarm: above a bound)
-    CommentsScraped  scrape_reddit     comments stored (new or updated)         property
-    RedditRequests   scrape_reddit     HTTP requests made to Reddit             property
-    ArticlesScored   analyze_sentiment articles scored in this run              property
-    DurationSeconds  every job         finished_at - started_at                 property
-    Failures         every job         1 when the run failed, else 0            property
+    ArticlesScraped   scrape_reddit     posts + comments stored (new or updated)  METRIC (alarm: none for an hour)
+    ScoreBacklog      analyze_sentiment unscored articles left at the end        METRIC (alarm: above a bound)
+    CommentsScraped   scrape_reddit     comments stored (new or updated)         property
+    RedditRequests    scrape_reddit     HTTP requests made to Reddit             property
+    ItemsRejected     scrape_reddit     items refused at the edge (counters["rejected"],
+                                        {reason: n}; see ingest.scraper)        property
+    ArticlesScored    analyze_sentiment articles scored in this run              property
+    ArticlesImported  import_dump       posts + comments the dump added          property
+    DumpLinesRead     import_dump       lines of the file read in this run       property
+    DumpBadLines      import_dump       lines that were not JSON / not an item   property
+    DumpItemsRejected import_dump       items item_validate rejected             property
+    DurationSeconds   every job         finished_at - started_at                 property
+    Failures          every job         1 when the run failed, plus counters["errors"]:
+                                        units of work lost in a run that went on
+                                        (a skipped thread, a failed subreddit)   property
 
 Failures need no metric: a failed job exits non-zero, and the EventBridge rule on ECS
 task state changes (infra/alarms.tf) mails the operator for free. A job with no metric
@@ -43,8 +51,11 @@ from typing import IO, Any
 from django.conf import settings
 from django.utils import timezone
 
+from marketpulse.jobs import counter_total
+
 SCRAPE = "scrape_reddit"
 SENTIMENT = "analyze_sentiment"
+IMPORT_DUMP = "import_dump"
 
 #: The only values declared as CloudWatch metrics, per job: each one an alarm reads.
 METRICS: dict[str, tuple[str, ...]] = {
@@ -58,8 +69,13 @@ UNITS = {
     "ArticlesScored": "Count",
     "ScoreBacklog": "Count",
     "RedditRequests": "Count",
+    "ItemsRejected": "Count",
     "DurationSeconds": "Seconds",
     "Failures": "Count",
+    "ArticlesImported": "Count",
+    "DumpLinesRead": "Count",
+    "DumpBadLines": "Count",
+    "DumpItemsRejected": "Count",
 }
 
 
@@ -80,12 +96,19 @@ def metrics_values(*, command: str, counters: dict[str, Any], status: str, durat
         values["ArticlesScraped"] = _number(counters, "posts_new", "posts_updated", "comments_new", "comments_updated")
         values["CommentsScraped"] = _number(counters, "comments_new", "comments_updated")
         values["RedditRequests"] = _number(counters, "requests")
+        values["ItemsRejected"] = counter_total(counters, "rejected")
     elif command == SENTIMENT:
         values["ArticlesScored"] = _number(counters, "scored")
         if isinstance(counters.get("backlog"), (int, float)) and not isinstance(counters.get("backlog"), bool):
             values["ScoreBacklog"] = int(counters["backlog"])
+    elif command == IMPORT_DUMP:
+        values["ArticlesImported"] = _number(counters, "articles_new")
+        values["DumpLinesRead"] = _number(counters, "lines")
+        values["DumpBadLines"] = _number(counters, "bad_lines")
+        values["DumpItemsRejected"] = _number(counters, "rejected")
     values["DurationSeconds"] = round(max(duration_seconds, 0.0), 3)
-    values["Failures"] = 1 if status == "failed" else 0
+    # A run that skipped a thread still "succeeded": the skip must show in the alarm's metric.
+    values["Failures"] = (1 if status == "failed" else 0) + _number(counters, "errors")
     return values
 
 

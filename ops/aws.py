@@ -14,6 +14,7 @@ Terraform in `infra/` creates:
     sentiment  market-pulse-sentiment               /ecs/market-pulse-sentiment
     status     market-pulse-status                  /ecs/market-pulse-status
     train-stance market-pulse-train-stance          /ecs/market-pulse-train-stance  (weekly, infra/training.tf)
+    import-dump market-pulse-import-dump (no schedule) /ecs/market-pulse-import-dump
 
 The job secrets live under the prefix without its trailing dash: SSM parameters
 `/market-pulse/<name>` (SecureString; the default, `settings.SECRETS_BACKEND=ssm`) or
@@ -42,6 +43,9 @@ JOBS: dict[str, str] = {
     "status": "daily_status",
     "train-stance": "train_stance --promote",
 }
+#: Jobs with a task definition and no schedule: started by `manage.py ecs run` only.
+#: import-dump: one task per dump file (`ecs run import-dump --file s3://...`), issue 14.
+ONE_OFF_JOBS: dict[str, str] = {"import-dump": "import_dump s3://BUCKET/KEY"}
 #: What `ecs run` accepts (the verb the operator thinks in) -> job name.
 RUN_ALIASES: dict[str, str] = {
     "scrape": "scraper",
@@ -50,6 +54,8 @@ RUN_ALIASES: dict[str, str] = {
     "status": "status",
     "train": "train-stance",
     "train-stance": "train-stance",
+    "import-dump": "import-dump",
+    "import_dump": "import-dump",
 }
 
 #: Where the job secrets can live (settings.SECRETS_BACKEND, Terraform's secrets_backend).
@@ -84,7 +90,7 @@ def job_name_resolve(job: str) -> str:
     """'scrape'/'scraper'/'sentiment'/'status'/'train'/'train-stance' -> the job name; AwsError otherwise."""
     resolved = RUN_ALIASES.get(job.strip().lower())
     if resolved is None:
-        raise AwsError(f"unknown job {job!r}: expected one of {', '.join(sorted(JOBS))}")
+        raise AwsError(f"unknown job {job!r}: expected one of {', '.join(sorted([*JOBS, *ONE_OFF_JOBS]))}")
     return resolved
 
 

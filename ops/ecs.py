@@ -383,3 +383,47 @@ def logs_read(
         # Re-read from the newest timestamp seen; `seen` drops the repeats at that millisecond.
         start_ms = newest
         sleep(poll_seconds)
+
+
+# --- dump imports (issue 14): one task per file ----------------------------------------------------
+
+IMPORT_DUMP_JOB = "import-dump"
+#: The scheduled job whose network (subnets, security groups) an import borrows: it has no schedule of its own.
+IMPORT_DUMP_NETWORK_FROM = "scraper"
+
+
+def dump_imports_run(
+    *, files: list[str], request: RunRequest, import_options: list[str] | None = None, dry_run: bool = False
+) -> list[tuple[str, dict[str, Any]]]:
+    """One RunTask of the import-dump task definition per file, the command overridden to
+    `import_dump FILE [import_options]`. Returns (file, task or request) pairs.
+
+    The files must be S3 objects (the task cannot see the operator's disk). The import
+    task has no schedule, so unless subnets are given it runs in the scraper schedule's
+    subnets and security groups; it runs on FARGATE_SPOT unless `use_spot` is False (an
+    interrupted import resumes from its checkpoint when started again).
+    """
+    wanted: list[str] = []
+    for name in files:
+        if not name.startswith("s3://") or "/" not in name[len("s3://") :].strip("/"):
+            raise aws.AwsError(f"--file must be an S3 object, s3://bucket/key, not {name!r}")
+        if name not in wanted:
+            wanted.append(name)
+    if not wanted:
+        raise aws.AwsError("ecs run import-dump needs at least one --file s3://bucket/key")
+    base = RunRequest(**{**request.__dict__, "job": IMPORT_DUMP_JOB})
+    if not base.subnets:
+        network, _ = _network_from_schedule(IMPORT_DUMP_NETWORK_FROM)
+        if network is not None:
+            awsvpc = network["awsvpcConfiguration"]
+            base.subnets = list(awsvpc["subnets"])
+            base.security_groups = base.security_groups or list(awsvpc["securityGroups"])
+            if base.assign_public_ip is None:
+                base.assign_public_ip = awsvpc.get("assignPublicIp") == "ENABLED"
+    if base.use_spot is None:
+        base.use_spot = True
+    started = []
+    for name in wanted:
+        one = RunRequest(**{**base.__dict__, "command": ["import_dump", name, *(import_options or [])]})
+        started.append((name, task_run(request=one, dry_run=dry_run)))
+    return started

@@ -9,7 +9,8 @@ label is positive/negative/neutral, score in [-1, 1], confidence in [0, 1].
   `save_pretrained`. Labels come from the model's own `id2label`; score =
   P(positive) - P(negative); confidence = the top probability.
 * `VaderAnalyzer`: VADER's compound score, labelled with the usual +-0.05
-  thresholds; confidence = VADER's share of the text with that polarity.
+  thresholds; confidence = VADER's share of the text with that polarity. It reads
+  the first `VADER_MAX_CHARS` characters only (`vader_text`): see there why.
 
 torch and transformers are imported inside the FinBERT functions only: importing
 this module costs nothing, and the web never imports `sentiment` at all.
@@ -45,6 +46,15 @@ logger = logging.getLogger(__name__)
 LABELS = ("positive", "negative", "neutral")
 VADER_THRESHOLD = 0.05
 VADER_NAME = "vader"
+#: VADER reads at most this many characters of a text, cut at a word boundary (issue 13).
+#: Its cost grows with the square of the text (measured: 21 KB 2.2 s, 42 KB 8.9 s,
+#: 100 KB 45 s), and nothing is gained past a couple of thousand characters: the
+#: compound score sum/sqrt(sum**2 + 15) saturates (|compound| > 0.99 once the valences
+#: add up to ~27, a few dozen opinion words), and FinBERT, whose label counts, reads
+#: SENTIMENT_MAX_TOKENS tokens (512 at most, about 2,000 characters of English) too.
+#: 2,000 characters cost VADER about 20 ms; a 100 KB comment scores in well under 0.5 s
+#: (benchmarks/bench_vader_long.py).
+VADER_MAX_CHARS = 2_000
 # Written by `python -m sentiment.download_model` next to the weights.
 METADATA_FILE = "marketpulse_model.json"
 QUANTIZE_MIN_AGREEMENT = 0.99
@@ -88,8 +98,20 @@ def _clamp(value: float, low: float, high: float) -> float:
 # --- VADER ----------------------------------------------------------------------------
 
 
+def vader_text(text: str, limit: int = VADER_MAX_CHARS) -> str:
+    """The prefix of `text` VADER reads: at most `limit` characters, cut at the last whitespace
+    within them (a hard cut when the prefix has none), so no word is scored half-read."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit + 1]  # one more: a space right after the limit is a clean cut
+    for index in range(limit, max(0, limit - 200), -1):
+        if head[index].isspace():
+            return head[:index].rstrip()
+    return text[:limit]
+
+
 class VaderAnalyzer:
-    """VADER: fast, lexicon based, no torch."""
+    """VADER: fast, lexicon based, no torch; on a bounded prefix (`vader_text`)."""
 
     name = VADER_NAME
 
@@ -100,7 +122,8 @@ class VaderAnalyzer:
         self.batch_size = batch_size
 
     def score_one(self, text: str) -> Score:
-        if not text or not text.strip():
+        text = vader_text(text or "")
+        if not text.strip():
             return ("neutral", 0.0, 1.0)
         polarity = self._sia.polarity_scores(text)
         compound = float(polarity["compound"])
@@ -120,9 +143,9 @@ class VaderAnalyzer:
         return [self.score_one(text) for text in texts]
 
     def score_batches(self, texts: Sequence[str]) -> Iterator[tuple[list[int], list[Score]]]:
-        for start in range(0, len(texts), self.batch_size):
-            idx = list(range(start, min(start + self.batch_size, len(texts))))
-            yield idx, [self.score_one(texts[i]) for i in idx]
+        """One text at a time: the caller checks its stop flag between two, not after 256."""
+        for i, text in enumerate(texts):
+            yield [i], [self.score_one(text)]
 
 
 # --- CPU budget -------------------------------------------------------------------------

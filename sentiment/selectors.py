@@ -32,7 +32,9 @@ def articles_claimable(
     rescore_before: datetime | None = None,
     now: datetime | None = None,
 ) -> QuerySet[Article]:
-    """Articles this run may score, oldest first seen first (the backlog index order).
+    """Articles this run may score, NEWEST first (`created_utc` descending; the
+    `article_unscored_newest_idx` partial index order), so after a dump import of months
+    of history the pages fill from today backwards instead of from the oldest month.
 
     `source="reddit"` keeps Reddit fullnames (t1_/t3_); "all" is every article
     (today every article comes from Reddit; the option keeps the door open).
@@ -45,4 +47,4 @@ def articles_claimable(
         qs = qs.filter(Q(reddit_id__startswith="t1_") | Q(reddit_id__startswith="t3_"))
     if hours_back is not None:
         qs = qs.filter(first_seen_at__gte=(now or timezone.now()) - timedelta(hours=hours_back))
-    return qs.order_by("first_seen_at", "id")
+    return qs.order_by("-created_utc", "-id")

@@ -2,9 +2,10 @@
 
 One loop, one chunk at a time (`claim_size` articles, a few model batches):
 
-PostgreSQL — claim, score and write inside ONE transaction:
+PostgreSQL — claim, score and write inside ONE transaction, then VADER after it:
 
     BEGIN; SELECT ... FOR UPDATE SKIP LOCKED LIMIT n; <forward passes>; UPDATE ...; COMMIT
+    <VADER's second opinion on the rows written>; UPDATE vader_* ... (autocommit)
 
 The row locks are the claim: a second worker skips the locked rows and takes the
 next ones, so no article is scored twice and none is skipped; if the process dies
@@ -15,11 +16,22 @@ locked rows are ones nobody else writes (the scraper only updates score and
 comment counts of old rows, and would wait those seconds at most), and the
 alternative — a lease column (claimed_by/claimed_until) claimed in one short
 transaction and released in another — needs a schema change, expiry rules and a
-sweeper for leases of dead workers. SIGTERM is checked between model batches, so
-the chunk ends early (the finished part is written, the rest is released) and
-the lock is never held past the stop.
+sweeper for leases of dead workers. SIGTERM is checked between model batches (and
+between two texts when VADER is the model), so the chunk ends early (the finished
+part is written, the rest is released) and the lock is never held past the stop.
 
-SQLite — no row locks: read the chunk in autocommit, score it with no transaction
+VADER's opinion beside the model's (`vader_label`/`vader_score`: the review queue
+ranks model/VADER disagreements) is not part of the claim: it is computed after the
+commit, for the rows this worker wrote, and written by a second UPDATE guarded by
+this run's `scored_at` and model (a row rescored meanwhile is left to its new
+scorer). It reads a bounded prefix (`sentiment.analyzers.VADER_MAX_CHARS`), so this
+pass costs at most claim_size x ~20 ms and is not cut short by SIGTERM: every row
+written gets its VADER opinion. (Issue 13: on the whole text, inside the claim, a
+chunk of 40 KB comments held the locks, and SIGTERM waited, for minutes.) A worker
+killed between the two UPDATEs leaves those rows scored without a VADER opinion, as
+a row scored before VADER existed; nothing else depends on it.
+
+SQLite — no row locks: read the chunk in autocommit, score it (model and VADER) with no transaction
 open (a read transaction held across the forward pass would make our write fail
 with SQLITE_BUSY_SNAPSHOT if anyone else wrote meanwhile), then write in one short
 transaction. The UPDATE repeats the claim condition (`scored_at IS NULL`, or
@@ -49,6 +61,7 @@ from articles.services import rollups_refresh_for_articles
 from marketpulse.jobs import DryRunHandle, RunHandle
 from sentiment.analyzers import Analyzer, Score, VaderAnalyzer
 from sentiment.selectors import CLAIM_FIELDS, articles_claimable, claimable_condition
+from sentiment.stance import mention_stances_write
 from sentiment.text import scoring_text
 
 logger = logging.getLogger(__name__)
@@ -131,26 +144,33 @@ def articles_score(
             rows = list(queryset[:want])
             if not rows:
                 break
-            scores, vader_scores = _score_rows(rows, analyzer, vader, run)
+            scores = _model_scores(rows, analyzer, run)
+            vader_scores = _vader_scores(rows, scores, analyzer, vader)
             for row, s, v in zip(rows, scores, vader_scores, strict=False):
                 if s is not None:
                     outcome.samples.append((row.pk, _text(row), s, v))
             outcome.chunks += 1
             break  # a dry run never writes, so the same rows would come back: one chunk shows it
+        stamp = timezone.now()
         if postgres:
             with transaction.atomic():
                 rows = list(queryset.select_for_update(skip_locked=True)[:want])
                 if not rows:
                     break
-                scores, vader_scores = _score_rows(rows, analyzer, vader, run)
-                written = _write(rows, scores, vader_scores, analyzer.name, rescore_before)
+                scores = _model_scores(rows, analyzer, run)
+                later = not isinstance(analyzer, VaderAnalyzer)  # VADER's opinion after the commit
+                vader_scores = [None] * len(rows) if later else list(scores)
+                written = _write(rows, scores, vader_scores, analyzer.name, rescore_before, now=stamp)
+            if later and written:
+                _vader_write(rows, written, vader, analyzer.name, stamp)
         else:
             rows = list(queryset[:want])
             if not rows:
                 break
-            scores, vader_scores = _score_rows(rows, analyzer, vader, run)
+            scores = _model_scores(rows, analyzer, run)
+            vader_scores = _vader_scores(rows, scores, analyzer, vader)
             with transaction.atomic():
-                written = _write(rows, scores, vader_scores, analyzer.name, rescore_before)
+                written = _write(rows, scores, vader_scores, analyzer.name, rescore_before, now=stamp)
         attempted = sum(1 for s in scores if s is not None)
         outcome.lost_races += attempted - len(written)
         outcome.chunks += 1
@@ -184,10 +204,9 @@ def _text(row: Article) -> str:
     return scoring_text(kind=row.kind, title=row.title, body=row.body)
 
 
-def _score_rows(
-    rows: Sequence[Article], analyzer: Analyzer, vader: VaderAnalyzer, run: RunHandle
-) -> tuple[list[Score | None], list[Score | None]]:
-    """Model scores (None where a stop cut the chunk short) and VADER's opinion for the scored ones."""
+def _model_scores(rows: Sequence[Article], analyzer: Analyzer, run: RunHandle) -> list[Score | None]:
+    """The model's scores, None where a stop cut the chunk short (checked after every model batch;
+    VADER yields one text at a time)."""
     texts = [_text(row) for row in rows]
     scores: list[Score | None] = [None] * len(rows)
     for idx, batch_scores in analyzer.score_batches(texts):
@@ -195,12 +214,32 @@ def _score_rows(
             scores[i] = s
         if run.stop_requested:
             break  # the finished batches are written; the rest is released unscored
+    return scores
+
+
+def _vader_scores(
+    rows: Sequence[Article], scores: Sequence[Score | None], analyzer: Analyzer, vader: VaderAnalyzer
+) -> list[Score | None]:
+    """VADER's opinion beside the model's, for the rows the model scored (the model's own when it is VADER)."""
     if isinstance(analyzer, VaderAnalyzer):
-        return scores, list(scores)
-    vader_scores: list[Score | None] = [
-        vader.score_one(t) if s is not None else None for t, s in zip(texts, scores, strict=False)
-    ]
-    return scores, vader_scores
+        return list(scores)
+    return [vader.score_one(_text(row)) if s is not None else None for row, s in zip(rows, scores, strict=False)]
+
+
+def _vader_write(
+    rows: Sequence[Article], written: list[tuple[int, str]], vader: VaderAnalyzer, model_name: str, stamp: datetime
+) -> None:
+    """PostgreSQL, after the claim's commit: VADER's opinion for the rows this worker wrote, one
+    UPDATE guarded by this run's stamp and model (no transaction is open while VADER reads)."""
+    ours = {pk for pk, _ in written}
+    objs = []
+    for row in rows:
+        if row.pk in ours:
+            row.vader_label, row.vader_score = vader.score_one(_text(row))[:2]
+            objs.append(row)
+    Article.objects.filter(scored_at=stamp, sentiment_model=model_name).bulk_update(
+        objs, ["vader_label", "vader_score"], batch_size=500
+    )
 
 
 def _write(
@@ -209,9 +248,14 @@ def _write(
     vader_scores: Sequence[Score | None],
     model_name: str,
     rescore_before: datetime | None,
+    *,
+    now: datetime | None = None,
 ) -> list[tuple[int, str]]:
-    """One bulk UPDATE for the chunk, guarded by the claim condition; returns (id, label) written."""
-    now = timezone.now()
+    """One bulk UPDATE for the chunk, guarded by the claim condition; returns (id, label) written.
+
+    `now` is the stamp written as `scored_at` (the rows' "ours" mark; default: the clock).
+    """
+    now = now or timezone.now()
     objs = []
     for row, s, v in zip(rows, scores, vader_scores, strict=False):
         if s is None:
@@ -228,11 +272,14 @@ def _write(
     )
     # Which of ours landed: our exact timestamp and model (another worker on SQLite may have won a row).
     ids = [o.pk for o in objs]
-    return list(
+    written = list(
         Article.objects.filter(pk__in=ids, scored_at=now, sentiment_model=model_name).values_list(
             "id", "sentiment_label"
         )
     )
+    # Each mention's stance on its ticker, in this same transaction (sentiment/stance.py).
+    mention_stances_write(articles=objs, article_ids=[pk for pk, _ in written], model_name=model_name)
+    return written
 
 
 def _refresh_rollups(article_ids: list[int], attempts: int = 4) -> None:

@@ -126,3 +126,20 @@ def browser(monkeypatch):
             from django.db import connections
 
             connections.close_all()
+
+
+def stance_from_article(article) -> dict:
+    """Mention stance fields copied from the article's label, as migration 0005 fills them:
+    what test data built with article labels needs so per-mention rollups count it as before."""
+    from articles.models import LABEL_TO_STANCE
+
+    fields: dict = {}
+    if article.sentiment_label:
+        fields.update(
+            stance=LABEL_TO_STANCE[article.sentiment_label],
+            stance_score=article.sentiment_score if article.sentiment_score is not None else 0.0,
+            stance_model=article.sentiment_model,
+        )
+    if article.reviewed_label:
+        fields.update(reviewed_stance=LABEL_TO_STANCE[article.reviewed_label], stance_reviewed_at=article.reviewed_at)
+    return fields

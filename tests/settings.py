@@ -14,13 +14,12 @@ os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("MARKETPULSE_IGNORE_DOTENV", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# The API rate limit stays on (as in production) but out of reach of the suites that send
+# hundreds of requests from one address; the tests of the limit set their own.
+os.environ.setdefault("API_RATE_LIMIT", "100000/m")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 (Path(__file__).resolve().parent.parent / "var").mkdir(exist_ok=True)
 
 from marketpulse.settings import *
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-# The API rate limit stays on (as in production) but out of reach of the suites that send
-# hundreds of requests from one address; the tests of the limit set their own.
-API_RATE_LIMIT = "100000/m"

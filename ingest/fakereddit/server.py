@@ -82,8 +82,27 @@ class ServerState:
     recorded_more: dict[frozenset[str], _Recorded] = field(default_factory=dict)
 
 
+def _as_number(value: Any) -> float:
+    """A field as a number for sorting: hostile data (a string, a list, NaN) counts as 0.
+
+    The server must serve whatever a test puts in a field, as Reddit serves what it has;
+    only its own sorting needs a number.
+    """
+    if isinstance(value, bool):
+        return 0.0
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
+    return number if math.isfinite(number) else 0.0
+
+
 def _fullname_sort_key(thing: dict[str, Any]) -> float:
-    return float(thing.get("created_utc") or 0)
+    return _as_number(thing.get("created_utc"))
+
+
+def _score_key(thing: dict[str, Any]) -> float:
+    return _as_number(thing.get("score"))
 
 
 class FakeReddit:
@@ -178,23 +197,22 @@ class FakeReddit:
     def shift_to_now(self) -> float:
         """Move every timestamp so the newest item is one minute old; returns the shift."""
         with self._lock:
-            stamps = [
-                float(t.get("created_utc") or 0) for t in [*self.state.posts.values(), *self.state.comments.values()]
-            ]
+            stamps = [_fullname_sort_key(t) for t in [*self.state.posts.values(), *self.state.comments.values()]]
             if not stamps:
                 return 0.0
             delta = math.floor(time.time() - 60 - max(stamps))
             for thing in [*self.state.posts.values(), *self.state.comments.values()]:
                 for key in ("created_utc", "created"):
-                    if thing.get(key) is not None:
-                        thing[key] = float(thing[key]) + delta
+                    value = thing.get(key)
+                    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+                        thing[key] = float(value) + delta  # junk (a test's hostile value) stays as it is
             return delta
 
     def bump_scores(self, amount: int = 1) -> None:
         """Everything gains `amount` upvotes (posts also one more comment count)."""
         with self._lock:
             for thing in [*self.state.posts.values(), *self.state.comments.values()]:
-                thing["score"] = int(thing.get("score") or 0) + amount
+                thing["score"] = int(_score_key(thing)) + amount
                 thing["ups"] = thing["score"]
 
     # --------------------------------------------------------------- faults
@@ -310,13 +328,13 @@ class FakeReddit:
             span = {"hour": 3600, "day": 86400, "week": 7 * 86400, "month": 31 * 86400, "year": 366 * 86400}
             window = span.get((query.get("t") or ["day"])[0])
             if window:
-                posts = [p for p in posts if now - float(p["created_utc"]) <= window]
-            posts.sort(key=lambda p: (int(p.get("score") or 0), _fullname_sort_key(p)), reverse=True)
+                posts = [p for p in posts if now - _fullname_sort_key(p) <= window]
+            posts.sort(key=lambda p: (_score_key(p), _fullname_sort_key(p)), reverse=True)
         else:  # hot: stickies first, then score decayed by age
 
             def hot(p: dict[str, Any]) -> tuple[int, float]:
-                age_h = max(0.0, (now - float(p["created_utc"])) / 3600)
-                return (1 if p.get("stickied") else 0, math.log10(max(1, int(p.get("score") or 0))) - age_h / 12.5)
+                age_h = max(0.0, (now - _fullname_sort_key(p)) / 3600)
+                return (1 if p.get("stickied") else 0, math.log10(max(1.0, _score_key(p))) - age_h / 12.5)
 
             posts.sort(key=hot, reverse=True)
         return posts[:LISTING_CAP]
@@ -381,7 +399,7 @@ class FakeReddit:
         if sort in {"new", "old"}:
             kids.sort(key=_fullname_sort_key, reverse=(sort == "new"))
         else:
-            kids.sort(key=lambda c: (int(c.get("score") or 0), _fullname_sort_key(c)), reverse=True)
+            kids.sort(key=lambda c: (_score_key(c), _fullname_sort_key(c)), reverse=True)
         return kids
 
     def _subtree_ids(self, comment: dict[str, Any], sort: str) -> list[str]:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from articles.models import Article, Mention, Ticker
 from articles.services import rollups_refresh
+from tests.conftest import stance_from_article
 
 _seq = itertools.count(1)
 
@@ -78,7 +79,13 @@ def make_article(db):
         )
         for symbol in symbols:
             ticker = Ticker.objects.get(symbol=symbol)
-            Mention.objects.create(article=article, ticker=ticker, matched_text=f"${symbol}", created_utc=created)
+            Mention.objects.create(
+                article=article,
+                ticker=ticker,
+                matched_text=f"${symbol}",
+                created_utc=created,
+                **stance_from_article(article),
+            )
         return article
 
     return make

@@ -125,3 +125,62 @@ def test_queue_works_without_javascript(
     a.refresh_from_db()
     assert (b.reviewed_label, a.reviewed_label) == ("negative", "")
     assert os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE") == "true"
+
+
+def test_reviewer_reviews_two_tickers_of_one_article_with_the_keyboard(
+    browser, live_server, transactional_db, make_article, tickers, refresh, reviewers_group
+):
+    """ "Sold my TSLA, all in GME calls", scored bearish as a whole: the reviewer gives each
+    ticker its own stance, then labels the whole text, with keys only; each ticker page follows."""
+    from django.contrib.auth.models import User
+
+    from articles.models import Mention
+
+    reviewer = User.objects.create_user("noa", password="noa-review-pass-1", is_staff=True)
+    reviewer.groups.add(reviewers_group)
+    pair = make_article(["GME", "TSLA"], label="negative", confidence=0.2, vader="positive", score=90)
+    make_article(["GME"], label="positive", confidence=0.99, score=1, title="GME calm post")
+    refresh()
+    gme_url = live_server.url + reverse("articles:ticker", kwargs={"symbol": "GME"})
+    tsla_url = live_server.url + reverse("articles:ticker", kwargs={"symbol": "TSLA"})
+    assert re.search(r"\b50% bullish\b.*\b50% bearish\b", _split_text(browser, gme_url))
+    assert re.search(r"\b0% neutral\b.*\b100% bearish\b", _split_text(browser, tsla_url))
+
+    context = browser.new_context()
+    page = context.new_page()
+    csp_errors: list[str] = []
+    page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(live_server.url + reverse("admin:login"))
+    page.fill("#id_username", "noa")
+    page.fill("#id_password", "noa-review-pass-1")
+    with page.expect_navigation():
+        page.click("input[type=submit]")
+    page.goto(live_server.url + reverse("admin:articles_article_review_queue"))
+
+    def focused() -> str:
+        return " ".join(page.locator("tr.review-focus th").inner_text().split())
+
+    assert page.locator("#review-current").get_attribute("data-article-id") == str(pair.pk)
+    assert focused() == "GME"
+    with page.expect_navigation():
+        page.keyboard.press("1")  # GME bullish
+    assert focused() == "TSLA" and "GME: bullish" in page.locator(".messagelist").inner_text()
+    page.keyboard.press("ArrowDown")  # to the whole text, and back: no request
+    assert focused().startswith("The whole text")
+    page.keyboard.press("ArrowUp")
+    assert focused() == "TSLA"
+    with page.expect_navigation():
+        page.keyboard.press("3")  # TSLA neutral
+    assert focused().startswith("The whole text")
+    with page.expect_navigation():
+        page.keyboard.press("2")  # the whole text: negative; the article leaves the queue
+    assert page.locator("#review-current").get_attribute("data-article-id") != str(pair.pk)
+    context.close()
+    assert csp_errors == []
+
+    pair.refresh_from_db()
+    assert (pair.reviewed_label, pair.sentiment_label) == ("negative", "negative")
+    reviewed = dict(Mention.objects.filter(article=pair).values_list("ticker__symbol", "reviewed_stance"))
+    assert reviewed == {"GME": "bullish", "TSLA": "neutral"}
+    assert re.search(r"\b100% bullish\b.*\b0% bearish\b", _split_text(browser, gme_url))
+    assert re.search(r"\b100% neutral\b.*\b0% bearish\b", _split_text(browser, tsla_url))

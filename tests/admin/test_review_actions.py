@@ -43,9 +43,13 @@ def test_mark_stores_the_review_keeps_the_model_and_updates_rollups(
             pytest.approx(0.6 if article.pk == a.pk else 0.55),
             -0.8,
         )
+    # The one-ticker article's label is its GME stance too; the two-ticker article's label
+    # is about its whole text, so its GME and TSLA stances stay the model's.
+    assert Mention.objects.get(article=a).reviewed_stance == "bullish"
+    assert set(Mention.objects.filter(article=b).values_list("reviewed_stance", flat=True)) == {""}
     after = _hourly("GME")
-    assert (after.positive, after.negative, after.sentiment_sum) == (2, 0, pytest.approx(2.0))
-    assert (_hourly("TSLA").positive, _hourly("TSLA").negative) == (1, 0)
+    assert (after.positive, after.negative, after.sentiment_sum) == (1, 1, pytest.approx(1.0 - 0.8))
+    assert (_hourly("TSLA").positive, _hourly("TSLA").negative) == (0, 1)
 
 
 def test_clear_review_brings_the_model_label_back(reviewer_client, make_article, tickers, refresh):
@@ -56,6 +60,7 @@ def test_clear_review_brings_the_model_label_back(reviewer_client, make_article,
     _act(reviewer_client, "clear_review", [a])
     a.refresh_from_db()
     assert (a.reviewed_label, a.reviewed_by, a.reviewed_at) == ("", None, None)
+    assert Mention.objects.filter(article=a, reviewed_stance="", stance_reviewed_at=None).count() == 1
     assert (_hourly("GME").neutral, _hourly("GME").negative) == (0, 1)
 
 
@@ -67,6 +72,7 @@ def test_requeue_makes_the_article_unscored(reviewer_client, make_article, ticke
     a.refresh_from_db()
     assert a.scored_at is None and a.sentiment_label == "" and a.sentiment_confidence is None
     assert a.vader_label == "negative"  # VADER's opinion is kept
+    assert Mention.objects.filter(article=a, stance="", stance_score=None, stance_model="").count() == 1
     assert Article.objects.filter(scored_at__isnull=True).count() == 1
     hourly = _hourly("GME")
     assert (hourly.mentions, hourly.scored) == (1, 0)

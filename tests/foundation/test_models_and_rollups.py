@@ -11,6 +11,7 @@ from django.utils import timezone as djtz
 
 from articles.models import Article, Mention, Ticker, TickerHourly
 from articles.services import rollups_refresh, rollups_refresh_for_articles
+from tests.conftest import stance_from_article
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,11 @@ def make_article(reddit_id: str, *, kind="comment", minutes=0, author="ape", sco
 
 def link(article: Article, ticker: Ticker) -> Mention:
     return Mention.objects.create(
-        article=article, ticker=ticker, matched_text=ticker.symbol, created_utc=article.created_utc
+        article=article,
+        ticker=ticker,
+        matched_text=ticker.symbol,
+        created_utc=article.created_utc,
+        **stance_from_article(article),
     )
 
 
@@ -117,23 +122,67 @@ def test_rollups_aggregate_per_ticker_and_hour(tsla, gme):
     assert (g0.mentions, g0.posts, g0.positive) == (1, 1, 1)
 
 
-def test_reviewed_label_overrides_the_model(tsla):
-    user = get_user_model().objects.create(username="reviewer")
+def test_reviewed_stance_overrides_the_model(tsla):
     article = make_article("t1_r", label="negative", sscore=-0.9)
-    link(article, tsla)
+    mention = link(article, tsla)
     rollups_refresh()
     assert TickerHourly.objects.get().negative == 1
 
-    Article.objects.filter(pk=article.pk).update(reviewed_label="positive", reviewed_by=user, reviewed_at=djtz.now())
+    Mention.objects.filter(pk=mention.pk).update(reviewed_stance="bullish", stance_reviewed_at=djtz.now())
     rollups_refresh_for_articles(article_ids=[article.pk])
     row = TickerHourly.objects.get()
     assert (row.positive, row.negative, row.sentiment_sum) == (1, 0, 1.0)
-    # A reviewed article counts as scored even before the model saw it.
-    fresh = make_article("t1_unscored_reviewed", minutes=1, reviewed_label="neutral", reviewed_at=djtz.now())
-    link(fresh, tsla)
+    # A reviewed mention counts as scored even before the model saw it.
+    fresh = make_article("t1_unscored_reviewed", minutes=1)
+    Mention.objects.create(
+        article=fresh,
+        ticker=tsla,
+        created_utc=fresh.created_utc,
+        reviewed_stance="neutral",
+        stance_reviewed_at=djtz.now(),
+    )
     rollups_refresh_for_articles(article_ids=[fresh.pk])
     row.refresh_from_db()
     assert (row.mentions, row.scored, row.neutral) == (2, 2, 1)
+
+
+def test_rollups_count_each_mentions_stance_not_the_article_label(tsla, gme):
+    """One article, two tickers, opposite stances: each ticker's rollup counts its own."""
+    user = get_user_model().objects.create(username="reviewer")
+    article = make_article("t1_pair", label="positive", sscore=0.4)
+    Mention.objects.create(article=article, ticker=tsla, created_utc=T0, stance="bearish", stance_score=-0.6)
+    Mention.objects.create(article=article, ticker=gme, created_utc=T0, stance="bullish", stance_score=0.7)
+    rollups_refresh()
+    t, g = TickerHourly.objects.get(ticker=tsla), TickerHourly.objects.get(ticker=gme)
+    assert (t.scored, t.positive, t.negative, t.sentiment_sum) == (1, 0, 1, pytest.approx(-0.6))
+    assert (g.scored, g.positive, g.negative, g.sentiment_sum) == (1, 1, 0, pytest.approx(0.7))
+    # The article's own review (the whole text) does not move a multi-ticker article's stances.
+    Article.objects.filter(pk=article.pk).update(reviewed_label="negative", reviewed_by=user, reviewed_at=djtz.now())
+    rollups_refresh()
+    g.refresh_from_db()
+    assert (g.positive, g.negative) == (1, 0)
+    # A mention not scored yet counts as a mention without sentiment.
+    Mention.objects.filter(ticker=gme).update(stance="", stance_score=None)
+    rollups_refresh()
+    g.refresh_from_db()
+    assert (g.mentions, g.scored, g.sentiment_sum) == (1, 0, 0.0)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"stance": "positive", "stance_score": 0.5},  # not a stance
+        {"stance": "bullish", "stance_score": 1.5},  # out of range
+        {"stance": "bullish"},  # a stance without a score
+        {"stance_score": 0.5},  # a score without a stance
+        {"reviewed_stance": "bearish"},  # a review without a time
+        {"reviewed_stance": "up", "stance_reviewed_at": T0},
+    ],
+)
+def test_mention_stance_check_constraints(tsla, fields):
+    article = make_article("t1_c")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Mention.objects.create(article=article, ticker=tsla, created_utc=T0, **fields)
 
 
 def test_refresh_removes_rows_whose_mentions_are_gone_and_respects_scope(tsla, gme):

@@ -83,16 +83,22 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """test_training_stack.py's `infra` tests assert on the same applied stack: they run inside
-    test_moto_apply.py's sequence, after the ops commands and before the no-drift plan and the
-    destroy (file order alone would put them after the destroy)."""
-    training = [i for i in items if i.path.name == "test_training_stack.py" and i.get_closest_marker("infra")]
+    """The `infra` tests of other files that assert on the applied stack (training, import
+    dump, cost wiring: they use the `stack` fixture) run inside test_moto_apply.py's
+    sequence, after the ops commands and before the no-drift plan and the destroy (file
+    order alone would put them after the destroy)."""
+    own = {"test_moto_apply.py", "test_moto_bootstrap.py"}
+    extra = [
+        i
+        for i in items
+        if i.path.name not in own and i.get_closest_marker("infra") and "stack" in getattr(i, "fixturenames", ())
+    ]
     anchor = next((i for i in items if i.name == "test_plan_after_apply_and_the_ops_commands_has_no_changes"), None)
-    if not training or anchor is None:
+    if not extra or anchor is None:
         return
-    rest = [i for i in items if i not in training]
+    rest = [i for i in items if i not in extra]
     at = rest.index(anchor)
-    items[:] = rest[:at] + training + rest[at:]
+    items[:] = rest[:at] + extra + rest[at:]
 
 
 # --- tools ------------------------------------------------------------------------------------

@@ -151,7 +151,9 @@ def test_cluster_has_both_fargate_capacity_providers(stack: Stack, aws):
 
 def test_log_groups_one_per_job_with_retention(stack: Stack, aws):
     groups = aws("logs").describe_log_groups(logGroupNamePrefix=f"/ecs/{PREFIX}")["logGroups"]
-    assert sorted(g["logGroupName"] for g in groups) == sorted(f"/ecs/{PREFIX}{job}" for job in (*JOBS, TRAINING))
+    assert sorted(g["logGroupName"] for g in groups) == sorted(
+        f"/ecs/{PREFIX}{job}" for job in (*JOBS, TRAINING, "import-dump")
+    )
     assert all(g.get("retentionInDays") for g in groups), "a log group without retention"
 
 

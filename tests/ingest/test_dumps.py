@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 import zstandard
 
+from articles.models import article_text
 from ingest.dumps import (
     COMMENTS,
+    ITEM_KIND,
     PLAIN,
     SUBMISSIONS,
     ZSTD,
@@ -27,19 +29,30 @@ from ingest.dumps import (
     DumpTruncated,
     dump_format,
     dump_identity,
-    dump_item,
     dump_kind,
     dump_lines,
     dump_open,
     dump_records,
     dump_resume,
     record_created,
-    record_text,
     records_filter,
 )
+from ingest.validation import Accepted, item_validate
 
 ROOT = Path(__file__).resolve().parents[2]
 JAN_1 = 1609459200  # 2021-01-01T00:00:00Z
+
+
+def row_of(record: dict, *, kind: str) -> dict:
+    """The article row of a dump record: `item_validate`, the one builder (dumps.py has none)."""
+    result = item_validate(record, kind=ITEM_KIND[kind])
+    assert isinstance(result, Accepted), result
+    return result.row
+
+
+def text_of(record: dict, *, kind: str) -> str:
+    row = row_of(record, kind=kind)
+    return "" if row["is_removed"] else article_text(kind=row["kind"], title=row["title"], body=row["body"])
 
 
 def zst(lines: list[bytes], *, frames: int = 1) -> bytes:
@@ -140,7 +153,7 @@ def test_comments_kind_items_and_varying_fields(tmp_path):
         entries = list(records)
     assert kind == COMMENTS
     assert len(entries) == 6  # the ones looked at to decide are put back
-    items = [dump_item(record, kind=kind) for _, record in entries]
+    items = [row_of(record, kind=kind) for _, record in entries]
     assert items[0] == {
         "reddit_id": "t1_c00001",
         "kind": "comment",
@@ -160,7 +173,7 @@ def test_comments_kind_items_and_varying_fields(tmp_path):
     assert items[2]["body"] == items[3]["body"] == ""
     assert (items[4]["author"], items[4]["score"]) == ("[deleted]", 0)
     assert items[4]["permalink"] == "/r/wallstreetbets/comments/post1/_/c00005/"
-    assert [record_text(record, kind=kind) for _, record in entries][2:4] == ["", ""]
+    assert [text_of(record, kind=kind) for _, record in entries][2:4] == ["", ""]
 
 
 def test_submissions_kind_and_items(tmp_path):
@@ -174,13 +187,13 @@ def test_submissions_kind_and_items(tmp_path):
     path = write(tmp_path / "RS_2021-01.zst", zst(lines))
     with dump_open(path) as stream:
         kind, records = dump_kind(dump_records(stream))
-        items = [dump_item(record, kind=kind) for _, record in records]
+        items = [row_of(record, kind=kind) for _, record in records]
     assert kind == SUBMISSIONS
     assert items[0]["reddit_id"] == "t3_p00001"
     assert (items[0]["kind"], items[0]["title"], items[0]["num_comments"]) == ("post", "NVDA YOLO 1", 1)
     assert (items[1]["is_removed"], items[1]["title"], items[1]["body"]) == (True, "", "")
     assert items[2]["num_comments"] == 0
-    assert record_text(json.loads(lines[0]), kind=kind) == "NVDA YOLO 1\n\ncalls on $NVDA"
+    assert text_of(json.loads(lines[0]), kind=kind) == "NVDA YOLO 1\n\ncalls on $NVDA"
 
 
 def test_reader_kind_reads_ahead_but_keeps_the_position_exact(tmp_path):

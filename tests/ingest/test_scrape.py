@@ -289,8 +289,8 @@ def test_writes_grow_with_batches_not_items(tickers):
         articles_upsert(items=items(500, 1000), index=index)
     if connection.vendor == "postgresql":
         assert len(large) <= len(small) + 2, (len(small), len(large))
-    else:  # Django caps SQLite statements at 999 parameters: one INSERT per ~50 rows
-        assert len(large) <= len(small) + 20, (len(small), len(large))
+    else:  # Django caps SQLite statements at 999 parameters: one INSERT per ~50 articles, ~90 mentions
+        assert len(large) <= len(small) + 25, (len(small), len(large))
     assert len(large) < 40
     assert Mention.objects.count() == 1100
 

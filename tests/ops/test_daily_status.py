@@ -14,6 +14,7 @@ from django.utils import timezone
 from articles.models import Article, Mention, Ticker
 from articles.services import rollups_refresh
 from marketpulse.models import JobRun
+from tests.conftest import stance_from_article
 
 
 def make_run(command: str, status: str, *, minutes_ago: float, took: float = 30, error: str = "") -> JobRun:
@@ -58,7 +59,9 @@ def data(db):
             **fields,
         )
         for t in tickers:
-            Mention.objects.create(article=a, ticker=t, created_utc=created, matched_text=t.symbol)
+            Mention.objects.create(
+                article=a, ticker=t, created_utc=created, matched_text=t.symbol, **stance_from_article(a)
+            )
         articles.append(a)
         return a
 
@@ -149,6 +152,19 @@ def test_fresh_scraper_exits_0_with_the_right_figures(data, settings):
     assert "! sentiment backlog: 2 unscored" in out
     assert "STALE" not in out
     assert JobRun.objects.get(command="daily_status").status == "succeeded"
+
+
+def test_rejected_items_and_skipped_threads_of_the_last_scrape(data, settings):
+    """Issue 13: what the last scrape refused at the edge, by reason, and the threads it skipped."""
+    settings.STALE_AFTER_MINUTES = 60
+    run = make_run("scrape_reddit", "succeeded", minutes_ago=10, took=0)
+    run.counters = {"rejected": {"created_utc_invalid": 2, "created_in_future": 5}, "threads_skipped": 1}
+    run.save()
+    out, _ = report()
+    assert "scrape_reddit last run: 7 items rejected (created_in_future 5, created_utc_invalid 2)" in out
+    assert "! scrape_reddit: last run skipped 1 thread(s)" in out
+    row = JobRun.objects.get(command="daily_status")
+    assert row.counters["items_rejected"] == 7
 
 
 def test_stale_scraper_exits_1(data, settings):

@@ -76,8 +76,9 @@ def test_scrape_run_line(capsys):
         namespace="MarketPulseTest",
         job="scrape_reddit",
         metric_names=["ArticlesScraped"],
-        properties=["CommentsScraped", "RedditRequests", "DurationSeconds", "Failures"],
+        properties=["CommentsScraped", "RedditRequests", "ItemsRejected", "DurationSeconds", "Failures"],
     )
+    assert record["ItemsRejected"] == 0
     assert record["ArticlesScraped"] == 50
     assert record["CommentsScraped"] == 45
     assert record["RedditRequests"] == 17
@@ -88,6 +89,20 @@ def test_scrape_run_line(capsys):
     assert record["DurationSeconds"] == pytest.approx(row.duration_seconds, abs=0.002)
     assert record["DurationSeconds"] >= 0.05
     assert record["_aws"]["Timestamp"] == int(row.finished_at.timestamp() * 1000)
+
+
+@pytest.mark.django_db
+def test_scrape_run_with_rejected_items_and_a_skipped_thread(capsys):
+    """Issue 13: rejected items show as ItemsRejected; a skipped thread is a failure though the run succeeded."""
+    with jobs.job_run("scrape_reddit", handle_signals=False) as run:
+        run.incr_in("rejected", "created_in_future")
+        run.incr_in("rejected", "created_utc_invalid", 2)
+        run.incr("errors")
+        run.incr("threads_skipped")
+    (record,) = emf_lines(capsys.readouterr().out)
+    assert record["Status"] == "succeeded"
+    assert (record["ItemsRejected"], record["Failures"]) == (3, 1)
+    assert JobRun.objects.get().counters["rejected"] == {"created_in_future": 1, "created_utc_invalid": 2}
 
 
 @pytest.mark.django_db
@@ -177,3 +192,19 @@ def test_line_reaches_stdout_of_a_real_job_process(transactional_db, subprocess_
     assert lines[0]["ArticlesScraped"] == 2
     # the log line went to stderr, as JSON, and is not mistaken for the metric line
     assert json.loads(proc.stderr.strip().splitlines()[-1])["message"] == "a log line"
+
+
+def test_import_dump_values():
+    from marketpulse.metrics import metrics_values
+
+    counters = {"articles_new": 12, "lines": 20, "bad_lines": 2, "rejected": 3, "comments_new": 12}
+    values = metrics_values(command="import_dump", counters=counters, status="succeeded", duration_seconds=1.5)
+    assert values == {
+        "ArticlesImported": 12,
+        "DumpLinesRead": 20,
+        "DumpBadLines": 2,
+        "DumpItemsRejected": 3,
+        "DurationSeconds": 1.5,
+        "Failures": 0,
+    }
+    assert "ArticlesScraped" not in values  # an import is not a scrape: the scraper's alarm must not see it

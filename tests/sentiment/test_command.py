@@ -130,12 +130,23 @@ def test_reviews_are_never_touched(finbert_settings, django_user_model):
     assert a.reviewed_label == "negative" and a.reviewed_by_id == user.pk and a.scored_at is not None
 
 
-def test_limit_takes_the_oldest_first_seen(finbert_settings):
-    old = make_articles(5, first_seen_at=timezone.now() - timedelta(hours=5))
-    make_articles(10)
+def test_limit_takes_the_newest_created_first(finbert_settings):
+    # A dump import of old months lands after today's rows were first seen: the claim goes by
+    # created_utc, newest first, so the pages fill from today backwards.
+    today = make_articles(5, created_utc=timezone.now() - timedelta(hours=1))
+    make_articles(10, first_seen_at=timezone.now() + timedelta(minutes=5))  # history, imported later
     run("--limit", "5", "--batch-size", "2")
-    assert set(Article.objects.filter(scored_at__isnull=False).values_list("pk", flat=True)) == {a.pk for a in old}
+    assert set(Article.objects.filter(scored_at__isnull=False).values_list("pk", flat=True)) == {a.pk for a in today}
     assert last_run().counters["scored"] == 5
+
+
+def test_claim_order_is_created_utc_descending():
+    from sentiment.selectors import articles_claimable
+
+    rows = make_articles(6)
+    order = list(articles_claimable().values_list("pk", flat=True))
+    expected = [a.pk for a in sorted(rows, key=lambda a: (a.created_utc, a.pk), reverse=True)]
+    assert order == expected
 
 
 def test_dry_run_writes_nothing(finbert_settings):

@@ -121,7 +121,7 @@ def test_sigterm_mid_run_stops_cleanly(subprocess_env, manage_py, tiny_model_dir
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
     assert time.monotonic() - signalled < 30
-    assert proc.returncode == 143, out + err  # 128 + SIGTERM
+    assert proc.returncode == 143, out + err  # 128 + SIGTERM, as scrape_reddit (issue 13)
     job.refresh_from_db()
     assert job.status == JobRun.Status.INTERRUPTED and "SIGTERM" in job.error
     scored = Article.objects.filter(scored_at__isnull=False)

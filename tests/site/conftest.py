@@ -11,6 +11,7 @@ from django.utils import timezone
 from articles.models import Article, Mention, Ticker
 from articles.services import rollups_refresh
 from marketpulse.models import JobRun
+from tests.conftest import stance_from_article
 
 # Payloads a hostile Reddit title could carry; if any runs, it sets window.__xss / logs "XSS".
 XSS_TITLE = (
@@ -68,7 +69,9 @@ def make_article(
         reviewed_at=created if reviewed else None,
     )
     for t in tickers:
-        Mention.objects.create(article=article, ticker=t, created_utc=created, matched_text=t.symbol)
+        Mention.objects.create(
+            article=article, ticker=t, created_utc=created, matched_text=t.symbol, **stance_from_article(article)
+        )
     return article
 
 

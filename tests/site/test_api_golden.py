@@ -13,6 +13,11 @@ backlog no longer counts removed articles (the one backlog definition), and a NU
 query string is refused by the middleware with its own message. Those three answers
 changed; the other 97 are byte for byte the hand-written API's.
 
+Re-recorded again for per-mention stance (issue 12): the 15 article-list answers gained
+each article's `stance` on the ticker (and so a new ETag); with every mention's stance
+set from its article's label (as migration 0005 fills them) all other bytes, the
+leaderboard's and timelines' counts included, are unchanged.
+
 Re-record (only when a change to the API is intended, and say so in the commit):
 
     RECORD_API_GOLDEN=1 .venv/bin/python -m pytest -q -p no:cacheprovider tests/site/test_api_golden.py
@@ -32,6 +37,7 @@ from django.test import Client
 from articles.models import Article, Mention, Ticker
 from articles.services import rollups_refresh
 from marketpulse.models import JobRun
+from tests.conftest import stance_from_article
 
 GOLDEN = Path(__file__).resolve().parent / "fixtures" / "api_golden.json"
 NOW = datetime(2026, 11, 20, 14, 37, 12, 345678, tzinfo=UTC)
@@ -90,7 +96,14 @@ def build_golden_data() -> None:
         articles.append(article)
         for s in symbols_:
             mentions.append(
-                Mention(id=len(mentions) + 1, article=article, ticker=tickers[s], created_utc=created, matched_text=s)
+                Mention(
+                    id=len(mentions) + 1,
+                    article=article,
+                    ticker=tickers[s],
+                    created_utc=created,
+                    matched_text=s,
+                    **stance_from_article(article),
+                )
             )
 
     labels = ["positive", "positive", "negative", "neutral", ""]

@@ -155,11 +155,12 @@ def test_ticker_articles_cursor_walks_every_article_once(client, site_data):
 def test_ticker_filters_by_label_and_kind(client, site_data):
     html = client.get("/t/TSLA/?label=negative&kind=post").content.decode()
     tags = re.findall(r'<span class="tag (\w+)">', html.split('<ol class="article-list">', 1)[1])
-    assert tags and set(tags) == {"negative"}
+    # Each article shows its stance on this ticker; ?label=negative means bearish on it.
+    assert tags and set(tags) == {"bearish"}
     assert "comment in r/" not in html
-    # A reviewer's label wins over the model's.
+    # A reviewer's stance wins over the model's.
     html = client.get("/t/AAPL/?label=positive").content.decode()
-    assert "positive (reviewed)" in html
+    assert "bullish (reviewed)" in html
 
 
 def test_ticker_top_sort_orders_by_upvotes(client, site_data):
@@ -261,7 +262,7 @@ def test_empty_database_pages_render(client, db):
 
 def test_cached_pages_change_as_soon_as_the_rollups_do(client, site_data):
     """The leaderboard and timeline caches are keyed on the newest rollup write: a review shows at once."""
-    from articles.services import rollups_refresh_for_articles
+    from articles.review import review_mark
 
     def tsla_split(html):
         return re.search(r"<span class=\"pos\">(\d+)% bullish</span>", html).group(1)
@@ -272,13 +273,11 @@ def test_cached_pages_change_as_soon_as_the_rollups_do(client, site_data):
     before_page = client.get("/t/TSLA/?range=24h").content.decode()
     before_home = tsla_row(client.get("/").content.decode())
     negatives = [a for a in site_data.articles[:29] if a.sentiment_label == "negative"]
-    for a in negatives:
-        a.reviewed_label, a.reviewed_at = "positive", timezone.now()
-        a.save(update_fields=["reviewed_label", "reviewed_at"])
-    rollups_refresh_for_articles(article_ids=[a.pk for a in negatives])
+    # Through the review service: a one-ticker article's label is its mention's stance too.
+    review_mark(article_ids=[a.pk for a in negatives], label="positive", reviewer=None)
     after_page = client.get("/t/TSLA/?range=24h").content.decode()
     after_home = tsla_row(client.get("/").content.decode())
     assert int(tsla_split(after_page)) > int(tsla_split(before_page))
     assert after_home != before_home
     # The (cached) article list shows the reviewers' labels too.
-    assert "(reviewed)" not in before_page and "positive (reviewed)" in after_page
+    assert "(reviewed)" not in before_page and "bullish (reviewed)" in after_page

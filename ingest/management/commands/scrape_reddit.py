@@ -13,7 +13,7 @@ from ingest.locks import scrape_lock
 from ingest.progress import summary_line
 from ingest.scraper import ScrapeOptions, ScrapeOutcome, scrape_reddit, scrape_targets
 from marketpulse import cli
-from marketpulse.jobs import DryRunHandle, job_run
+from marketpulse.jobs import job_run
 
 
 class Command(BaseCommand):
@@ -134,17 +134,9 @@ class Command(BaseCommand):
         return outcome
 
     def _dry_run(self, scrape_options: ScrapeOptions) -> ScrapeOutcome:
-        run = DryRunHandle()
-        previous = {
-            sig: signal.signal(sig, lambda signum, _f: run.request_stop(signum))
-            for sig in (signal.SIGTERM, signal.SIGINT)
-        }
-        try:
+        with job_run("scrape_reddit", dry_run=True) as run:  # no JobRun; SIGTERM still stops it (exit 143)
             locks = dict.fromkeys(scrape_targets(scrape_options))
             outcome = scrape_reddit(options=scrape_options, run=run, locks=locks)
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
         self.stdout.write("dry run: nothing was written")
         return outcome
 
@@ -158,6 +150,9 @@ class Command(BaseCommand):
         line = summary_line(outcome)
         if outcome.stopped:
             self.stdout.write(self.style.WARNING(line + " (interrupted: stopped after committing the current batch)"))
-            # 128 + SIGTERM, the conventional "ended by SIGTERM" code; the JobRun row says interrupted.
-            raise CommandError("interrupted by a stop signal; everything fetched so far is committed", returncode=143)
+            # 128 + the signal (SIGTERM: 143); the JobRun row says interrupted.
+            raise CommandError(
+                "interrupted by a stop signal; everything fetched so far is committed",
+                returncode=128 + signal.SIGTERM,
+            )
         self.stdout.write(self.style.SUCCESS(line))

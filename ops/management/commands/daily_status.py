@@ -1,8 +1,9 @@
 """manage.py daily_status: the operator's daily report, and the scraper's dead man's switch.
 
 Prints articles per day for the last 7 days by subreddit and kind, the sentiment backlog,
-the last run and outcome of every job, the top tickers of the last 24 hours, and
-warnings. Exits 1 when the scraper has not succeeded within STALE_AFTER_MINUTES (or
+the last run and outcome of every job (with the items the last scrape rejected at the
+edge, by reason: its `counters["rejected"]`), the top tickers of the last 24 hours, and
+warnings (a thread the last scrape skipped is one). Exits 1 when the scraper has not succeeded within STALE_AFTER_MINUTES (or
 never has), after printing the whole report, so the daily schedule's task stops with
 a non-zero exit code and the Terraform alarm on it fires; 0 otherwise. Other problems
 (a failed sentiment run, an old backlog, a run stuck in "running") are warnings.
@@ -18,8 +19,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from marketpulse import cli
-from marketpulse.jobs import exit_if_stopped, job_run
+from marketpulse.jobs import counter_breakdown, exit_if_stopped, job_run
 from marketpulse.models import JobRun
+from marketpulse.runs import SCRAPER_COMMAND
 from ops.selectors import DailyStatus, daily_status_get
 
 
@@ -58,6 +60,7 @@ class Command(BaseCommand):
             now, freshness = status.now, status.freshness
             warnings = self._report(status, days=options["days"], run_id=run.row.pk)
             run.set("warnings", len(warnings))
+            run.set("items_rejected", self._items_rejected)
             run.set("scraper_stale", freshness.is_stale)
             if freshness.is_stale:
                 # Printed above; the JobRun row is marked failed and the process exits 1.
@@ -75,7 +78,20 @@ class Command(BaseCommand):
 
     # -------------------------------------------------------------------------------------
 
+    def _scrape_edge(self, counters: dict) -> list[str]:
+        """The last scrape's items refused at the edge (by reason) and threads skipped (issue 13)."""
+        rejected = counter_breakdown(counters, "rejected")
+        self._items_rejected = sum(rejected.values())
+        if rejected:
+            detail = ", ".join(f"{reason} {n}" for reason, n in rejected.items())
+            self.stdout.write(f"  scrape_reddit last run: {self._items_rejected} items rejected ({detail})")
+        skipped = counters.get("threads_skipped")
+        if isinstance(skipped, int) and not isinstance(skipped, bool) and skipped > 0:
+            return [f"scrape_reddit: last run skipped {skipped} thread(s); see its log"]
+        return []
+
     def _report(self, status: DailyStatus, *, days: int, run_id: int) -> list[str]:
+        self._items_rejected = 0
         now = status.now
         out = self.stdout
         warnings: list[str] = []
@@ -145,6 +161,9 @@ class Command(BaseCommand):
                 )
         if not summaries:
             out.write("  (no job has run yet)")
+        scrape = next((s for s in summaries if s.command == SCRAPER_COMMAND), None)
+        if scrape is not None:
+            warnings.extend(self._scrape_edge(scrape.last.counters or {}))
         for stuck in status.stuck:
             warnings.append(
                 f"{stuck.command} #{stuck.pk}: running since {_when(stuck.started_at)}; killed without finishing?"

@@ -3,6 +3,7 @@
     manage.py ecs schedules status [NAME]
     manage.py ecs schedules enable|disable NAME|--all [--dry-run]
     manage.py ecs run scrape|sentiment|status|train-stance [--subnets ... --security-groups ...] [--dry-run]
+    manage.py ecs run import-dump --file s3://bucket/RC_2021-01.zst [--file ...] [--import-options "..."]
     manage.py ecs tasks
     manage.py ecs logs scraper|sentiment|status|train-stance [--since 1h] [--follow]
 
@@ -16,6 +17,7 @@ usage errors exit 2.
 from __future__ import annotations
 
 import json
+import shlex
 from datetime import datetime
 
 from django.conf import settings
@@ -57,7 +59,22 @@ class Command(BaseCommand):
 
         run = sub.add_parser("run", help="Start one task of a job now (ECS RunTask).")
         run.add_argument(
-            "job", choices=["scrape", "sentiment", "status", "train-stance"], help="Which job's task definition to run."
+            "job",
+            choices=["scrape", "sentiment", "status", "train-stance", "import-dump"],
+            help="Which job's task definition to run (import-dump: one task per --file).",
+        )
+        run.add_argument(
+            "--file",
+            dest="files",
+            action="append",
+            default=[],
+            metavar="s3://BUCKET/KEY",
+            help="import-dump: a dump file to import, repeatable (one task per file).",
+        )
+        run.add_argument(
+            "--import-options",
+            default="",
+            help='import-dump: extra import_dump options for every file, e.g. "--subreddit stocks --since 2021-01-05".',
         )
         run.add_argument("--cluster", default=None, help="ECS cluster (default: ECS_CLUSTER, market-pulse).")
         run.add_argument(
@@ -114,7 +131,7 @@ class Command(BaseCommand):
         logs = sub.add_parser("logs", help="Print a job's CloudWatch log events.")
         logs.add_argument(
             "job",
-            choices=["scraper", "scrape", "sentiment", "status", "train-stance"],
+            choices=["scraper", "scrape", "sentiment", "status", "train-stance", "import-dump"],
             help="Whose log group (/ecs/market-pulse-JOB).",
         )
         logs.add_argument(
@@ -210,6 +227,8 @@ class Command(BaseCommand):
             if not sep or not key:
                 raise CommandError(f"--env wants NAME=VALUE, not {item!r}", returncode=2)
             environment[key] = value
+        if (options["job"] == "import-dump") != bool(options["files"]):
+            raise CommandError("--file goes with import-dump, and import-dump needs at least one --file", returncode=2)
         request = ecs.RunRequest(
             job=options["job"],
             cluster=options["cluster"] or settings.ECS_CLUSTER,
@@ -222,6 +241,9 @@ class Command(BaseCommand):
             memory=options["memory"],
             use_spot=options["use_spot"],
         )
+        if options["files"]:
+            self._run_imports(request, options)
+            return
         result = ecs.task_run(request=request, dry_run=options["dry_run"])
         if options["dry_run"]:
             self.stdout.write("dry run: would call RunTask with")
@@ -233,6 +255,27 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"  status: {result.get('lastStatus', '?')}; follow it with: manage.py ecs tasks")
         self.stdout.write(f"  logs:   manage.py ecs logs {aws.job_name_resolve(options['job'])} --follow")
+
+    def _run_imports(self, request: ecs.RunRequest, options) -> None:
+        if options["task_command"]:
+            raise CommandError("import-dump builds its own command: use --import-options", returncode=2)
+        started = ecs.dump_imports_run(
+            files=options["files"],
+            request=request,
+            import_options=shlex.split(options["import_options"]),
+            dry_run=options["dry_run"],
+        )
+        family = aws.task_family("import-dump")
+        for name, result in started:
+            if options["dry_run"]:
+                self.stdout.write(f"dry run: would call RunTask for {name} with")
+                self.stdout.write(json.dumps(result, indent=2, sort_keys=True))
+                continue
+            task_id = result["taskArn"].rsplit("/", 1)[-1]
+            self.stdout.write(self.style.SUCCESS(f"started {family} task {task_id} for {name}"))
+        if not options["dry_run"]:
+            self.stdout.write(f"{len(started)} task(s) on {request.cluster}; follow them with: manage.py ecs tasks")
+            self.stdout.write("  logs: manage.py ecs logs import-dump --follow")
 
     # --- tasks --------------------------------------------------------------------------------------
 

@@ -1,12 +1,13 @@
 """manage.py analyze_sentiment: score every article that has no score yet.
 
 Thin: parses arguments, loads the analyzer, runs `sentiment.services.articles_score`
-inside a JobRun (none for --dry-run), prints a summary. With nothing to score (the usual
-15-minute run after a quiet spell) it records the run and leaves before loading the
-model: no torch import, no model load, done in about a second (issue 16: Fargate bills
-every second of it). Exit codes: 0 done, 143 stopped cleanly by SIGTERM (130 SIGINT; the
-JobRun says interrupted), 2 bad arguments, 3 the configured model is missing or broken
-(nothing was claimed).
+inside a JobRun (none for --dry-run, which writes nothing), prints a summary. With
+nothing to score (the usual 15-minute run after a quiet spell) it records the run and
+leaves before loading the model: no torch import, no model load, done in about a second
+(issue 16: Fargate bills every second of it). Exit codes: 0 done, 2 bad arguments, 3 the
+configured model is missing or broken (nothing was claimed), 143 stopped by
+SIGTERM/SIGINT after writing the chunk in hand (the JobRun says interrupted; 128 +
+SIGTERM, as scrape_reddit).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from django.core.management.base import BaseCommand, CommandError
 from articles.selectors import articles_backlog_count
 from marketpulse import cli
 from marketpulse.jobs import exit_if_stopped, job_run
-from sentiment.analyzers import ModelBroken, VaderAnalyzer, analyzer_load
+from sentiment.analyzers import Analyzer, ModelBroken, VaderAnalyzer, analyzer_load
 from sentiment.selectors import SOURCES, articles_claimable
-from sentiment.services import articles_score, peak_rss_mb
+from sentiment.services import ScoringOutcome, articles_score, peak_rss_mb
 
 EXIT_MODEL_BROKEN = 3
 
@@ -174,16 +175,17 @@ class Command(BaseCommand):
                             f"{vader_score[1]:+.3f} | {snippet}"
                         )
             else:
-                summary = (
-                    f"analyze_sentiment: scored {outcome.scored} (positive {outcome.by_label['positive']}, "
-                    f"negative {outcome.by_label['negative']}, neutral {outcome.by_label['neutral']}) "
-                    f"in {outcome.seconds:.1f} s, {outcome.items_per_second:.1f} items/s, "
-                    f"peak RSS {peak_rss_mb():.0f} MB, model {analyzer.name}, backlog {backlog}"
-                )
-                if outcome.stopped:
-                    summary += " — stopped by signal, the JobRun is marked interrupted"
-                if verbosity >= 1:
-                    self.stdout.write(
-                        self.style.SUCCESS(summary) if not outcome.stopped else self.style.WARNING(summary)
-                    )
-        exit_if_stopped(run, command="analyze_sentiment")
+                self._summary(outcome, analyzer, backlog, verbosity)
+        exit_if_stopped(run, command="analyze_sentiment", detail="every chunk scored so far is written")
+
+    def _summary(self, outcome: ScoringOutcome, analyzer: Analyzer, backlog: int, verbosity: int) -> None:
+        summary = (
+            f"analyze_sentiment: scored {outcome.scored} (positive {outcome.by_label['positive']}, "
+            f"negative {outcome.by_label['negative']}, neutral {outcome.by_label['neutral']}) "
+            f"in {outcome.seconds:.1f} s, {outcome.items_per_second:.1f} items/s, "
+            f"peak RSS {peak_rss_mb():.0f} MB, model {analyzer.name}, backlog {backlog}"
+        )
+        if outcome.stopped:
+            summary += " — stopped by signal, the JobRun is marked interrupted"
+        if verbosity >= 1:
+            self.stdout.write(self.style.SUCCESS(summary) if not outcome.stopped else self.style.WARNING(summary))

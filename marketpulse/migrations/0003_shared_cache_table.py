@@ -22,6 +22,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("marketpulse", "0001_initial")]
+    dependencies = [("marketpulse", "0002_jobrun_cmd_status_fin_idx")]
 
     operations = [migrations.RunPython(create, drop)]
