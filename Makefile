@@ -192,3 +192,16 @@ infra-check: install
 bench-sentiment: install
 	@echo ">> sentiment benchmark: random-init BERT-base, 2,000 generated comments, no download"
 	$(PY) benchmarks/bench_sentiment.py $(BENCH_ARGS)
+
+# --- Cost (issue 16) --------------------------------------------------------------------------
+COST_ARGS ?=
+
+.PHONY: cost  ## the month's AWS estimate, item by item: infra/variables.tf (+ terraform.tfvars), measured run times, prices
+cost:
+	@echo ">> cost: infra/variables.tf defaults (+ infra/terraform.tfvars), infra/cost/measured_runtimes.json, infra/cost/prices.json"
+	$(PY) scripts/cost.py $(COST_ARGS)
+
+.PHONY: bench-jobs  ## time each scheduled job as a process on one CPU for a 15-minute batch; writes infra/cost/measured_runtimes.json (~15 min, empties DATABASE_URL)
+bench-jobs: install
+	@echo ">> job run times: 1,500 generated comments from the fake Reddit, random-init BERT-base, PostgreSQL $${DATABASE_URL:?set DATABASE_URL=postgres://... (it is emptied)}"
+	$(PY) benchmarks/bench_jobs.py $(BENCH_ARGS)

@@ -1,5 +1,6 @@
 # ECR repositories for the two images (Dockerfile.web, Dockerfile.jobs): scanned on push,
-# encrypted with KMS, and a lifecycle policy that keeps the last var.ecr_keep_images.
+# encrypted at rest (AES-256 with an AWS owned key, or the project CMK when
+# var.kms_cmk_enabled), and a lifecycle policy that keeps the last var.ecr_keep_images.
 
 locals {
   repositories = {
@@ -11,6 +12,7 @@ locals {
 resource "aws_ecr_repository" "this" {
   for_each = local.repositories
 
+  #checkov:skip=CKV_AWS_136:Encrypted at rest with AES-256 (AWS owned key) by default; var.kms_cmk_enabled switches to the project CMK ($1/month). The images hold code and public model weights, no secrets.
   name                 = each.value
   image_tag_mutability = var.ecr_image_tag_mutability
 
@@ -19,8 +21,8 @@ resource "aws_ecr_repository" "this" {
   }
 
   encryption_configuration {
-    encryption_type = "KMS"
-    kms_key         = aws_kms_key.this.arn
+    encryption_type = var.kms_cmk_enabled ? "KMS" : "AES256"
+    kms_key         = local.cmk_arn
   }
 }
 

@@ -1,6 +1,9 @@
 # IAM, least privilege:
 # - the task execution role (the ECS agent): pull the jobs image, write the jobs' log
-#   groups, read exactly the secrets the tasks name;
+#   groups, read the job secrets: ssm:GetParameters on the parameter path /<base_name>/*
+#   only (SSM backend), or GetSecretValue on exactly the four secrets (Secrets Manager
+#   backend); kms:Decrypt only with the project CMK and only through that service (the
+#   AWS managed keys need no IAM grant: their key policy allows use through the service);
 # - the task role (the jobs themselves): no permissions. The jobs call no AWS API: they
 #   talk to Reddit and PostgreSQL, and their metrics are Embedded Metric Format lines on
 #   stdout that CloudWatch Logs turns into metrics. Add a statement here when a job starts
@@ -51,20 +54,35 @@ data "aws_iam_policy_document" "execution" {
     resources = [for g in aws_cloudwatch_log_group.jobs : "${g.arn}:log-stream:*"]
   }
 
-  statement {
-    sid       = "ReadExactlyTheJobSecrets"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [for s in aws_secretsmanager_secret.this : s.arn]
+  dynamic "statement" {
+    for_each = local.secrets_in_ssm ? [1] : []
+    content {
+      sid       = "ReadTheJobParametersUnderTheirPathOnly"
+      actions   = ["ssm:GetParameters"]
+      resources = ["arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.ssm_parameter_path}/*"]
+    }
   }
 
-  statement {
-    sid       = "DecryptTheSecretsThroughSecretsManagerOnly"
-    actions   = ["kms:Decrypt"]
-    resources = [aws_kms_key.this.arn]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["secretsmanager.${local.region}.amazonaws.com"]
+  dynamic "statement" {
+    for_each = local.secrets_in_ssm ? [] : [1]
+    content {
+      sid       = "ReadExactlyTheJobSecrets"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [for s in aws_secretsmanager_secret.this : s.arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.kms_cmk_enabled ? [1] : []
+    content {
+      sid       = "DecryptTheSecretsThroughTheirServiceOnly"
+      actions   = ["kms:Decrypt"]
+      resources = [local.cmk_arn]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = [local.secrets_in_ssm ? "ssm.${local.region}.amazonaws.com" : "secretsmanager.${local.region}.amazonaws.com"]
+      }
     }
   }
 }
@@ -149,11 +167,15 @@ data "aws_iam_policy_document" "scheduler" {
     }
   }
 
-  statement {
-    # The schedule is encrypted with the project key; the scheduler reads it as this role.
-    sid       = "DecryptThisSchedule"
-    actions   = ["kms:Decrypt"]
-    resources = [aws_kms_key.this.arn]
+  dynamic "statement" {
+    # With the project CMK the schedule is encrypted with it; the scheduler reads it as this
+    # role. Without it, an AWS owned key needs no grant.
+    for_each = var.kms_cmk_enabled ? [1] : []
+    content {
+      sid       = "DecryptThisSchedule"
+      actions   = ["kms:Decrypt"]
+      resources = [local.cmk_arn]
+    }
   }
 
   statement {

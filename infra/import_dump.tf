@@ -13,10 +13,11 @@
 # nothing when that is empty. The scheduled jobs keep their role with no permissions.
 
 resource "aws_cloudwatch_log_group" "import_dump" {
-  #checkov:skip=CKV_AWS_338:Retention is var.log_retention_days (30 by default), as for the scheduled jobs: operational logs, metrics extracted at ingestion.
+  #checkov:skip=CKV_AWS_338:Retention is var.log_retention_days (7 by default), as for the scheduled jobs: operational logs, metrics extracted at ingestion.
+  #checkov:skip=CKV_AWS_158:Encrypted at rest by CloudWatch Logs with an AWS owned key; var.kms_cmk_enabled adds the project CMK ($1/month), like logs.tf. See kms.tf.
   name              = "/ecs/${var.name_prefix}import-dump"
   retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.this.arn
+  kms_key_id        = local.cmk_arn
 }
 
 data "aws_iam_policy_document" "execution_import_dump" {
@@ -98,7 +99,7 @@ resource "aws_ecs_task_definition" "import_dump" {
     mountPoints     = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
     environment     = [for k in sort(keys(local.job_environment)) : { name = k, value = local.job_environment[k] }]
     secrets = [for s in ["django-secret-key", "database-url"] : {
-      name = local.secrets[s], valueFrom = aws_secretsmanager_secret.this[s].arn
+      name = local.secrets[s], valueFrom = local.secret_arns[s]
     }]
     logConfiguration = {
       logDriver = "awslogs"

@@ -46,8 +46,18 @@ output "dead_letter_queue_urls" {
 }
 
 output "secret_arns" {
-  description = "Secrets Manager secret ARNs by short name (values are set by manage.py setup_secrets)."
-  value       = { for k, s in aws_secretsmanager_secret.this : k => s.arn }
+  description = "ARNs of the job secrets by short name: SSM parameters or Secrets Manager secrets, per secrets_backend (values are set by manage.py setup_secrets)."
+  value       = local.secret_arns
+}
+
+output "secrets_backend" {
+  description = "Where the job secrets live: ssm or secretsmanager (SECRETS_BACKEND for manage.py setup_secrets)."
+  value       = var.secrets_backend
+}
+
+output "kms_key_arn" {
+  description = "The project's customer managed KMS key, when kms_cmk_enabled (empty otherwise: AWS managed and owned keys)."
+  value       = var.kms_cmk_enabled ? aws_kms_key.this[0].arn : ""
 }
 
 output "task_security_group_id" {

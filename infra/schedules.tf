@@ -1,7 +1,8 @@
 # EventBridge Scheduler schedules (default group), named <prefix><job> so that
 # `manage.py ecs schedules ...` finds them. Created DISABLED unless var.schedules_enabled.
 # Each runs its task on FARGATE_SPOT, retries a failed RunTask, gives up after a maximum
-# event age, and then sends the event to its own encrypted SQS dead-letter queue.
+# event age, and then sends the event to its own encrypted SQS dead-letter queue. Schedules
+# are encrypted with an AWS owned key, or the project CMK when var.kms_cmk_enabled.
 
 resource "aws_sqs_queue" "dlq" {
   for_each = local.jobs
@@ -20,7 +21,7 @@ resource "aws_scheduler_schedule" "jobs" {
   schedule_expression          = each.value.schedule
   schedule_expression_timezone = "UTC"
   state                        = var.schedules_enabled ? "ENABLED" : "DISABLED"
-  kms_key_arn                  = aws_kms_key.this.arn
+  kms_key_arn                  = local.cmk_arn
 
   flexible_time_window {
     mode                      = each.value.flexible_minutes > 0 ? "FLEXIBLE" : "OFF"

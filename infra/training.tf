@@ -1,7 +1,8 @@
 # Learning from reviewers (issue 12): the stance model store and the weekly train-stance job.
 #
 # - an S3 bucket for the model store (STANCE_MODEL_STORE=s3://<bucket>/stance): versioned,
-#   encrypted with the project key, no public access, TLS only, old object versions expired;
+#   encrypted (SSE-S3, or the project CMK when var.kms_cmk_enabled), no public access, TLS
+#   only, old object versions expired;
 # - the train-stance task (`train_stance --promote` on the jobs image) with its own task role:
 #   list/get/put under the stance/ prefix, nothing else;
 # - the sentiment task gets its own task role too (local.job_task_role_arns, read by tasks.tf
@@ -31,6 +32,7 @@ resource "aws_s3_bucket" "models" {
   #checkov:skip=CKV_AWS_18:Access logging would need a second bucket for a few small objects written weekly by one task; CloudTrail records who reads and writes them.
   #checkov:skip=CKV_AWS_144:Cross-region replication doubles the cost of model files that train_stance can rebuild from the labelled data in the database.
   #checkov:skip=CKV2_AWS_62:No consumer of event notifications: the jobs read the PROMOTED pointer when they start.
+  #checkov:skip=CKV_AWS_145:SSE-S3 (AES-256, S3 managed keys) by default, no monthly fee; var.kms_cmk_enabled switches to the project CMK ($1/month). The bucket holds trained model weights, no secrets. See kms.tf.
   bucket        = "${var.name_prefix}models-${local.account_id}"
   force_destroy = var.models_bucket_force_destroy
 }
@@ -53,10 +55,10 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "models" {
   bucket = aws_s3_bucket.models.id
   rule {
     apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.this.arn
+      sse_algorithm     = var.kms_cmk_enabled ? "aws:kms" : "AES256"
+      kms_master_key_id = local.cmk_arn
     }
-    bucket_key_enabled = true
+    bucket_key_enabled = var.kms_cmk_enabled
   }
 }
 
@@ -142,14 +144,17 @@ data "aws_iam_policy_document" "train_stance_task" {
     resources = ["${aws_s3_bucket.models.arn}/${local.stance_model_prefix}/*"]
   }
 
-  statement {
-    sid       = "UseTheProjectKeyThroughS3Only"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [aws_kms_key.this.arn]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["s3.${local.region}.amazonaws.com"]
+  dynamic "statement" {
+    for_each = var.kms_cmk_enabled ? [1] : []
+    content {
+      sid       = "UseTheProjectKeyThroughS3Only"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [local.cmk_arn]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.amazonaws.com"]
+      }
     }
   }
 }
@@ -184,14 +189,17 @@ data "aws_iam_policy_document" "sentiment_task" {
     resources = ["${aws_s3_bucket.models.arn}/${local.stance_model_prefix}/*"]
   }
 
-  statement {
-    sid       = "DecryptThroughS3Only"
-    actions   = ["kms:Decrypt"]
-    resources = [aws_kms_key.this.arn]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["s3.${local.region}.amazonaws.com"]
+  dynamic "statement" {
+    for_each = var.kms_cmk_enabled ? [1] : []
+    content {
+      sid       = "DecryptThroughS3Only"
+      actions   = ["kms:Decrypt"]
+      resources = [local.cmk_arn]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.amazonaws.com"]
+      }
     }
   }
 }
@@ -221,9 +229,10 @@ resource "aws_iam_role_policy" "execution_train_stance" {
 
 resource "aws_cloudwatch_log_group" "train_stance" {
   #checkov:skip=CKV_AWS_338:Retention is var.log_retention_days like every job log group (logs.tf); a weekly training log a year back has no reader, the versions' metrics live in the model store.
+  #checkov:skip=CKV_AWS_158:Encrypted at rest by CloudWatch Logs with an AWS owned key; var.kms_cmk_enabled adds the project CMK ($1/month), like logs.tf. See kms.tf.
   name              = "/ecs/${var.name_prefix}${local.train_stance_job}"
   retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.this.arn
+  kms_key_id        = local.cmk_arn
 }
 
 resource "aws_ecs_task_definition" "train_stance" {
@@ -258,7 +267,7 @@ resource "aws_ecs_task_definition" "train_stance" {
     linuxParameters        = { initProcessEnabled = true }
     mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
     environment            = [for k in sort(keys(local.job_environment)) : { name = k, value = local.job_environment[k] }]
-    secrets                = [for s in local.train_stance_secrets : { name = local.secrets[s], valueFrom = aws_secretsmanager_secret.this[s].arn }]
+    secrets                = [for s in local.train_stance_secrets : { name = local.secrets[s], valueFrom = local.secret_arns[s] }]
     logConfiguration = {
       logDriver = "awslogs"
       options = {
@@ -339,10 +348,13 @@ data "aws_iam_policy_document" "scheduler_train_stance" {
     }
   }
 
-  statement {
-    sid       = "DecryptThisSchedule"
-    actions   = ["kms:Decrypt"]
-    resources = [aws_kms_key.this.arn]
+  dynamic "statement" {
+    for_each = var.kms_cmk_enabled ? [1] : []
+    content {
+      sid       = "DecryptThisSchedule"
+      actions   = ["kms:Decrypt"]
+      resources = [local.cmk_arn]
+    }
   }
 
   statement {
@@ -365,7 +377,7 @@ resource "aws_scheduler_schedule" "train_stance" {
   schedule_expression          = var.train_stance_schedule
   schedule_expression_timezone = "UTC"
   state                        = var.train_stance_schedule_enabled ? "ENABLED" : "DISABLED"
-  kms_key_arn                  = aws_kms_key.this.arn
+  kms_key_arn                  = local.cmk_arn
 
   flexible_time_window {
     mode                      = "FLEXIBLE"

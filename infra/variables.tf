@@ -163,6 +163,12 @@ variable "status_task_size" {
   }
 }
 
+variable "sentiment_quantize" {
+  description = "SENTIMENT_QUANTIZE for the jobs: score with dynamic int8 quantisation (true, the default) or fp32. int8 is used only when download_model measured at least 99 % label agreement with fp32 for the baked model; otherwise the job falls back to fp32 by itself. Measured (BENCHMARKS.md, Job run times): int8 takes less CPU per batch, so it is the cheaper run."
+  type        = bool
+  default     = true
+}
+
 variable "container_user" {
   description = "The non-root user the containers run as (uid or uid:gid; must match the jobs image's user)."
   type        = string
@@ -175,7 +181,7 @@ variable "container_user" {
 }
 
 variable "job_environment" {
-  description = "Extra non-secret environment for every job container (e.g. REDDIT_SUBREDDITS, REDDIT_USER_AGENT, SENTIMENT_BACKEND). Secrets never go here: they come from Secrets Manager."
+  description = "Extra non-secret environment for every job container (e.g. REDDIT_SUBREDDITS, REDDIT_USER_AGENT, SENTIMENT_BACKEND). Secrets never go here: they come from SSM Parameter Store (or Secrets Manager, var.secrets_backend)."
   type        = map(string)
   default     = {}
 
@@ -186,9 +192,9 @@ variable "job_environment" {
 }
 
 variable "log_retention_days" {
-  description = "Days the jobs' CloudWatch log groups keep logs."
+  description = "Days the jobs' CloudWatch log groups keep logs. 7 by default (issue 16): the alarms and metrics are taken at ingestion, a week covers any investigation of a failed run, and storage is billed per GB-month."
   type        = number
-  default     = 30
+  default     = 7
 
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
@@ -197,7 +203,7 @@ variable "log_retention_days" {
 }
 
 variable "enable_container_insights" {
-  description = "Turn on ECS Container Insights for the cluster (billed per metric; the jobs already publish their own metrics)."
+  description = "Turn on ECS Container Insights for the cluster. Off by default (issue 16): it bills custom metrics per task and cluster dimension, and the alarms need none of them (task state changes come from EventBridge for free)."
   type        = bool
   default     = false
 }
@@ -320,7 +326,24 @@ variable "schedule_max_retry_attempts" {
   }
 }
 
-# --- Secrets ------------------------------------------------------------------------------
+# --- Secrets and keys -----------------------------------------------------------------------
+
+variable "secrets_backend" {
+  description = "Where the four job secrets live: ssm (default: SSM Parameter Store SecureString parameters /<prefix>/<name>, no monthly fee, free standard API calls) or secretsmanager (market-pulse/<name> secrets, $0.40 each a month plus $0.05 per 10,000 reads, one read per secret at every task start). manage.py setup_secrets --backend writes either."
+  type        = string
+  default     = "ssm"
+
+  validation {
+    condition     = contains(["ssm", "secretsmanager"], var.secrets_backend)
+    error_message = "The secrets_backend must be ssm or secretsmanager."
+  }
+}
+
+variable "kms_cmk_enabled" {
+  description = "Create a customer managed KMS key ($1 a month plus requests) and encrypt the secrets, log groups, alarms topic, schedules and ECR repositories with it. Off by default (issue 16): AWS managed keys (aws/ssm, aws/secretsmanager) and AWS owned keys (logs, schedules, ECR, SQS) encrypt everything at no monthly fee; the alarms topic is then unencrypted (CloudWatch alarms and EventBridge cannot publish to a topic under the AWS managed aws/sns key)."
+  type        = bool
+  default     = false
+}
 
 variable "secret_recovery_window_days" {
   description = "Days a deleted secret can be restored (0 deletes at once; only for throw-away stacks)."
@@ -334,7 +357,7 @@ variable "secret_recovery_window_days" {
 }
 
 variable "kms_deletion_window_days" {
-  description = "Days before the project's KMS key is deleted after a destroy (it can be cancelled meanwhile)."
+  description = "Days before the project's KMS key (kms_cmk_enabled) is deleted after a destroy (it can be cancelled meanwhile)."
   type        = number
   default     = 30
 

@@ -58,6 +58,10 @@ logger = logging.getLogger(__name__)
 
 UPSERT_ATTEMPTS = 3
 THREAD_LIVE_HOURS = 36  # keep scraping a tracked thread this long after it was posted
+# A thread whose comment count has not moved since its last full scrape is skipped (issue 16:
+# a run that finds nothing new costs three listing requests, not the whole thread), but is
+# fetched again at least this often, for edits, deletions and comment scores.
+UNCHANGED_THREAD_REFETCH_MINUTES = 60
 REFRESH_POSTS_DAYS = 3  # refresh score/comment count of posts this young
 REQUESTED_TARGET = "requested-threads"
 REJECTED = "rejected"  # the counter: {reason: n}
@@ -402,6 +406,30 @@ class Scraper:
         ordered = sorted(wanted.items(), key=lambda kv: kv[0], reverse=True)  # base-36 ids grow with time: newest first
         return ordered[: self.options.max_threads]
 
+    def _threads_changed(self, threads: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Leave out the threads with nothing new: Reddit's comment count, just refreshed
+        from the listings or /api/info into the post's row, is the one the last full scrape
+        of the thread saw, every `more` stub was expanded, and that scrape is less than
+        UNCHANGED_THREAD_REFETCH_MINUTES old. Not in a dry run (it writes no fresh counts)."""
+        if self.options.dry_run or not threads:
+            return threads
+        ids = [rid for rid, _ in threads]
+        counts = dict(Article.objects.filter(reddit_id__in=ids).values_list("reddit_id", "num_comments"))
+        recent = timezone.now() - timedelta(minutes=UNCHANGED_THREAD_REFETCH_MINUTES)
+        unchanged = set(
+            ThreadCheckpoint.objects.filter(reddit_id__in=ids, unexpanded_more=0, last_scraped_at__gte=recent)
+            .values_list("reddit_id", "reddit_num_comments")
+            .iterator()
+        )
+        keep = []
+        for rid, kind in threads:
+            if rid in counts and (rid, counts[rid]) in unchanged:
+                self.run.incr("threads_unchanged")
+                self.detail(f"thread {rid}: {counts[rid]} comments, as at its last scrape; not fetched")
+                continue
+            keep.append((rid, kind))
+        return keep
+
     def _checkpoint(self, subreddit: str) -> datetime | None:
         """Where /new may stop: the subreddit checkpoint, or, when it is in the future (written
         from an unvalidated item before issue 13), the newest stored post up to now."""
@@ -447,7 +475,7 @@ class Scraper:
             rows = [row for row in (self._accept(t, kind="post") for t in things) if row is not None]
             if rows:
                 self._posts_write(subreddit, rows, lock)
-        threads = self._threads_to_scrape(subreddit, [*hot, *new])
+        threads = self._threads_changed(self._threads_to_scrape(subreddit, [*hot, *new]))
         for number, (rid, kind) in enumerate(threads):
             self._thread_guarded(subreddit, rid, kind, lock, threads_left=len(threads) - number)
 

@@ -3,7 +3,7 @@
 CloudWatch Logs turns the line into metrics as it ingests the task's stdout (the
 `awslogs` driver), so the jobs make no PutMetricData calls and need no IAM for it.
 The Terraform alarms read `ArticlesScraped` and `ScoreBacklog` with the dimension
-`Job` = the management command (scrape_reddit, analyze_sentiment, daily_status).
+`Job` = the management command (scrape_reddit, analyze_sentiment).
 
 The line is for CloudWatch, not for a person: it is printed when stdout is not a
 terminal (the `awslogs` driver, a pipe) or when METRICS_EMF=true (the Terraform task
@@ -13,25 +13,32 @@ The line is written straight to stdout, not through the logging formatter: with
 LOG_FORMAT=json the formatter would wrap it inside another object and CloudWatch
 would no longer see the `_aws` envelope at the top level.
 
-Metrics, computed from the run's counters (the names every job keeps) and its JobRun row:
+Values, computed from the run's counters (the names every job keeps) and its JobRun row.
+Every value is in the line (Logs Insights can query all of them for free); only the two
+in METRICS are declared as CloudWatch metrics, because a custom metric costs $0.30 a
+month per name and dimension and only these two feed an alarm (issue 16; `make cost`):
 
-    DurationSeconds  every job         finished_at - started_at                       Seconds
-    Failures         every job         1 when the run failed, plus counters["errors"]:
-                                       units of work lost in a run that went on (a
-                                       skipped thread, a failed subreddit)            Count
-    ArticlesScraped  scrape_reddit     posts + comments stored (new or updated)        Count
-    CommentsScraped  scrape_reddit     comments stored (new or updated)               Count
-    RedditRequests   scrape_reddit     HTTP requests made to Reddit                   Count
-    ItemsRejected    scrape_reddit     items refused at the edge (counters["rejected"],
-                                       {reason: n}; see ingest.scraper)               Count
-    ArticlesScored   analyze_sentiment articles scored in this run                    Count
-    ScoreBacklog     analyze_sentiment unscored articles left at the end              Count
-    ArticlesImported import_dump       posts + comments the dump added (new rows)     Count
-    DumpLinesRead    import_dump       lines of the file read in this run             Count
-    DumpBadLines     import_dump       lines that were not JSON / not a Reddit item   Count
-    DumpItemsRejected import_dump      items item_validate rejected                   Count
+    ArticlesScraped   scrape_reddit     posts + comments stored (new or updated)  METRIC (alarm: none for an hour)
+    ScoreBacklog      analyze_sentiment unscored articles left at the end        METRIC (alarm: above a bound)
+    CommentsScraped   scrape_reddit     comments stored (new or updated)         property
+    RedditRequests    scrape_reddit     HTTP requests made to Reddit             property
+    ItemsRejected     scrape_reddit     items refused at the edge (counters["rejected"],
+                                        {reason: n}; see ingest.scraper)        property
+    ArticlesScored    analyze_sentiment articles scored in this run              property
+    ArticlesImported  import_dump       posts + comments the dump added          property
+    DumpLinesRead     import_dump       lines of the file read in this run       property
+    DumpBadLines      import_dump       lines that were not JSON / not an item   property
+    DumpItemsRejected import_dump       items item_validate rejected             property
+    DurationSeconds   every job         finished_at - started_at                 property
+    Failures          every job         1 when the run failed, plus counters["errors"]:
+                                        units of work lost in a run that went on
+                                        (a skipped thread, a failed subreddit)   property
 
-A job only reports the metrics that mean something for it: a scrape run has no
+Failures need no metric: a failed job exits non-zero, and the EventBridge rule on ECS
+task state changes (infra/alarms.tf) mails the operator for free. A job with no metric
+(daily_status, load_tickers, ...) writes the line with an empty metric list.
+
+A job only reports the values that mean something for it: a scrape run has no
 opinion on the backlog, and a 0 from it would mislead an alarm.
 """
 
@@ -49,6 +56,12 @@ from marketpulse.jobs import counter_total
 SCRAPE = "scrape_reddit"
 SENTIMENT = "analyze_sentiment"
 IMPORT_DUMP = "import_dump"
+
+#: The only values declared as CloudWatch metrics, per job: each one an alarm reads.
+METRICS: dict[str, tuple[str, ...]] = {
+    SCRAPE: ("ArticlesScraped",),
+    SENTIMENT: ("ScoreBacklog",),
+}
 
 UNITS = {
     "ArticlesScraped": "Count",
@@ -108,8 +121,10 @@ def emf_record(
     timestamp_ms: int,
     namespace: str | None = None,
 ) -> dict[str, Any]:
-    """The EMF object: the `_aws` envelope, the dimension and the metric values at the top level."""
+    """The EMF object: the `_aws` envelope, the dimension and the values at the top level; only
+    the job's METRICS are declared (the rest are plain properties, never billed as metrics)."""
     values = metrics_values(command=command, counters=counters, status=status, duration_seconds=duration_seconds)
+    declared = [name for name in METRICS.get(command, ()) if name in values]
     return {
         "_aws": {
             "Timestamp": int(timestamp_ms),
@@ -117,7 +132,7 @@ def emf_record(
                 {
                     "Namespace": namespace or settings.METRICS_NAMESPACE,
                     "Dimensions": [["Job"]],
-                    "Metrics": [{"Name": name, "Unit": UNITS[name]} for name in values],
+                    "Metrics": [{"Name": name, "Unit": UNITS[name]} for name in declared],
                 }
             ],
         },

@@ -368,3 +368,6 @@ METRICS_EMF = env.bool("METRICS_EMF", default=False) if env.str("METRICS_EMF", d
 AWS_REGION = env.str("AWS_REGION", default="") or env.str("AWS_DEFAULT_REGION", default="us-east-1")
 ECS_CLUSTER = env.str("ECS_CLUSTER", default="market-pulse")
 ECS_NAME_PREFIX = env.str("ECS_NAME_PREFIX", default="market-pulse-")
+# Where `manage.py setup_secrets` writes the job secrets: ssm (SSM Parameter Store
+# SecureString, the Terraform default) or secretsmanager (infra variable secrets_backend).
+SECRETS_BACKEND = env.choice("SECRETS_BACKEND", "ssm", ("ssm", "secretsmanager"))

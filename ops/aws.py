@@ -16,7 +16,10 @@ Terraform in `infra/` creates:
     train-stance market-pulse-train-stance          /ecs/market-pulse-train-stance  (weekly, infra/training.tf)
     import-dump market-pulse-import-dump (no schedule) /ecs/market-pulse-import-dump
 
-Secrets live under `market-pulse/` (the prefix without its trailing dash).
+The job secrets live under the prefix without its trailing dash: SSM parameters
+`/market-pulse/<name>` (SecureString; the default, `settings.SECRETS_BACKEND=ssm`) or
+Secrets Manager secrets `market-pulse/<name>` (`secretsmanager`), whichever the
+Terraform variable `secrets_backend` made.
 
 Credentials, region and endpoint come the way boto3 reads them (AWS_PROFILE,
 AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_REGION/AWS_DEFAULT_REGION,
@@ -55,7 +58,10 @@ RUN_ALIASES: dict[str, str] = {
     "import_dump": "import-dump",
 }
 
-#: The Secrets Manager secrets the task definitions read, and the environment variable
+#: Where the job secrets can live (settings.SECRETS_BACKEND, Terraform's secrets_backend).
+SECRETS_BACKENDS = ("ssm", "secretsmanager")
+
+#: The job secrets the task definitions read, and the environment variable
 #: each becomes inside the container (and the one `setup_secrets --from-env` reads).
 SECRETS: dict[str, str] = {
     "django-secret-key": "DJANGO_SECRET_KEY",
@@ -101,7 +107,18 @@ def log_group(job: str) -> str:
 
 
 def secret_id(short: str) -> str:
+    """The Secrets Manager secret name: market-pulse/<short>."""
     return f"{name_prefix().rstrip('-')}/{short}"
+
+
+def parameter_name(short: str) -> str:
+    """The SSM parameter name: /market-pulse/<short> (the execution role reads /market-pulse/* only)."""
+    return f"/{name_prefix().rstrip('-')}/{short}"
+
+
+def secret_location(short: str, *, backend: str) -> str:
+    """Where a secret lives in this backend: the parameter name or the secret name."""
+    return parameter_name(short) if backend == "ssm" else secret_id(short)
 
 
 # --- client and errors -----------------------------------------------------------------------

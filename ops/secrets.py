@@ -1,9 +1,84 @@
-"""Secrets Manager work for `manage.py setup_secrets`: the `market-pulse/*` secrets the
-task definitions read (`ops.aws.SECRETS`). A value is never logged or returned."""
+"""The job secrets for `manage.py setup_secrets` (`ops.aws.SECRETS`), in either backend:
+
+- `parameter_put`: SSM Parameter Store SecureString parameters `/market-pulse/<name>` (the
+  default; Terraform makes them with a placeholder value and ignores the value after);
+- `secret_put`: Secrets Manager secrets `market-pulse/<name>`.
+
+A value is never logged or returned."""
 
 from __future__ import annotations
 
 from ops import aws
+
+# --- parameters (SSM Parameter Store) ----------------------------------------------------------------
+
+
+def parameter_put(*, short_name: str, value: str, dry_run: bool = False) -> str:
+    """Create the SecureString parameter `/market-pulse/<short_name>`, or overwrite its value.
+
+    An existing parameter keeps its KMS key (the project CMK when Terraform made it with one;
+    PutParameter without a key id would move it to aws/ssm), tier and description. A new one
+    gets the AWS managed key aws/ssm. Returns 'created', 'updated', 'unchanged', or with
+    dry_run 'would create'/'would update'. The value is never logged or returned.
+    """
+    name = aws.parameter_name(short_name)
+    if not value:
+        raise aws.AwsError(f"refusing to store an empty value in {name}")
+    client = aws.client_for("ssm")
+    current: str | None = None
+    key_id: str | None = None
+    try:
+        current = aws.call(f"read parameter {name}", client.get_parameter, Name=name, WithDecryption=True)["Parameter"][
+            "Value"
+        ]
+    except aws.AwsError as exc:
+        if exc.code != "ParameterNotFound":
+            raise
+        exists = False
+    else:
+        exists = True
+        found = aws.call(
+            f"describe parameter {name}",
+            client.describe_parameters,
+            ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [name]}],
+        )["Parameters"]
+        key_id = found[0].get("KeyId") if found else None
+    if dry_run:
+        return "would update" if exists else "would create"
+    if not exists:
+        aws.call(
+            f"create parameter {name}",
+            client.put_parameter,
+            Name=name,
+            Value=value,
+            Type="SecureString",
+            Tier="Standard",
+            Description=f"Market Pulse: {aws.SECRETS.get(short_name, short_name)} for the ECS tasks (set by manage.py setup_secrets)",
+        )
+        return "created"
+    if current == value:
+        return "unchanged"
+    kwargs = {"KeyId": key_id} if key_id else {}
+    aws.call(
+        f"update parameter {name}",
+        client.put_parameter,
+        Name=name,
+        Value=value,
+        Type="SecureString",
+        Overwrite=True,
+        **kwargs,
+    )
+    return "updated"
+
+
+def value_put(*, backend: str, short_name: str, value: str, dry_run: bool = False) -> str:
+    """Store one job secret in the given backend (`ssm` or `secretsmanager`)."""
+    if backend == "ssm":
+        return parameter_put(short_name=short_name, value=value, dry_run=dry_run)
+    if backend == "secretsmanager":
+        return secret_put(short_name=short_name, value=value, dry_run=dry_run)
+    raise aws.AwsError(f"unknown secrets backend {backend!r}: expected one of {', '.join(aws.SECRETS_BACKENDS)}")
+
 
 # --- secrets (Secrets Manager) ----------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from articles.models import Article, Mention, Ticker, TickerHourly
 from ingest.models import ScrapeLock, SubredditCheckpoint, ThreadCheckpoint
@@ -88,13 +89,21 @@ def test_second_run_adds_nothing_and_updates_scores(reddit_settings, tickers, fa
     before = Article.objects.count()
     mentions = Mention.objects.count()
     fake_reddit.bump_scores(7)
+    # The threads' comment counts did not move: they are not fetched again within the hour
+    # (issue 16), only the posts' scores from the listings are refreshed.
+    scrape()
+    quick = JobRun.objects.filter(command="scrape_reddit").order_by("-started_at").first().counters
+    assert quick["threads_unchanged"] == ThreadCheckpoint.objects.count() and quick["comments_updated"] == 0
+    assert quick["posts_updated"] == len(dataset["posts"])
+    # An hour later they are fetched again for edits, deletions and comment scores.
+    ThreadCheckpoint.objects.update(last_scraped_at=timezone.now() - timedelta(minutes=61))
     scrape()
     assert Article.objects.count() == before
     assert Mention.objects.count() == mentions
     second = JobRun.objects.filter(command="scrape_reddit").order_by("-started_at").first().counters
     assert second["comments_new"] == 0 and second["posts_new"] == 0
     assert second["comments_updated"] == len(discussion_comment_ids(dataset))
-    assert second["posts_updated"] == len(dataset["posts"])
+    assert second["posts_updated"] == 0  # refreshed by the run before
     source = {x["name"]: x["score"] for x in [*dataset["comments"], *dataset["posts"]]}
     sample = Article.objects.order_by("?")[:50]
     for article in sample:
@@ -113,6 +122,8 @@ def test_edited_and_deleted_comments_are_relinked(reddit_settings, tickers, fake
     fake_reddit.state.comments[id36]["body"] = "[deleted]"
     fake_reddit.state.comments[id36]["author"] = "[deleted]"
     fake_reddit.state.comments[edited.reddit_id[3:]]["body"] = "edit: switched to $COIN"
+    # No new comment moved the threads' counts: edits are picked up by the hourly refetch.
+    ThreadCheckpoint.objects.update(last_scraped_at=timezone.now() - timedelta(minutes=61))
     scrape()
     target.refresh_from_db()
     assert target.is_removed and target.body == "" and target.mentions.count() == 0
@@ -408,3 +419,36 @@ def test_a_deadlocked_batch_is_retried_whole(reddit_settings, tickers, fake_redd
     run = JobRun.objects.get().counters
     assert run["comments_new"] == len(comments)  # the rolled-back attempt is not counted twice
     assert sum(TickerHourly.objects.values_list("mentions", flat=True)) == Mention.objects.count()
+
+
+@pytest.mark.django_db
+def test_a_scrape_that_finds_nothing_new_writes_no_article_mention_or_rollup(
+    reddit_settings, tickers, fake_reddit, dataset
+):
+    """Issue 16: most 15-minute runs find little; one that finds nothing must cost nothing
+    but the fetch. Only the run's own bookkeeping is written (its JobRun row, the scrape
+    lock, each thread checkpoint's last_scraped_at); no article, mention or rollup row."""
+    import re
+    import time
+
+    scrape()
+    articles = list(Article.objects.order_by("pk").values_list("pk", "updated_at", "score"))
+    hourly = list(TickerHourly.objects.order_by("pk").values_list("pk", "mentions", "updated_at"))
+    with CaptureQueriesContext(connection) as ctx:
+        started = time.perf_counter()
+        scrape()
+        took = time.perf_counter() - started
+    writes = set()
+    for query in ctx.captured_queries:
+        m = re.match(r'\s*(INSERT INTO|UPDATE|DELETE FROM)\s+"?(\w+)', query["sql"])
+        if m:
+            writes.add(m.group(2))
+    assert writes <= {"marketpulse_jobrun", "ingest_scrapelock", "ingest_threadcheckpoint"}, writes
+    assert list(Article.objects.order_by("pk").values_list("pk", "updated_at", "score")) == articles
+    assert list(TickerHourly.objects.order_by("pk").values_list("pk", "mentions", "updated_at")) == hourly
+    run = JobRun.objects.filter(command="scrape_reddit").order_by("-started_at").first()
+    assert run.status == JobRun.Status.SUCCEEDED
+    assert all(run.counters[k] == 0 for k in ("posts_new", "posts_updated", "comments_new", "comments_updated"))
+    # The fetch is the whole cost: a fixed number of queries per thread, not per comment.
+    assert len(ctx.captured_queries) < 80, len(ctx.captured_queries)
+    assert took < 5, took

@@ -245,7 +245,7 @@ def test_cli_exit_code_and_stderr(stack, aws_env, tmp_path):
 # --- setup_secrets -----------------------------------------------------------------------------------
 
 
-def test_setup_secrets_create_then_update_without_echo(aws_env, boto, monkeypatch):
+def test_setup_secrets_in_secrets_manager_create_then_update_without_echo(aws_env, boto, monkeypatch):
     values = {
         "SECRET_DJANGO_SECRET_KEY": "s3cr3t-key-value-0123456789",
         "SECRET_DATABASE_URL": "postgres://mp:pa55w0rd@db.internal:5432/marketpulse",
@@ -254,7 +254,7 @@ def test_setup_secrets_create_then_update_without_echo(aws_env, boto, monkeypatc
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("SECRET_REDDIT_CLIENT_SECRET", raising=False)
-    out = run("setup_secrets", "--from-env")
+    out = run("setup_secrets", "--from-env", "--backend", "secretsmanager")
     for value in values.values():
         assert value not in out
     assert "market-pulse/database-url: created" in out
@@ -263,7 +263,16 @@ def test_setup_secrets_create_then_update_without_echo(aws_env, boto, monkeypatc
     assert sm.get_secret_value(SecretId="market-pulse/database-url")["SecretString"] == values["SECRET_DATABASE_URL"]
 
     monkeypatch.setenv("SECRET_DATABASE_URL", "postgres://mp:n3w-pa55@db.internal:5432/marketpulse")
-    out = run("setup_secrets", "--from-env", "--only", "database-url", "--only", "reddit-client-id")
+    out = run(
+        "setup_secrets",
+        "--from-env",
+        "--backend",
+        "secretsmanager",
+        "--only",
+        "database-url",
+        "--only",
+        "reddit-client-id",
+    )
     assert "market-pulse/database-url: updated" in out
     assert "market-pulse/reddit-client-id: unchanged" in out
     assert "n3w-pa55" not in out
@@ -273,8 +282,59 @@ def test_setup_secrets_create_then_update_without_echo(aws_env, boto, monkeypatc
     versions = sm.list_secret_version_ids(SecretId="market-pulse/database-url")["Versions"]
     assert len(versions) == 2
 
-    out = run("setup_secrets", "--from-env", "--only", "django-secret-key", "--dry-run")
+    out = run("setup_secrets", "--from-env", "--backend", "secretsmanager", "--only", "django-secret-key", "--dry-run")
     assert "would update" in out
+    assert boto("ssm").describe_parameters()["Parameters"] == [], "wrote to the other backend"
+
+
+def test_setup_secrets_in_ssm_by_default_create_update_keep_the_key(aws_env, boto, monkeypatch, settings):
+    """Issue 16: SecureString parameters /market-pulse/<name> are the default backend. An
+    update keeps the parameter's KMS key (a Terraform-made parameter under the project CMK
+    must not move to aws/ssm, or the next plan shows a change)."""
+    assert settings.SECRETS_BACKEND == "ssm"
+    ssm = boto("ssm")
+    key = boto("kms").create_key(Description="the project CMK")["KeyMetadata"]["Arn"]
+    # As Terraform makes it (kms_cmk_enabled): a placeholder value under the CMK.
+    ssm.put_parameter(
+        Name="/market-pulse/reddit-client-id",
+        Value="unset: run manage.py setup_secrets",
+        Type="SecureString",
+        KeyId=key,
+    )
+    values = {
+        "SECRET_DJANGO_SECRET_KEY": "s3cr3t-key-value-0123456789",
+        "SECRET_DATABASE_URL": "postgres://mp:pa55w0rd@db.internal:5432/marketpulse",
+        "SECRET_REDDIT_CLIENT_ID": "client-id-xyz",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SECRET_REDDIT_CLIENT_SECRET", raising=False)
+    out = run("setup_secrets", "--from-env")
+    assert not any(value in out for value in values.values())
+    assert "/market-pulse/database-url: created" in out
+    assert "/market-pulse/reddit-client-id: updated" in out
+    assert "/market-pulse/reddit-client-secret: skipped" in out
+
+    def stored(name: str) -> dict:
+        return ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
+
+    assert stored("/market-pulse/database-url")["Value"] == values["SECRET_DATABASE_URL"]
+    assert stored("/market-pulse/database-url")["Type"] == "SecureString"
+    assert stored("/market-pulse/reddit-client-id")["Value"] == "client-id-xyz"
+    described = {p["Name"]: p for p in ssm.describe_parameters()["Parameters"]}
+    assert described["/market-pulse/reddit-client-id"]["KeyId"] == key, "the update moved the parameter off its key"
+    assert described["/market-pulse/database-url"]["KeyId"] == "alias/aws/ssm"
+
+    out = run("setup_secrets", "--from-env", "--only", "database-url", "--only", "reddit-client-id")
+    assert "/market-pulse/database-url: unchanged" in out and "/market-pulse/reddit-client-id: unchanged" in out
+    monkeypatch.setenv("SECRET_DATABASE_URL", "postgres://mp:n3w-pa55@db.internal:5432/marketpulse")
+    out = run("setup_secrets", "--from-env", "--only", "database-url", "--dry-run")
+    assert "/market-pulse/database-url: would update" in out
+    assert stored("/market-pulse/database-url")["Value"] == values["SECRET_DATABASE_URL"]
+    out = run("setup_secrets", "--from-env", "--only", "database-url")
+    assert "/market-pulse/database-url: updated" in out and "n3w-pa55" not in out
+    assert stored("/market-pulse/database-url")["Version"] == 2
+    assert boto("secretsmanager").list_secrets()["SecretList"] == [], "wrote to the other backend"
 
 
 def test_setup_secrets_prompt_is_hidden(aws_env, boto, monkeypatch):
@@ -293,10 +353,10 @@ def test_setup_secrets_prompt_is_hidden(aws_env, boto, monkeypatch):
     monkeypatch.setattr(setup_secrets.sys.stdin, "isatty", lambda: True, raising=False)
     out = run("setup_secrets")
     assert len(prompts) == 4 and "prompted-secret-value" not in out
-    assert "market-pulse/django-secret-key: created" in out
+    assert "/market-pulse/django-secret-key: created" in out
     assert out.count("skipped (no value given)") == 3
     assert (
-        boto("secretsmanager").get_secret_value(SecretId="market-pulse/django-secret-key")["SecretString"]
+        boto("ssm").get_parameter(Name="/market-pulse/django-secret-key", WithDecryption=True)["Parameter"]["Value"]
         == "prompted-secret-value"
     )
 

@@ -26,8 +26,11 @@ def emf_lines(text: str) -> list[dict]:
     return out
 
 
-def check_envelope(record: dict, *, namespace: str, job: str, metric_names: list[str]) -> None:
-    """The EMF specification's shape, checked field by field."""
+def check_envelope(
+    record: dict, *, namespace: str, job: str, metric_names: list[str], properties: list[str] = ()
+) -> None:
+    """The EMF specification's shape, checked field by field; `properties` are values in the
+    line that are not declared as metrics (issue 16: only what an alarm reads is a metric)."""
     aws = record["_aws"]
     assert set(aws) == {"Timestamp", "CloudWatchMetrics"}
     assert isinstance(aws["Timestamp"], int)
@@ -45,7 +48,9 @@ def check_envelope(record: dict, *, namespace: str, job: str, metric_names: list
     assert record["Job"] == job
     # dimension values must be strings; nothing else at the top level but metrics and properties
     assert isinstance(record["Job"], str)
-    assert set(record) == EMF_KEYS | set(metric_names)
+    assert set(record) == EMF_KEYS | set(metric_names) | set(properties)
+    for name in properties:
+        assert isinstance(record[name], (int, float)) and not isinstance(record[name], bool)
 
 
 @pytest.mark.django_db
@@ -70,14 +75,8 @@ def test_scrape_run_line(capsys):
         record,
         namespace="MarketPulseTest",
         job="scrape_reddit",
-        metric_names=[
-            "ArticlesScraped",
-            "CommentsScraped",
-            "RedditRequests",
-            "ItemsRejected",
-            "DurationSeconds",
-            "Failures",
-        ],
+        metric_names=["ArticlesScraped"],
+        properties=["CommentsScraped", "RedditRequests", "ItemsRejected", "DurationSeconds", "Failures"],
     )
     assert record["ItemsRejected"] == 0
     assert record["ArticlesScraped"] == 50
@@ -120,7 +119,8 @@ def test_sentiment_run_line(capsys, settings):
         record,
         namespace=settings.METRICS_NAMESPACE,
         job="analyze_sentiment",
-        metric_names=["ArticlesScored", "ScoreBacklog", "DurationSeconds", "Failures"],
+        metric_names=["ScoreBacklog"],
+        properties=["ArticlesScored", "DurationSeconds", "Failures"],
     )
     assert (record["ArticlesScored"], record["ScoreBacklog"], record["Failures"]) == (120, 7, 0)
 
@@ -139,12 +139,24 @@ def test_failed_run_counts_a_failure(capsys):
 
 
 @pytest.mark.django_db
-def test_other_job_reports_duration_and_failures_only(capsys):
+def test_other_job_declares_no_metric_and_keeps_duration_and_failures_as_properties(capsys):
     with jobs.job_run("load_tickers", handle_signals=False) as run:
         run.set("created", 600)
     (record,) = emf_lines(capsys.readouterr().out)
-    assert [m["Name"] for m in record["_aws"]["CloudWatchMetrics"][0]["Metrics"]] == ["DurationSeconds", "Failures"]
+    assert record["_aws"]["CloudWatchMetrics"][0]["Metrics"] == []
+    assert record["DurationSeconds"] >= 0 and record["Failures"] == 0
     assert "created" not in record
+
+
+def test_at_most_four_metric_dimension_pairs_and_each_feeds_an_alarm():
+    """Issue 16: a custom metric costs $0.30 a month per name and dimension value."""
+    from pathlib import Path
+
+    pairs = [(job, name) for job, names in metrics.METRICS.items() for name in names]
+    assert len(pairs) <= 4
+    alarms = (Path(__file__).resolve().parents[2] / "infra" / "alarms.tf").read_text()
+    for _job, name in pairs:
+        assert f'metric_name         = "{name}"' in alarms, name
 
 
 def test_record_is_pure_and_compact():

@@ -71,6 +71,23 @@ def test_second_run_scores_nothing(finbert_settings):
     assert list(Article.objects.order_by("pk").values_list("pk", "scored_at")) == before
 
 
+def test_empty_backlog_records_the_run_without_loading_the_model(finbert_settings, monkeypatch):
+    make_articles(2)
+    run()
+    monkeypatch.setattr(
+        "sentiment.management.commands.analyze_sentiment.analyzer_load",
+        lambda **_: pytest.fail("the model was loaded with nothing to score"),
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        out, _ = run()
+    assert "nothing to score" in out and "model was not loaded" in out
+    job = last_run()
+    assert job.status == JobRun.Status.SUCCEEDED
+    assert job.counters["scored"] == 0 and job.counters["backlog"] == 0
+    # the JobRun insert + the EXISTS + the backlog count + the finish update, nothing more
+    assert len(ctx.captured_queries) <= 6, [q["sql"] for q in ctx.captured_queries]
+
+
 def test_hours_back_only_scores_recently_first_seen(finbert_settings):
     old = make_articles(4, first_seen_at=timezone.now() - timedelta(hours=48))
     new = make_articles(3)
@@ -176,7 +193,9 @@ def test_fail_fast_before_claiming(finbert_settings, model_copy, model_factory, 
         with pytest.raises(CommandError, match="sentiment model unusable") as excinfo:
             run()
     assert excinfo.value.returncode == 3
-    assert not any("articles_article" in q["sql"] for q in ctx.captured_queries), "no article may be claimed"
+    # One read says there is work (issue 16: an empty backlog skips the model); nothing is claimed.
+    article_sql = [q["sql"] for q in ctx.captured_queries if "articles_article" in q["sql"]]
+    assert len(article_sql) <= 1 and not any("UPDATE" in q or "FOR UPDATE" in q for q in article_sql), article_sql
     assert Article.objects.filter(scored_at__isnull=True).count() == 5
     job = last_run()
     assert job.status == JobRun.Status.FAILED and "sentiment model unusable" in job.error

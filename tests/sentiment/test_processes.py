@@ -236,3 +236,43 @@ def test_download_model_saves_a_loadable_copy_with_its_quantization_check(tiny_m
         timeout=120,
     )
     assert bad.returncode != 0 and "download_model:" in bad.stderr
+
+
+def test_empty_backlog_exits_fast_without_importing_torch(subprocess_env, manage_py, tiny_model_dir):
+    """Issue 16: the 15-minute run with nothing to score must not pay for torch and the model.
+
+    `-X importtime` lists every module the process imported (on stderr); the wall time is
+    the best of three plain runs (other jobs share this machine's two cores)."""
+    make_articles(2)
+    env = _env(subprocess_env, tiny_model_dir)
+    first = subprocess.run(
+        [*manage_py, "analyze_sentiment", "--source", "reddit"], env=env, cwd=ROOT_DIR, capture_output=True, text=True
+    )
+    assert first.returncode == 0 and "scored 2" in first.stdout, first.stdout + first.stderr
+
+    traced = subprocess.run(
+        [sys.executable, "-X", "importtime", *manage_py[1:], "analyze_sentiment", "--source", "reddit"],
+        env=env,
+        cwd=ROOT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert traced.returncode == 0, traced.stderr
+    assert "nothing to score" in traced.stdout
+    imported = {line.split("|")[-1].strip() for line in traced.stderr.splitlines() if line.startswith("import time:")}
+    assert "django" in imported  # the trace is real
+    assert not {m for m in imported if m.split(".")[0] in ("torch", "transformers", "tokenizers", "safetensors")}
+
+    walls = []
+    for _ in range(3):
+        started = time.perf_counter()
+        done = subprocess.run(
+            [*manage_py, "analyze_sentiment", "--source", "reddit"], env=env, cwd=ROOT_DIR, capture_output=True
+        )
+        walls.append(time.perf_counter() - started)
+        assert done.returncode == 0
+    assert min(walls) < 2.0, f"empty-backlog runs took {walls} s (load average {os.getloadavg()})"
+    runs = JobRun.objects.filter(command="analyze_sentiment").order_by("pk")
+    assert runs.count() == 5 and all(r.status == JobRun.Status.SUCCEEDED for r in runs)
+    assert runs.last().counters["model"].startswith("not loaded")

@@ -1,12 +1,14 @@
-"""manage.py setup_secrets: create or update the `market-pulse/*` Secrets Manager secrets.
+"""manage.py setup_secrets: create or update the four job secrets.
 
-The ECS task definitions read these secrets by ARN and hand them to the container as
-environment variables:
+The ECS task definitions read them by ARN and hand them to the container as environment
+variables. Where they live follows the Terraform variable `secrets_backend`; pick the same
+with --backend or SECRETS_BACKEND (default ssm):
 
-    market-pulse/django-secret-key     -> DJANGO_SECRET_KEY
-    market-pulse/database-url          -> DATABASE_URL
-    market-pulse/reddit-client-id      -> REDDIT_CLIENT_ID
-    market-pulse/reddit-client-secret  -> REDDIT_CLIENT_SECRET
+    ssm (SecureString parameters)        secretsmanager (secrets)
+    /market-pulse/django-secret-key      market-pulse/django-secret-key     -> DJANGO_SECRET_KEY
+    /market-pulse/database-url           market-pulse/database-url          -> DATABASE_URL
+    /market-pulse/reddit-client-id       market-pulse/reddit-client-id      -> REDDIT_CLIENT_ID
+    /market-pulse/reddit-client-secret   market-pulse/reddit-client-secret  -> REDDIT_CLIENT_SECRET
 
 Values come from a hidden prompt (getpass; an empty answer keeps the current value),
 or with --from-env from environment variables named `SECRET_<VARIABLE>` (e.g.
@@ -21,6 +23,7 @@ import getpass
 import os
 import sys
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ops import aws, secrets
@@ -30,7 +33,8 @@ ENV_PREFIX = "SECRET_"
 
 class Command(BaseCommand):
     help = (
-        "Create or update the market-pulse/* secrets in Secrets Manager (values from a hidden prompt or SECRET_* env)."
+        "Create or update the four job secrets in SSM Parameter Store or Secrets Manager "
+        "(values from a hidden prompt or SECRET_* env)."
     )
 
     def add_arguments(self, parser):
@@ -48,11 +52,19 @@ class Command(BaseCommand):
             help="Only this secret (repeatable). Default: all of them.",
         )
         parser.add_argument(
+            "--backend",
+            choices=aws.SECRETS_BACKENDS,
+            default=None,
+            help=f"ssm: SecureString parameters /<prefix>/<name>; secretsmanager: secrets <prefix>/<name> "
+            f"(default SECRETS_BACKEND={settings.SECRETS_BACKEND}; match Terraform's secrets_backend).",
+        )
+        parser.add_argument(
             "--dry-run", action="store_true", help="Say what would be created or updated; write nothing."
         )
 
     def handle(self, *args, **options):
         wanted = options["only"] or list(aws.SECRETS)
+        backend = options["backend"] or settings.SECRETS_BACKEND
         interactive = not options["from_env"]
         if interactive and not sys.stdin.isatty():
             raise CommandError(
@@ -61,7 +73,7 @@ class Command(BaseCommand):
         counts: dict[str, int] = {}
         for short in wanted:
             variable = aws.SECRETS[short]
-            name = aws.secret_id(short)
+            name = aws.secret_location(short, backend=backend)
             if interactive:
                 value = getpass.getpass(f"{name} ({variable}; empty keeps the current value): ")
             else:
@@ -70,7 +82,9 @@ class Command(BaseCommand):
                 outcome = "skipped (no value given)"
             else:
                 try:
-                    outcome = secrets.secret_put(short_name=short, value=value, dry_run=options["dry_run"])
+                    outcome = secrets.value_put(
+                        backend=backend, short_name=short, value=value, dry_run=options["dry_run"]
+                    )
                 except aws.AwsError as exc:
                     raise CommandError(str(exc), returncode=1) from None
             counts[outcome.split(" ")[0]] = counts.get(outcome.split(" ")[0], 0) + 1

@@ -1,10 +1,13 @@
 """manage.py analyze_sentiment: score every article that has no score yet.
 
 Thin: parses arguments, loads the analyzer, runs `sentiment.services.articles_score`
-inside a JobRun (none for --dry-run, which writes nothing), prints a summary. Exit
-codes: 0 done, 2 bad arguments, 3 the configured model is missing or broken (nothing
-was claimed), 143 stopped by SIGTERM/SIGINT after writing the chunk in hand (the
-JobRun says interrupted; 128 + SIGTERM, as scrape_reddit).
+inside a JobRun (none for --dry-run, which writes nothing), prints a summary. With
+nothing to score (the usual 15-minute run after a quiet spell) it records the run and
+leaves before loading the model: no torch import, no model load, done in about a second
+(issue 16: Fargate bills every second of it). Exit codes: 0 done, 2 bad arguments, 3 the
+configured model is missing or broken (nothing was claimed), 143 stopped by
+SIGTERM/SIGINT after writing the chunk in hand (the JobRun says interrupted; 128 +
+SIGTERM, as scrape_reddit).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from articles.selectors import articles_backlog_count
 from marketpulse import cli
 from marketpulse.jobs import exit_if_stopped, job_run
 from sentiment.analyzers import Analyzer, ModelBroken, VaderAnalyzer, analyzer_load
-from sentiment.selectors import SOURCES
+from sentiment.selectors import SOURCES, articles_claimable
 from sentiment.services import ScoringOutcome, articles_score, peak_rss_mb
 
 EXIT_MODEL_BROKEN = 3
@@ -80,6 +83,23 @@ class Command(BaseCommand):
         verbosity = options["verbosity"]
 
         with job_run("analyze_sentiment", arguments=options, dry_run=options["dry_run"]) as run:
+            if not options["rescore"] and not options["dry_run"]:
+                # Nothing waiting: skip the model load (torch, ~0.5 GB of weights). A broken
+                # model is then found by the first run that has work (exit 3, as before).
+                claimable = articles_claimable(source=options["source"], hours_back=options["hours_back"])
+                if not claimable.exists():
+                    backlog = articles_backlog_count()
+                    for name in ("scored", "positive", "negative", "neutral"):
+                        run.set(name, 0)
+                    run.set("model", "not loaded (nothing to score)")
+                    run.set("backlog", backlog)
+                    if verbosity >= 1:
+                        self.stdout.write(
+                            f"analyze_sentiment: scored 0, nothing to score (source {options['source']}); "
+                            f"the model was not loaded, backlog {backlog}"
+                        )
+                    return
+
             # Fail fast: the model is loaded before any article is claimed.
             try:
                 analyzer = analyzer_load(
