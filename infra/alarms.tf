@@ -162,6 +162,22 @@ resource "aws_cloudwatch_metric_alarm" "no_articles_scraped" {
   ok_actions          = [aws_sns_topic.alarms.arn]
 }
 
+resource "aws_cloudwatch_metric_alarm" "items_rejected" {
+  alarm_name          = "${var.name_prefix}items-rejected"
+  alarm_description   = "scrape_reddit refused more than ${var.items_rejected_alarm_threshold} Reddit items at the edge in an hour (daily_status and the JobRun counters say why, by reason): Reddit's data changed shape, or our validation is wrong."
+  namespace           = var.metrics_namespace
+  metric_name         = "ItemsRejected"
+  dimensions          = { Job = local.jobs["scraper"].metric_job }
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.items_rejected_alarm_threshold
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+}
+
 resource "aws_cloudwatch_metric_alarm" "score_backlog" {
   alarm_name          = "${var.name_prefix}score-backlog"
   alarm_description   = "analyze_sentiment left more than ${var.score_backlog_alarm_threshold} articles unscored in every run for 30 minutes: the sentiment task is too small or failing."

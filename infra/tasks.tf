@@ -18,7 +18,9 @@ locals {
     HF_HOME           = "/tmp/hf-home"
     XDG_CACHE_HOME    = "/tmp/cache"
     METRICS_NAMESPACE = var.metrics_namespace
-    TMPDIR            = "/tmp"
+    # The CloudWatch EMF line is printed whatever stdout is (the alarms read it).
+    METRICS_EMF = "true"
+    TMPDIR      = "/tmp"
     # int8 unless download_model measured < 99 % agreement with fp32 for the baked model
     # (then the job uses fp32 by itself): the faster run is the cheaper one (`make cost`).
     SENTIMENT_QUANTIZE = var.sentiment_quantize ? "true" : "false"

@@ -391,6 +391,17 @@ variable "metrics_namespace" {
   }
 }
 
+variable "items_rejected_alarm_threshold" {
+  description = "Alarm when scrape_reddit refuses more than this many Reddit items at the edge in an hour (ItemsRejected)."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.items_rejected_alarm_threshold >= 0 && floor(var.items_rejected_alarm_threshold) == var.items_rejected_alarm_threshold
+    error_message = "The items_rejected_alarm_threshold must be a whole number of at least 0."
+  }
+}
+
 variable "score_backlog_alarm_threshold" {
   description = "Alarm when the sentiment job's ScoreBacklog (articles left unscored at the end of a run) stays above this for 30 minutes."
   type        = number

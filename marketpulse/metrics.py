@@ -14,16 +14,17 @@ LOG_FORMAT=json the formatter would wrap it inside another object and CloudWatch
 would no longer see the `_aws` envelope at the top level.
 
 Values, computed from the run's counters (the names every job keeps) and its JobRun row.
-Every value is in the line (Logs Insights can query all of them for free); only the two
+Every value is in the line (Logs Insights can query all of them for free); only the three
 in METRICS are declared as CloudWatch metrics, because a custom metric costs $0.30 a
-month per name and dimension and only these two feed an alarm (issue 16; `make cost`):
+month per name and dimension and only these three feed an alarm (issue 16; `make cost`):
 
     ArticlesScraped   scrape_reddit     posts + comments stored (new or updated)  METRIC (alarm: none for an hour)
     ScoreBacklog      analyze_sentiment unscored articles left at the end        METRIC (alarm: above a bound)
     CommentsScraped   scrape_reddit     comments stored (new or updated)         property
     RedditRequests    scrape_reddit     HTTP requests made to Reddit             property
     ItemsRejected     scrape_reddit     items refused at the edge (counters["rejected"],
-                                        {reason: n}; see ingest.scraper)        property
+                                        {reason: n}; see ingest.scraper)        METRIC (alarm: a burst: Reddit's
+                                                                                format changed under us)
     ArticlesScored    analyze_sentiment articles scored in this run              property
     ArticlesImported  import_dump       posts + comments the dump added          property
     DumpLinesRead     import_dump       lines of the file read in this run       property
@@ -59,7 +60,7 @@ IMPORT_DUMP = "import_dump"
 
 #: The only values declared as CloudWatch metrics, per job: each one an alarm reads.
 METRICS: dict[str, tuple[str, ...]] = {
-    SCRAPE: ("ArticlesScraped",),
+    SCRAPE: ("ArticlesScraped", "ItemsRejected"),
     SENTIMENT: ("ScoreBacklog",),
 }
 

@@ -100,8 +100,8 @@ def test_secrets_backends_and_the_customer_managed_key():
 
 def test_alarms_and_custom_metrics_are_counted_from_the_terraform():
     count, custom = cost.alarm_counts(ROOT / "infra", 3)
-    assert count == 6  # a DLQ alarm per job schedule and train-stance's + no articles scraped + score backlog
-    assert [name for name, _ in custom] == ["ArticlesScraped", "ScoreBacklog"]
+    assert count == 7  # a DLQ alarm per job schedule and train-stance's + no articles, items rejected, backlog
+    assert [name for name, _ in custom] == ["ArticlesScraped", "ItemsRejected", "ScoreBacklog"]
     assert len(custom) <= 4
 
 

@@ -72,8 +72,11 @@ def test_the_three_jobs_run_the_commands_manage_py_ecs_documents():
 def test_secret_names_and_environment_variables_match_setup_secrets():
     assert _blocks("secrets.tf", "locals")["secrets"] == aws.SECRETS
     secret = _resource("secrets.tf", "aws_secretsmanager_secret", "this")
-    assert secret["for_each"] == "${local.secrets}"
+    assert secret["for_each"] == "${local.secrets_in_ssm ? {} : local.secrets}"
     assert secret["name"] == "${local.base_name}/${each.key}"
+    parameter = _resource("secrets.tf", "aws_ssm_parameter", "this")
+    assert parameter["for_each"] == "${local.secrets_in_ssm ? local.secrets : {}}"
+    assert parameter["name"] == "${local.ssm_parameter_path}/${each.key}"
     jobs = _jobs()
     # every secret a job names exists
     for job, fields in jobs.items():
@@ -97,7 +100,7 @@ def test_alarms_read_metrics_the_jobs_emit():
     assert jobs["sentiment"]["metric_job"] == metrics.SENTIMENT
     alarms = _resources("alarms.tf", "aws_cloudwatch_metric_alarm")
     ours = {label: a for label, a in alarms.items() if a["namespace"] == "${var.metrics_namespace}"}
-    assert {a["metric_name"] for a in ours.values()} >= {"ArticlesScraped", "ScoreBacklog"}
+    assert {a["metric_name"] for a in ours.values()} >= {"ArticlesScraped", "ItemsRejected", "ScoreBacklog"}
     for label, alarm in ours.items():
         assert alarm["metric_name"] in metrics.UNITS, label
         # the alarms' only dimension is the EMF line's only dimension set, keyed by the job

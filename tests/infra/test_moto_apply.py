@@ -120,7 +120,8 @@ def test_schedule_is_disabled_on_fargate_spot_with_retry_dlq_and_key(stack: Stac
     assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
     assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 3600
     assert target["RoleArn"].endswith(f":role/{PREFIX}scheduler-{job}")
-    assert s.get("KmsKeyArn"), "schedule not encrypted with the project key"
+    # issue 16: no customer managed key by default (kms_cmk_enabled); an AWS owned key encrypts it
+    assert not s.get("KmsKeyArn"), "schedule under a customer managed key with kms_cmk_enabled off"
 
 
 @pytest.mark.parametrize("job", JOBS)
@@ -138,7 +139,7 @@ def test_task_definition_runs_the_job_read_only_as_non_root(stack: Stack, aws, j
     assert env.get("LOG_FORMAT") == "json"
     assert env.get("HF_HUB_OFFLINE") == "1"
     assert env.get("HF_HOME", "").startswith("/tmp/"), "HF_HOME outside the writable /tmp"
-    assert all(s["valueFrom"].startswith("arn:aws:secretsmanager:") for s in c["secrets"]), "secrets not by ARN"
+    assert all(s["valueFrom"].startswith("arn:aws:ssm:") for s in c["secrets"]), "secrets not SSM parameters by ARN"
     logs = c["logConfiguration"]
     assert logs["logDriver"] == "awslogs"
     assert logs["options"]["awslogs-group"] == f"/ecs/{PREFIX}{job}"
@@ -221,9 +222,9 @@ def test_manage_py_setup_secrets_fills_the_terraform_made_secrets(stack: Stack, 
     proc = manage("setup_secrets", "--from-env", extra_env=dict(SECRETS.values()))
     assert proc.returncode == 0, tail(proc)
     assert not any(value in proc.stdout + proc.stderr for _, value in SECRETS.values()), "printed a secret value"
-    sm = aws("secretsmanager")
+    ssm = aws("ssm")  # issue 16: SSM Parameter Store is the default secrets_backend
     for short, (_, value) in SECRETS.items():
-        stored = sm.get_secret_value(SecretId=stack.outputs["secret_arns"][short])["SecretString"]
+        stored = ssm.get_parameter(Name=f"/market-pulse/{short}", WithDecryption=True)["Parameter"]["Value"]
         assert stored == value, f"secret {short} does not hold the value setup_secrets stored"
 
 

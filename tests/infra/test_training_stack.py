@@ -83,7 +83,7 @@ def test_train_stance_schedule_is_weekly_disabled_spot_with_retry_and_dlq(stack:
     assert target["DeadLetterConfig"]["Arn"].endswith(f":{PREFIX}{JOB}-dlq")
     assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
     assert target["RoleArn"].endswith(f":role/{PREFIX}scheduler-{JOB}")
-    assert s.get("KmsKeyArn")
+    assert not s.get("KmsKeyArn"), "issue 16: no customer managed key by default (kms_cmk_enabled)"
     alarms = aws("cloudwatch").describe_alarms(AlarmNames=[f"{PREFIX}{JOB}-dlq"])["MetricAlarms"]
     assert len(alarms) == 1 and alarms[0]["Dimensions"][0]["Value"] == f"{PREFIX}{JOB}-dlq"
 
@@ -121,7 +121,7 @@ def test_model_bucket_is_versioned_encrypted_private_tls_only_with_a_lifecycle(s
     assert bucket == f"{PREFIX}models-123456789012"  # moto's account id
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
     (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
-    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"  # SSE-S3 without the CMK
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
     assert all(block.values()) and len(block) == 4
     (lifecycle,) = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
@@ -152,7 +152,7 @@ def test_task_roles_are_least_privilege_on_the_stance_prefix(stack: Stack, aws):
 
     read = statements(f"{PREFIX}task-sentiment", "stance-model-store-read")
     actions = {a for st in read.values() for a in _as_list(st["Action"])}
-    assert actions == {"s3:ListBucket", "s3:GetObject", "kms:Decrypt"}, "the sentiment task only reads"
+    assert actions == {"s3:ListBucket", "s3:GetObject"}, "the sentiment task only reads (no kms: no CMK)"
     assert _as_list(read["ReadTheStanceModels"]["Resource"]) == [f"{bucket_arn}/stance/*"]
 
     doc = _policy(iam.get_role_policy(RoleName=f"{PREFIX}scheduler-{JOB}", PolicyName=f"run-{JOB}")["PolicyDocument"])

@@ -75,7 +75,7 @@ def test_scrape_run_line(capsys):
         record,
         namespace="MarketPulseTest",
         job="scrape_reddit",
-        metric_names=["ArticlesScraped"],
+        metric_names=["ArticlesScraped", "ItemsRejected"],
         properties=["CommentsScraped", "RedditRequests", "ItemsRejected", "DurationSeconds", "Failures"],
     )
     assert record["ItemsRejected"] == 0
