@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from marketpulse.jobs import counter_breakdown, counter_total
 
 if TYPE_CHECKING:
-    from ingest.scraper import ScrapeOutcome
+    from ingest.scrape_plan import ScrapeOutcome
 
 logger = logging.getLogger(__name__)
 

@@ -1,25 +1,17 @@
 """scrape_reddit: walk Reddit with praw (listings, threads, `more` stubs) and hand the items to `ingest.upsert`.
 
-`scrape_reddit` runs one scrape (incremental, backfill or --thread) over the
-targets whose lock the command holds; `Scraper` is the traversal: which posts and
-threads to fetch, in which order, within the run's request budget. Writing the
-rows is `ingest.upsert.articles_upsert` (one transaction per batch, checkpoint
-included); showing progress is `ingest.progress`.
+`Scraper` is the traversal: which posts and threads to fetch, in which order, within
+the run's request budget. Writing is `ingest.upsert` (one transaction per batch,
+checkpoint included); progress is `ingest.progress`; the run's options and outcome
+are `ingest.scrape_plan`.
 
-Every item praw hands over goes through `ingest.validation.item_validate` first,
-before anything reads its fields (sorting, the /new stop, the backfill range): one
-bad item never costs the items beside it. A rejected item is skipped, logged once
-(warning, with its fullname and reason) and counted in the run's counters as a
-breakdown by reason:
-
-    counters["rejected"] = {"created_in_future": 1, "created_utc_invalid": 2}
-
-(`marketpulse.jobs.RunHandle.incr_in` / `counter_total`; the summary line, the
-`ItemsRejected` metric and `daily_status` read it.) A thread whose post is rejected
-is skipped whole: its comments cannot be placed. That, like a thread that raised,
-counts in `threads_skipped` and `errors` (the `Failures` metric). Checkpoints never
-move past now (`created_clamp`), and one already in the future (written before
-items were validated) is repaired rather than trusted.
+Every item goes through `ingest.validation.item_validate` before anything reads its
+fields (sorting, the /new stop, the backfill range): one bad item never costs the
+items beside it. A rejected item is skipped, logged once with its fullname and reason,
+and counted by reason: `counters["rejected"] = {"created_in_future": 1, ...}` (read by
+the summary line, the `ItemsRejected` metric and `daily_status`). A thread whose post
+is rejected, or that raised, is skipped whole and counted in `threads_skipped` and
+`errors` (the `Failures` metric). Checkpoints never move past now (`created_clamp`).
 """
 
 from __future__ import annotations
@@ -29,24 +21,24 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import OperationalError
 from django.utils import timezone
 from praw.models import MoreComments
 
 from articles.models import Article
+from ingest import selectors
 from ingest.models import SubredditCheckpoint, ThreadCheckpoint
 from ingest.progress import Progress
 from ingest.reddit import BudgetExhausted, RedditClient, StopFetching
+from ingest.scrape_plan import REQUESTED_TARGET, ScrapeOptions, ScrapeOutcome
 from ingest.upsert import (
     BATCH_SIZE,
     BatchResult,
     TickerIndex,
-    articles_upsert,
     articles_upsert_preview,
+    articles_upsert_retrying,
     chunks,
     thread_kind,
     ticker_index_load,
@@ -56,41 +48,13 @@ from marketpulse.jobs import RunHandle
 
 logger = logging.getLogger(__name__)
 
-UPSERT_ATTEMPTS = 3
 THREAD_LIVE_HOURS = 36  # keep scraping a tracked thread this long after it was posted
 # A thread whose comment count has not moved since its last full scrape is skipped (issue 16:
 # a run that finds nothing new costs three listing requests, not the whole thread), but is
 # fetched again at least this often, for edits, deletions and comment scores.
 UNCHANGED_THREAD_REFETCH_MINUTES = 60
 REFRESH_POSTS_DAYS = 3  # refresh score/comment count of posts this young
-REQUESTED_TARGET = "requested-threads"
 REJECTED = "rejected"  # the counter: {reason: n}
-
-
-@dataclass
-class ScrapeOptions:
-    mode: str = "incremental"
-    subreddits: list[str] = field(default_factory=list)
-    max_threads: int = 10
-    max_comments: int | None = None
-    dry_run: bool = False
-    since: datetime | None = None
-    until: datetime | None = None
-    thread_ids: list[str] = field(default_factory=list)
-    budget: int = 300
-    tty: bool = False
-    verbosity: int = 1
-    say: Callable[[str], None] | None = None  # where verbosity >= 2 detail lines go
-
-
-@dataclass
-class ScrapeOutcome:
-    counters: dict[str, Any]
-    seconds: float
-    stopped: bool = False
-    budget_exhausted: bool = False
-    failed_subreddits: list[tuple[str, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
 
 class Scraper:
@@ -105,17 +69,10 @@ class Scraper:
         self.notes: list[str] = []
         self.budget_exhausted = False
         self._rejected_seen: set[str] = set()
-        for name in (
-            "threads",
-            "threads_skipped",
-            "posts_new",
-            "posts_updated",
-            "comments_new",
-            "comments_updated",
-            "mentions",
-            "requests",
-            "errors",
-        ):
+        counted = (
+            "threads threads_skipped posts_new posts_updated comments_new comments_updated mentions requests errors"
+        )
+        for name in counted.split():
             run.counters.setdefault(name, 0)
         run.counters.setdefault(REJECTED, {})
 
@@ -162,31 +119,12 @@ class Scraper:
                 if lock is not None:
                     lock.heartbeat()
 
-            result = self._upsert_with_retry(items, on_commit_state)
+            result = articles_upsert_retrying(items=items, index=self.index, on_commit_state=on_commit_state)
         for name in ("posts_new", "posts_updated", "comments_new", "comments_updated", "mentions"):
             self.run.incr(name, getattr(result, name))
         self.run.save_counters()
         self.progress.update(len(items), self.run.counters, note)
         return result
-
-    def _upsert_with_retry(self, items: list[dict[str, Any]], on_commit_state: Callable[[], None]) -> BatchResult:
-        """A batch that hits a deadlock (another job refreshing the same rollup rows) or
-        a busy SQLite file was rolled back whole; try it again a couple of times."""
-        for attempt in range(1, UPSERT_ATTEMPTS + 1):
-            try:
-                return articles_upsert(items=items, index=self.index, on_commit_state=on_commit_state)
-            except OperationalError as exc:
-                if attempt == UPSERT_ATTEMPTS:
-                    raise
-                logger.warning(
-                    "batch of %d rolled back (%s); retrying (%d/%d)",
-                    len(items),
-                    str(exc).splitlines()[0][:120],
-                    attempt,
-                    UPSERT_ATTEMPTS,
-                )
-                time.sleep(0.5 * attempt)
-        raise AssertionError("unreachable")
 
     def _fetch(self, fn: Callable[[], Any], *, what: str) -> Any:
         try:
@@ -397,59 +335,30 @@ class Scraper:
                 wanted.setdefault(post["reddit_id"], kind)
         if self.options.mode == "incremental":
             live_since = timezone.now() - timedelta(hours=THREAD_LIVE_HOURS)
-            for rid, kind in ThreadCheckpoint.objects.filter(
-                subreddit__iexact=subreddit,
-                created_utc__gte=live_since,
-                kind__in=[ThreadCheckpoint.Kind.DAILY, ThreadCheckpoint.Kind.MOVES],
-            ).values_list("reddit_id", "kind"):
+            for rid, kind in selectors.threads_tracked(subreddit=subreddit, live_since=live_since):
                 wanted.setdefault(rid, kind)
         ordered = sorted(wanted.items(), key=lambda kv: kv[0], reverse=True)  # base-36 ids grow with time: newest first
         return ordered[: self.options.max_threads]
 
     def _threads_changed(self, threads: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        """Leave out the threads with nothing new: Reddit's comment count, just refreshed
-        from the listings or /api/info into the post's row, is the one the last full scrape
-        of the thread saw, every `more` stub was expanded, and that scrape is less than
-        UNCHANGED_THREAD_REFETCH_MINUTES old. Not in a dry run (it writes no fresh counts)."""
+        """Leave out the threads with nothing new (`ingest.selectors.threads_unchanged`).
+        Not in a dry run (it writes no fresh counts)."""
         if self.options.dry_run or not threads:
             return threads
-        ids = [rid for rid, _ in threads]
-        counts = dict(Article.objects.filter(reddit_id__in=ids).values_list("reddit_id", "num_comments"))
         recent = timezone.now() - timedelta(minutes=UNCHANGED_THREAD_REFETCH_MINUTES)
-        unchanged = set(
-            ThreadCheckpoint.objects.filter(reddit_id__in=ids, unexpanded_more=0, last_scraped_at__gte=recent)
-            .values_list("reddit_id", "reddit_num_comments")
-            .iterator()
-        )
+        unchanged = selectors.threads_unchanged(ids=[rid for rid, _ in threads], scraped_since=recent)
         keep = []
         for rid, kind in threads:
-            if rid in counts and (rid, counts[rid]) in unchanged:
+            if rid in unchanged:
                 self.run.incr("threads_unchanged")
-                self.detail(f"thread {rid}: {counts[rid]} comments, as at its last scrape; not fetched")
+                self.detail(f"thread {rid}: {unchanged[rid]} comments, as at its last scrape; not fetched")
                 continue
             keep.append((rid, kind))
         return keep
 
     def _checkpoint(self, subreddit: str) -> datetime | None:
-        """Where /new may stop: the subreddit checkpoint, or, when it is in the future (written
-        from an unvalidated item before issue 13), the newest stored post up to now."""
-        ckpt = SubredditCheckpoint.objects.filter(subreddit=subreddit).first()
-        newest = ckpt.newest_post_utc if ckpt else None
-        now = timezone.now()
-        if newest is not None and newest > now:
-            newest = (
-                Article.objects.filter(kind=Article.Kind.POST, subreddit__iexact=subreddit, created_utc__lte=now)
-                .order_by("-created_utc")
-                .values_list("created_utc", flat=True)
-                .first()
-            )
-            logger.warning(
-                "r/%s: the checkpoint %s is in the future; walking /new back to %s instead (repaired on write)",
-                subreddit,
-                ckpt.newest_post_utc,
-                newest or "the listing's end",
-            )
-        return newest
+        """Where /new may stop: `ingest.selectors.subreddit_checkpoint_usable`."""
+        return selectors.subreddit_checkpoint_usable(subreddit=subreddit, now=timezone.now())
 
     def incremental(self, subreddit: str, lock: Any) -> None:
         newest = self._checkpoint(subreddit)
@@ -546,11 +455,6 @@ def _more_priority(more: Any) -> int:
 def _in_range(moment: datetime, since: datetime | None, until: datetime | None) -> bool:
     """`moment` (a validated row's created_utc) within [since, until)."""
     return (since is None or moment >= since) and (until is None or moment < until)
-
-
-def scrape_targets(options: ScrapeOptions) -> list[str]:
-    """What one run locks and scrapes: the subreddits, or the pseudo-target for --thread runs."""
-    return [REQUESTED_TARGET] if options.thread_ids else [s.lower() for s in options.subreddits]
 
 
 def scrape_reddit(*, options: ScrapeOptions, run: RunHandle, locks: dict[str, Any]) -> ScrapeOutcome:

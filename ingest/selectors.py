@@ -1,13 +1,17 @@
-"""Reads for `scrape_reddit --mode status`."""
+"""Reads of the scraper's state: `scrape_reddit --mode status`, and what a run skips or resumes from."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from articles.models import Article
 from ingest.models import ScrapeLock, SubredditCheckpoint, ThreadCheckpoint
 from marketpulse.models import JobRun
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -66,3 +70,46 @@ def status_lines(status: ScrapeStatus) -> list[str]:
         )
     lines.append(f"Backlog: {status.backlog} of {status.articles} articles not scored yet")
     return lines
+
+
+def threads_tracked(*, subreddit: str, live_since: datetime) -> list[tuple[str, str]]:
+    """The daily and moves threads of `subreddit` posted since `live_since`: (fullname, kind)."""
+    return list(
+        ThreadCheckpoint.objects.filter(
+            subreddit__iexact=subreddit,
+            created_utc__gte=live_since,
+            kind__in=[ThreadCheckpoint.Kind.DAILY, ThreadCheckpoint.Kind.MOVES],
+        ).values_list("reddit_id", "kind")
+    )
+
+
+def threads_unchanged(*, ids: list[str], scraped_since: datetime) -> dict[str, int]:
+    """The threads among `ids` with nothing new, with their comment count: Reddit's count,
+    just refreshed from the listings or /api/info into the post's row, is the one the last
+    full scrape saw, every `more` stub was expanded, and that scrape is since `scraped_since`."""
+    counts = dict(Article.objects.filter(reddit_id__in=ids).values_list("reddit_id", "num_comments"))
+    seen = ThreadCheckpoint.objects.filter(reddit_id__in=ids, unexpanded_more=0, last_scraped_at__gte=scraped_since)
+    return {
+        rid: n for rid, n in seen.values_list("reddit_id", "reddit_num_comments").iterator() if counts.get(rid) == n
+    }
+
+
+def subreddit_checkpoint_usable(*, subreddit: str, now: datetime) -> datetime | None:
+    """Where /new may stop: the subreddit checkpoint, or, when it is in the future (written
+    from an unvalidated item before issue 13), the newest stored post up to now."""
+    ckpt = SubredditCheckpoint.objects.filter(subreddit=subreddit).first()
+    newest = ckpt.newest_post_utc if ckpt else None
+    if newest is not None and newest > now:
+        newest = (
+            Article.objects.filter(kind=Article.Kind.POST, subreddit__iexact=subreddit, created_utc__lte=now)
+            .order_by("-created_utc")
+            .values_list("created_utc", flat=True)
+            .first()
+        )
+        logger.warning(
+            "r/%s: the checkpoint %s is in the future; walking /new back to %s instead (repaired on write)",
+            subreddit,
+            ckpt.newest_post_utc,
+            newest or "the listing's end",
+        )
+    return newest

@@ -18,17 +18,21 @@ atomic, so a kill between them cannot leave stale rollups behind).
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 
 from articles.models import Article, Mention, Ticker, article_text
 from articles.services import rollups_refresh_for_articles
 from ingest.linker import Match, TickerSet, link
 from ingest.models import ThreadCheckpoint
+
+logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 _CHUNK = 500  # ids per IN (...) lookup
@@ -215,3 +219,28 @@ def articles_upsert_preview(*, items: list[dict[str, Any]], index: TickerIndex) 
         else:
             result.comments_new += 1
     return result
+
+
+UPSERT_ATTEMPTS = 3
+
+
+def articles_upsert_retrying(
+    *, items: list[dict[str, Any]], index: TickerIndex, on_commit_state: Callable[[], None] | None = None
+) -> BatchResult:
+    """`articles_upsert`, tried again a couple of times when the batch was rolled back whole
+    by a deadlock (another job refreshing the same rollup rows) or a busy SQLite file."""
+    for attempt in range(1, UPSERT_ATTEMPTS + 1):
+        try:
+            return articles_upsert(items=items, index=index, on_commit_state=on_commit_state)
+        except OperationalError as exc:
+            if attempt == UPSERT_ATTEMPTS:
+                raise
+            logger.warning(
+                "batch of %d rolled back (%s); retrying (%d/%d)",
+                len(items),
+                str(exc).splitlines()[0][:120],
+                attempt,
+                UPSERT_ATTEMPTS,
+            )
+            time.sleep(0.5 * attempt)
+    raise AssertionError("unreachable")

@@ -11,7 +11,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from ingest import selectors
 from ingest.locks import scrape_lock
 from ingest.progress import summary_line
-from ingest.scraper import ScrapeOptions, ScrapeOutcome, scrape_reddit, scrape_targets
+from ingest.scrape_plan import ScrapeOptions, ScrapeOutcome, scrape_targets
+from ingest.scraper import scrape_reddit
 from marketpulse import cli
 from marketpulse.jobs import job_run
 
