@@ -84,6 +84,7 @@ _CLAUSE_BREAK = re.compile(r"[.!?;,\n]|\s(?:but|and then|while|whereas)\s")
 _SENTENCE_END = re.compile(r"[.!?\n]")
 _WORD = re.compile(r"[\w']+")
 _DIGIT = re.compile(r"\d")
+_ASCII_DIGIT = re.compile(r"[0-9]")  # the same as `_DIGIT` on ASCII text, and quicker
 
 
 class LexiconError(ValueError):
@@ -125,11 +126,13 @@ class Lexicon:
     question_factor: float
     # The fast scan (see `_scan_fast`), None when the lexicon has anchorless regex cues
     # without `digits` or phrase and emoji characters that could overlap: then `regex` alone.
-    # on " " + text, one match per non-word character that a phrase (group 1) or a negator
-    # (groups 2, 3) follows; see `_scan_fast`
+    # on " " + text: a non-word character and the phrase after it (group 1), or a negator
+    # after it (no group); see `_scan_fast`
     scan: re.Pattern[str] | None = None
     emoji_scan: re.Pattern[str] | None = None  # the emoji trie behind a character-range prefix
-    plain: dict[str, tuple[str, float]] | None = None  # the phrases no anchored regex cue starts with
+    # normalised phrase -> (kind, weight, an anchored regex cue may start here, a negator may be inside)
+    phrase_info: dict[str, tuple[str, float, bool, bool]] | None = None
+    anchored_any: dict[str, re.Pattern[str]] | None = None  # word -> its anchored regexes as one, group a<i>
 
 
 def _norm_phrase(phrase: str) -> str:
@@ -202,6 +205,17 @@ def _emoji_scan_regex(symbols: list[str]) -> str:
             rest = f"(?:{rest})?"
         branches.append(f"(?<={re.escape(first)}){rest}")
     return f"[{prefix}](?:{'|'.join(branches)})"
+
+
+def _anchored_any(anchored: dict[str, list[tuple[re.Pattern[str], str, str, float]]]) -> dict[str, re.Pattern[str]]:
+    """Per anchor word, its regexes as one alternation: one `match` call, the first regex that matches wins."""
+    out = {}
+    for word, cues in anchored.items():
+        try:
+            out[word] = re.compile("|".join(f"(?P<a{i}>{pattern.pattern})" for i, (pattern, *_) in enumerate(cues)))
+        except re.error:  # e.g. inline flags: `_phrase_entry` tries the regexes one by one
+            continue
+    return out
 
 
 def _build(data: dict[str, Any]) -> Lexicon:
@@ -280,21 +294,34 @@ def _build(data: dict[str, Any]) -> Lexicon:
     raw_negators = [w.lower().replace("\u2019", "'") for w in settings.get("negators", [])]
     negators = frozenset(_norm_phrase(w) for w in raw_negators)
     negator_trie = _trie_regex(sorted(set(raw_negators)))
-    # The fast scan: the same matches as `regex`, found by trying the phrase trie only after a
-    # non-word character (a character-set prefix, which `re` skips to in C) and emoji only in
-    # non-ASCII text. Valid when no emoji character can be part of a phrase match.
+    # The fast scan (`_scan_fast`): the same hits as `regex`, found by trying the phrase trie
+    # only after a non-word character (a character-set prefix, which `re` skips to in C) and
+    # emoji only in non-ASCII text. Valid when phrases are words (start and end with a word
+    # character, apostrophes and spaces inside), negators single words, and no emoji character
+    # can be part of a phrase match.
     phrase_chars = {ch for form in forms for ch in form}
     emoji_chars = {ch for symbol in emoji for ch in symbol}
     fast = not regex_parts and not any(re.match(r"[\w\s\-'$]", ch) for ch in emoji_chars)
     fast = fast and not (phrase_chars & emoji_chars)
-    scan = emoji_scan = None
+    fast = fast and all(re.fullmatch(r"\w(?:[\w' ]*\w)?", form) for form in forms)
+    fast = fast and all(re.fullmatch(r"\w(?:[\w']*\w)?", word) for word in raw_negators)
+    scan = emoji_scan = phrase_info = None
     if fast:
         trie = _trie_regex(sorted(forms), _phrase_piece) if forms else r"(?!x)x"
         neg = rf"(?={negator_trie}(?![\w']))" if raw_negators else r"(?!x)x"
-        # `[^\w$]` before a phrase, `[^\w']` before a negator (the lookbehinds of `regex` and
-        # `negator_regex`); the character is consumed, so `re` skips to candidates in C.
-        scan = re.compile(rf"[^\w](?:(?<!\$)(?=({trie})(?!\w))(?:(?<!'){neg}())?|(?<!'){neg}())")
+        # `[^\w$]` before a phrase, `[^\w']` before a negator: the lookbehinds of `regex` and `negator_regex`
+        scan = re.compile(rf"[^\w](?:(?<!\$)({trie})(?!\w)|(?<!'){neg})")
         emoji_scan = re.compile(_emoji_scan_regex(sorted(emoji)) if emoji else r"(?!x)x")
+
+        def negator_inside(key: str) -> bool:
+            # a negator among the phrase's words, or one that begins with its last word ("don" + "'t")
+            words = key.split(" ")
+            return any(w in negators for w in words) or any(n.startswith(words[-1]) for n in negators)
+
+        phrase_info = {
+            key: (kind, weight, key.partition(" ")[0] in anchored, negator_inside(key))
+            for key, (kind, weight) in phrases.items()
+        }
     return Lexicon(
         regex=re.compile("|".join(parts) or r"(?!x)x"),
         digit_regex=re.compile("|".join(digit_parts)) if digit_parts else None,
@@ -310,7 +337,8 @@ def _build(data: dict[str, Any]) -> Lexicon:
         question_factor=float(settings.get("question_factor", 0.5)),
         scan=scan,
         emoji_scan=emoji_scan,
-        plain={key: entry for key, entry in phrases.items() if key.partition(" ")[0] not in anchored},
+        phrase_info=phrase_info,
+        anchored_any=_anchored_any(anchored),
     )
 
 
@@ -361,6 +389,13 @@ def _phrase_entry(name: str, start: int, end: int, lowered: str, lex: Lexicon) -
     if anchored:
         first = name.partition(" ")[0]
         if first in anchored:
+            combined = lex.anchored_any.get(first) if lex.anchored_any is not None else None
+            if combined is not None:
+                longer = combined.match(lowered, start)
+                if longer is not None:
+                    _pattern, regex_name, regex_kind, regex_weight = anchored[first][int(longer.lastgroup[1:])]
+                    return regex_name, regex_kind, regex_weight, longer.end()
+                return name, kind, weight, end
             for pattern, regex_name, regex_kind, regex_weight in anchored[first]:
                 longer = pattern.match(lowered, start)
                 if longer is not None:
@@ -396,38 +431,43 @@ def _scan_fast(lowered: str, lex: Lexicon, found: list, taken: list[tuple[int, i
     """The hits of `_scan_general` (appended to `found`), faster; returns whether `negator_regex` would match.
 
     `lex.scan` runs on " " + lowered, so every phrase start follows a character, which the
-    scan consumes: `re` only tries the trie after non-word characters. Its matches give every
-    position where `regex` would match a phrase (match start in the padded text = phrase start
-    in `lowered`); emoji come from `lex.emoji_scan`, only in non-ASCII text. Keeping only the
-    candidates at or after the end of the previous kept one gives exactly `regex.finditer`'s
-    matches (phrase and emoji matches cannot overlap: `Lexicon.scan` is None if they could).
+    scan consumes: `re` skips in C to the next non-word character and tries the phrase trie
+    (then the negator trie) only there. Its phrase matches are `regex.finditer`'s (a phrase
+    starts and ends with a word character, so none can start where the previous one ends),
+    a match's start in the padded text is the phrase's start in `lowered`; emoji come from
+    `lex.emoji_scan`, only in non-ASCII text, and never overlap a phrase. A negator inside a
+    phrase match is not seen by the scan: the phrases whose text may hold one are flagged,
+    and for them `negator_regex` is asked.
     """
     matches = list(lex.scan.finditer(" " + lowered))
-    candidates = [(m.start(), m.end(1) - 1, m.group(1), False) for m in matches if m.lastindex != 3]
-    may_negate = len(candidates) < len(matches) or any(m.lastindex == 2 for m in matches)
+    candidates = [(m.start(), m.end() - 1, m.group(1), False) for m in matches if m.lastindex]
+    may_negate = len(candidates) < len(matches)  # the other matches are negators
     if not lowered.isascii():
         emoji_found = [(m.start(), m.end(), m.group(), True) for m in lex.emoji_scan.finditer(lowered)]
         if emoji_found:
             candidates += emoji_found
             candidates.sort()
-    plain, emoji = lex.plain, lex.emoji
-    resume = consumed = 0
+    info, emoji = lex.phrase_info, lex.emoji
+    consumed = 0
     for start, end, name, is_emoji in candidates:
-        if start < resume:  # inside the previous match: `regex.finditer` would not return it
-            continue
-        resume = end
+        if is_emoji:
+            kind, weight = emoji[name]
+            anchor = False
+        else:
+            entry = info.get(name)
+            if entry is None:  # "let's", "all-time", "loaded\n up": the key is the normalised text
+                name = _norm_phrase(name)
+                entry = info[name]
+            kind, weight, anchor, negator_inside = entry
+            if negator_inside and not may_negate:
+                negator = lex.negator_regex.search(lowered, start)
+                may_negate = negator is not None and negator.start() < end
         if start < consumed:
             continue
         if taken and any(start < b and end > a for a, b in taken):
             continue
-        if is_emoji:
-            kind, weight = emoji[name]
-        else:
-            entry = plain.get(name)
-            if entry is None:  # not the normalised form, or an anchored regex cue may start here
-                name, kind, weight, end = _phrase_entry(name, start, end, lowered, lex)
-            else:
-                kind, weight = entry
+        if anchor:
+            name, kind, weight, end = _phrase_entry(name, start, end, lowered, lex)
         consumed = end
         if weight:  # weight 0: an absorber, it only stops a shorter cue inside it from counting
             found.append((start, end, name, kind, weight, is_emoji))
@@ -443,7 +483,7 @@ def cue_score(text: str, lexicon: Lexicon | None = None) -> CueResult:
     # (start, end, name, kind, weight, is_emoji); regex cues that need a digit first, so they win overlaps
     found: list[tuple[int, int, str, str, float, bool]] = []
     taken: list[tuple[int, int]] = []
-    if lex.digit_regex is not None and _DIGIT.search(lowered):
+    if lex.digit_regex is not None and (_ASCII_DIGIT if lowered.isascii() else _DIGIT).search(lowered):
         regex_cues = lex.regex_cues
         for match in lex.digit_regex.finditer(lowered):
             name, kind, weight = regex_cues[match.lastgroup]
