@@ -33,7 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from sentiment.cues import BEARISH, BULLISH, STANCE_LABELS
+from sentiment.cues import STANCE_LABELS
+from sentiment.training import LogisticStanceScorer
 
 KIND = "embedding-head"
 FORMAT = "marketpulse-stance-embedding-head/1"
@@ -127,7 +128,7 @@ class Embedder:
 
 
 @dataclass
-class EmbeddingHeadModel:
+class EmbeddingHeadModel(LogisticStanceScorer):
     """A fitted head + the transformer it reads. Build with train_embedding_head or load_embedding_head."""
 
     embedder: Embedder
@@ -140,35 +141,8 @@ class EmbeddingHeadModel:
     name = "stance-embedding-head"
     kind = KIND
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, len(self.classes)))
-        decision = self.embedder.embed(list(texts)) @ self.coef.T + self.intercept
-        if self.coef.shape[0] == 1:  # binary: one row of weights for classes[1]
-            p1 = 1.0 / (1.0 + np.exp(-decision[:, 0]))
-            return np.column_stack([1.0 - p1, p1])
-        decision = decision - decision.max(axis=1, keepdims=True)
-        exp = np.exp(decision)
-        return exp / exp.sum(axis=1, keepdims=True)
-
-    def predict(self, texts: Sequence[str]) -> list[tuple[str, float, float]]:
-        """[(label, score, confidence)]: score = P(bullish) - P(bearish), confidence = top probability."""
-        probs = self.predict_proba(list(texts))
-        index = {c: i for i, c in enumerate(self.classes)}
-        out = []
-        for row in probs:
-            top = int(np.argmax(row))
-            bull = row[index[BULLISH]] if BULLISH in index else 0.0
-            bear = row[index[BEARISH]] if BEARISH in index else 0.0
-            out.append((self.classes[top], round(float(bull - bear), 6), round(float(row[top]), 6)))
-        return out
-
-    def labels_for(self, texts: Sequence[str]) -> list[str]:
-        return [label for label, _, _ in self.predict(texts)]
-
-    # The analyzer interface (sentiment.analyzers.Analyzer.score) for use as a scorer.
-    def score(self, texts: Sequence[str]) -> list[tuple[str, float, float]]:
-        return self.predict(texts)
+    def features(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embedder.embed(list(texts))
 
 
 def train_embedding_head(

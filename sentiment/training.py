@@ -120,8 +120,51 @@ def _vectorizers(params: dict[str, Any], n_docs: int, vocab_word=None, vocab_cha
     return word, char
 
 
+class LogisticStanceScorer:
+    """What both trained stance models share: multinomial (or binary) logistic weights over
+    `features(texts)`, read as (label, score, confidence). Subclasses give `features`,
+    `coef`, `intercept` and `classes`."""
+
+    coef: np.ndarray
+    intercept: np.ndarray
+    classes: list[str]
+
+    def features(self, texts: Sequence[str]) -> Any:
+        raise NotImplementedError
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, len(self.classes)))
+        decision = self.features(list(texts)) @ self.coef.T + self.intercept
+        if self.coef.shape[0] == 1:  # binary: one row of weights for classes[1]
+            p1 = 1.0 / (1.0 + np.exp(-decision[:, 0]))
+            return np.column_stack([1.0 - p1, p1])
+        decision = decision - decision.max(axis=1, keepdims=True)
+        exp = np.exp(decision)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def predict(self, texts: Sequence[str]) -> list[tuple[str, float, float]]:
+        """[(label, score, confidence)]: score = P(bullish) - P(bearish), confidence = top probability."""
+        probs = self.predict_proba(list(texts))
+        index = {c: i for i, c in enumerate(self.classes)}
+        out = []
+        for row in probs:
+            top = int(np.argmax(row))
+            bull = row[index[BULLISH]] if BULLISH in index else 0.0
+            bear = row[index[BEARISH]] if BEARISH in index else 0.0
+            out.append((self.classes[top], round(float(bull - bear), 6), round(float(row[top]), 6)))
+        return out
+
+    def labels_for(self, texts: Sequence[str]) -> list[str]:
+        return [label for label, _, _ in self.predict(texts)]
+
+    # The analyzer interface (sentiment.analyzers.Analyzer.score) for use as a scorer.
+    def score(self, texts: Sequence[str]) -> list[tuple[str, float, float]]:
+        return self.predict(texts)
+
+
 @dataclass
-class LinearStanceModel:
+class LinearStanceModel(LogisticStanceScorer):
     """A fitted stance model: vectorisers + linear weights. Build with train_linear or load_model."""
 
     word: Any
@@ -144,36 +187,6 @@ class LinearStanceModel:
             ],
             format="csr",
         )
-
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, len(self.classes)))
-        decision = self.features(texts) @ self.coef.T + self.intercept
-        if self.coef.shape[0] == 1:  # binary: one row of weights for classes[1]
-            p1 = 1.0 / (1.0 + np.exp(-decision[:, 0]))
-            return np.column_stack([1.0 - p1, p1])
-        decision = decision - decision.max(axis=1, keepdims=True)
-        exp = np.exp(decision)
-        return exp / exp.sum(axis=1, keepdims=True)
-
-    def predict(self, texts: Sequence[str]) -> list[tuple[str, float, float]]:
-        """[(label, score, confidence)]: score = P(bullish) - P(bearish), confidence = top probability."""
-        probs = self.predict_proba(texts)
-        index = {c: i for i, c in enumerate(self.classes)}
-        out = []
-        for row in probs:
-            top = int(np.argmax(row))
-            bull = row[index[BULLISH]] if BULLISH in index else 0.0
-            bear = row[index[BEARISH]] if BEARISH in index else 0.0
-            out.append((self.classes[top], round(float(bull - bear), 6), round(float(row[top]), 6)))
-        return out
-
-    def labels_for(self, texts: Sequence[str]) -> list[str]:
-        return [label for label, _, _ in self.predict(texts)]
-
-    # The analyzer interface (sentiment.analyzers.Analyzer.score) for use as a scorer.
-    def score(self, texts: Sequence[str]) -> list[tuple[str, float, float]]:
-        return self.predict(texts)
 
 
 def train_linear(

@@ -5,13 +5,6 @@ with STANCE_MODEL_STORE=s3://bucket/prefix. Nothing is downloaded from anywhere 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
@@ -29,61 +22,9 @@ BUCKET = "market-pulse-models-test"
 REGION = "us-east-1"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint(tmp_path_factory):
-    """`moto_server` on 127.0.0.1 and a free port for this module (the pattern of tests/ops/conftest.py)."""
-    exe = Path(sys.executable).with_name("moto_server")
-    if not exe.exists():
-        exe = Path(shutil.which("moto_server") or "moto_server")
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("moto") / "moto.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        try:
-            while True:
-                try:
-                    urllib.request.urlopen(f"{url}/moto-api/", timeout=1).read()
-                    break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"moto_server did not start (see {log_path})") from None
-                    time.sleep(0.1)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
 @pytest.fixture
-def s3_store(moto_endpoint, monkeypatch, settings, tmp_path):
-    """AWS variables pointing boto3 at the moto server (state reset), a bucket, STANCE_MODEL_STORE on it."""
-    urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=10).read()
-    for key in list(os.environ):
-        if key.startswith("AWS_"):
-            monkeypatch.delenv(key)
-    for key, value in {
-        "AWS_ENDPOINT_URL": moto_endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(key, value)
+def s3_store(aws_env, settings, tmp_path):
+    """boto3 pointed at moto in server mode (tests/conftest.py), a bucket, STANCE_MODEL_STORE on it."""
     import boto3
 
     s3 = boto3.session.Session(region_name=REGION).client("s3")
