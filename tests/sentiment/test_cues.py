@@ -7,6 +7,7 @@ row is scored by cues alone (model score 0.0) unless it says otherwise.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 import math
@@ -403,3 +404,82 @@ def test_cue_score_matches_frozen_benchmark_texts(frozen):
     eval_texts = [row["text"] for row in csv.DictReader(EVAL_CSV.open(encoding="utf-8"))]
     mutated = _mutated(eval_texts + reddit[:200], 5000, 12)
     assert _digest(mutated) == frozen["mutated_5000_seed12_sha256"]
+
+
+def _general(lex):
+    """The same lexicon without the fast scan: `cue_score` then takes the general path (one regex)."""
+    return dataclasses.replace(lex, scan=None, emoji_scan=None, phrase_info=None)
+
+
+def test_fast_scan_matches_the_general_path_on_mutated_texts():
+    lex = load_lexicon()
+    assert lex.scan is not None
+    general = _general(lex)
+    eval_texts = [row["text"] for row in csv.DictReader(EVAL_CSV.open(encoding="utf-8"))]
+    texts = _mutated(eval_texts + generate_comments(300, seed=3), 3000, 99)
+    for text in texts:
+        assert cue_score(text, lex) == cue_score(text, general), text
+
+
+TRICKY_LEXICON = {
+    "settings": {"negators": ["not", "no", "don't", "aint", "never"], "negation_window": 3},
+    "cue": [
+        {"phrases": ["not selling", "never selling"], "weight": 0.6},
+        {"phrases": ["t rex", "rex"], "weight": 0.3},  # starts after the apostrophe of "don't"
+        {"phrases": ["don"], "weight": 0.2},  # "don" + "'t": a negator that begins inside a phrase
+        {"phrases": ["drop a", "moon", "to the moon", "sell", "calls"], "weight": -0.4},
+        {"phrases": ["short"], "weight": -0.3},
+        {
+            "regex": r"\bshorts?\s+(?:are\s+)?(?:trapped|squeezed)\b",
+            "anchors": ["short", "shorts"],
+            "name": "sq",
+            "weight": 0.7,
+        },
+        {"emoji": ["🚀", "🌈🐻", "💎🙌", "💎"], "weight": 0.5},
+        {"regex": r"(?<![\w/.])\$?\d{1,5}c(?![\w])", "name": "call_strike", "digits": True, "weight": 0.7},
+    ],
+}
+TRICKY_TEXTS = [
+    "don't rex",
+    "i don't sell",
+    "the don't",
+    "don' t rex",
+    "don",
+    "don't",
+    "not selling 🚀",
+    "🚀not selling",
+    "moon🚀🚀 to the moon?",
+    "'not selling'",
+    "'not' selling calls",
+    "drop aint",
+    "drop a",
+    "drop ain't calls",
+    "$moon moon$ $drop a",
+    "shorts are trapped, not selling",
+    "short are squeezed? no",
+    "no short squeezed 💎🙌💎",
+    "🌈🐻 sell? not 🌈 🐻",
+    "never selling never-selling NEVER\nSELLING",
+    "200c not selling 300c? moon",
+    "no,moon;not-selling but to  the  moon!",
+    "aint no moon",
+    "x" * 70 + " not " + "y" * 70 + " sell?",
+]
+
+
+def test_fast_scan_matches_the_general_path_on_edge_cases():
+    lex = _build(TRICKY_LEXICON)
+    assert lex.scan is not None
+    general = _general(lex)
+    texts = TRICKY_TEXTS + _mutated(TRICKY_TEXTS, 2000, 5)
+    for text in texts:
+        assert cue_score(text, lex) == cue_score(text, general), text
+    assert cue_score("i don't sell", lex).hits == [("don", 0.2), ("sell", 0.28)]
+
+
+def test_lexicons_the_fast_scan_cannot_serve_take_the_general_path():
+    assert _build({"cue": [{"phrases": ["s&p"], "weight": 0.5}]}).scan is None
+    assert _build({"cue": [{"regex": r"\bwen\b", "name": "wen", "weight": 0.5}]}).scan is None
+    assert _build({"cue": [{"phrases": ["up"], "weight": 0.5}], "settings": {"negators": ["no way"]}}).scan is None
+    lex = _build({"cue": [{"phrases": ["s&p", "moon"], "weight": 0.5}], "settings": {"negators": ["not"]}})
+    assert cue_score("not s&p moon?", lex).hits == [("s&p", -0.175), ("moon", -0.175)]
