@@ -62,7 +62,7 @@ from ingest.dumps import (
 )
 from ingest.models import DumpCheckpoint
 from ingest.upsert import TickerIndex, chunks, item_mentions, ticker_index_load
-from ingest.validation import Rejected, item_validate
+from ingest.validation import ROW_KEYS, Rejected, item_validate
 from marketpulse.jobs import RunHandle
 
 logger = logging.getLogger(__name__)
@@ -72,20 +72,7 @@ FLUSH_SECONDS = 30.0  # a batch is also merged after this long, so a sparse filt
 BAD_LINES_LOGGED = 20
 LOG_EVERY_SECONDS = 15.0
 
-_ARTICLE_COLUMNS = (
-    "reddit_id",
-    "kind",
-    "subreddit",
-    "parent_post_id",
-    "title",
-    "body",
-    "author",
-    "permalink",
-    "score",
-    "num_comments",
-    "is_removed",
-    "created_utc",
-)
+_ARTICLE_COLUMNS = ROW_KEYS
 _MENTION_COLUMNS = ("reddit_id", "ticker_id", "confidence", "matched_text", "created_utc")
 
 

@@ -109,6 +109,21 @@ AUTHOR_MAX: int = _field("author").max_length  # type: ignore[assignment]
 PERMALINK_MAX: int = _field("permalink").max_length  # type: ignore[assignment]
 #: title and body are TextFields (no column limit): this is ours. Reddit allows 40 000.
 TEXT_MAX_CHARS = 100_000
+#: The keys of an accepted row, in order: what `ingest.upsert` and `ingest.dump_import` write.
+ROW_KEYS = (
+    "reddit_id",
+    "kind",
+    "subreddit",
+    "parent_post_id",
+    "title",
+    "body",
+    "author",
+    "permalink",
+    "score",
+    "num_comments",
+    "is_removed",
+    "created_utc",
+)
 
 _RANGES = BaseDatabaseOperations.integer_field_ranges
 BIGINT_MIN, BIGINT_MAX = _RANGES["BigIntegerField"]

@@ -34,6 +34,7 @@ from ingest.validation import (
     PERMALINK_MAX,
     REDDIT_EPOCH,
     REDDIT_ID_MAX,
+    ROW_KEYS,
     SCORE_MAX,
     SCORE_MIN,
     SUBREDDIT_MAX,
@@ -49,20 +50,6 @@ from tests.ingest import strategies as rs
 from tests.ingest.conftest import SAMPLES
 
 NOW = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
-ROW_KEYS = [
-    "reddit_id",
-    "kind",
-    "subreddit",
-    "parent_post_id",
-    "title",
-    "body",
-    "author",
-    "permalink",
-    "score",
-    "num_comments",
-    "is_removed",
-    "created_utc",
-]
 PROPERTY = hypothesis_settings(
     max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -135,7 +122,7 @@ def praw_object(data: dict[str, Any], kind: str) -> Comment | Submission:
 
 def assert_safe(row: dict[str, Any], now: datetime) -> None:
     """What the database needs of a row: encodable text, no NUL, lengths, ranges, sane time."""
-    assert list(row) == ROW_KEYS
+    assert tuple(row) == ROW_KEYS
     for key in ("reddit_id", "kind", "subreddit", "parent_post_id", "title", "body", "author", "permalink"):
         value = row[key]
         assert type(value) is str, (key, value)
