@@ -130,8 +130,9 @@ class Lexicon:
     # after it (no group); see `_scan_fast`
     scan: re.Pattern[str] | None = None
     emoji_scan: re.Pattern[str] | None = None  # the emoji trie behind a character-range prefix
-    # normalised phrase -> (kind, weight, an anchored regex cue may start here, a negator may be inside)
-    phrase_info: dict[str, tuple[str, float, bool, bool]] | None = None
+    # normalised phrase -> (kind, weight, (its first word's `anchored_any`, `anchored` cues) or None,
+    # whether a negator may be inside)
+    phrase_info: dict[str, tuple[str, float, tuple[re.Pattern[str], tuple] | None, bool]] | None = None
     anchored_any: dict[str, re.Pattern[str]] | None = None  # word -> its anchored regexes as one, group a<i>
 
 
@@ -305,6 +306,8 @@ def _build(data: dict[str, Any]) -> Lexicon:
     fast = fast and not (phrase_chars & emoji_chars)
     fast = fast and all(re.fullmatch(r"\w(?:[\w' ]*\w)?", form) for form in forms)
     fast = fast and all(re.fullmatch(r"\w(?:[\w']*\w)?", word) for word in raw_negators)
+    anchored_any = _anchored_any(anchored)
+    fast = fast and len(anchored_any) == len(anchored)
     scan = emoji_scan = phrase_info = None
     if fast:
         trie = _trie_regex(sorted(forms), _phrase_piece) if forms else r"(?!x)x"
@@ -318,10 +321,11 @@ def _build(data: dict[str, Any]) -> Lexicon:
             words = key.split(" ")
             return any(w in negators for w in words) or any(n.startswith(words[-1]) for n in negators)
 
-        phrase_info = {
-            key: (kind, weight, key.partition(" ")[0] in anchored, negator_inside(key))
-            for key, (kind, weight) in phrases.items()
-        }
+        def anchor(key: str) -> tuple[re.Pattern[str], tuple] | None:
+            first = key.partition(" ")[0]
+            return (anchored_any[first], tuple(anchored[first])) if first in anchored else None
+
+        phrase_info = {key: (kind, weight, anchor(key), negator_inside(key)) for key, (kind, weight) in phrases.items()}
     return Lexicon(
         regex=re.compile("|".join(parts) or r"(?!x)x"),
         digit_regex=re.compile("|".join(digit_parts)) if digit_parts else None,
@@ -338,7 +342,7 @@ def _build(data: dict[str, Any]) -> Lexicon:
         scan=scan,
         emoji_scan=emoji_scan,
         phrase_info=phrase_info,
-        anchored_any=_anchored_any(anchored),
+        anchored_any=anchored_any,
     )
 
 
@@ -452,7 +456,7 @@ def _scan_fast(lowered: str, lex: Lexicon, found: list, taken: list[tuple[int, i
     for start, end, name, is_emoji in candidates:
         if is_emoji:
             kind, weight = emoji[name]
-            anchor = False
+            anchor = None
         else:
             entry = info.get(name)
             if entry is None:  # "let's", "all-time", "loaded\n up": the key is the normalised text
@@ -466,8 +470,11 @@ def _scan_fast(lowered: str, lex: Lexicon, found: list, taken: list[tuple[int, i
             continue
         if taken and any(start < b and end > a for a, b in taken):
             continue
-        if anchor:
-            name, kind, weight, end = _phrase_entry(name, start, end, lowered, lex)
+        if anchor is not None:  # an anchored regex cue that matches here wins (see `_phrase_entry`)
+            longer = anchor[0].match(lowered, start)
+            if longer is not None:
+                _pattern, name, kind, weight = anchor[1][longer.lastindex - 1]
+                end = longer.end()
         consumed = end
         if weight:  # weight 0: an absorber, it only stops a shorter cue inside it from counting
             found.append((start, end, name, kind, weight, is_emoji))
