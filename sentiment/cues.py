@@ -6,7 +6,9 @@
 operator extends it, no code change); this module compiles it once into one regex
 (phrase and emoji cues as character tries, so the engine does not try hundreds of
 alternatives at every position), plus one pass for the option/percent regexes that
-runs only on texts containing a digit, and scores text with them. Pure Python: no Django, no
+runs only on texts containing a digit, and scores text with them. For the usual lexicon
+the phrase trie runs in a faster scan that `re` only starts after non-word characters
+(`_scan_fast`, same results; BENCHMARKS.md, "Stance", has the figures). Pure Python: no Django, no
 torch, and never `ingest`.
 
 Scoring (`cue_score`)
@@ -124,10 +126,9 @@ class Lexicon:
     negation_window: int
     negation_factor: float
     question_factor: float
-    # The fast scan (see `_scan_fast`), None when the lexicon has anchorless regex cues
-    # without `digits` or phrase and emoji characters that could overlap: then `regex` alone.
-    # on " " + text: a non-word character and the phrase after it (group 1), or a negator
-    # after it (no group); see `_scan_fast`
+    # The fast scan (`_scan_fast`), run on " " + text: a non-word character and the phrase
+    # after it (group 1), or a negator after it (no group). None when the lexicon has
+    # something it cannot serve exactly (see `_build`): then `regex` alone, as before.
     scan: re.Pattern[str] | None = None
     emoji_scan: re.Pattern[str] | None = None  # the emoji trie behind a character-range prefix
     # normalised phrase -> (kind, weight, (its first word's `anchored_any`, `anchored` cues) or None,
@@ -297,12 +298,14 @@ def _build(data: dict[str, Any]) -> Lexicon:
     negator_trie = _trie_regex(sorted(set(raw_negators)))
     # The fast scan (`_scan_fast`): the same hits as `regex`, found by trying the phrase trie
     # only after a non-word character (a character-set prefix, which `re` skips to in C) and
-    # emoji only in non-ASCII text. Valid when phrases are words (start and end with a word
-    # character, apostrophes and spaces inside), negators single words, and no emoji character
-    # can be part of a phrase match.
+    # emoji only in non-ASCII text. Valid when there are no anchorless regex cues without
+    # `digits`, phrases are words (start and end with a word character, apostrophes and spaces
+    # inside), negators single words, emoji characters non-ASCII and never part of a phrase
+    # match, and each anchor word's regexes combine into one.
     phrase_chars = {ch for form in forms for ch in form}
     emoji_chars = {ch for symbol in emoji for ch in symbol}
-    fast = not regex_parts and not any(re.match(r"[\w\s\-'$]", ch) for ch in emoji_chars)
+    # emoji are looked for in non-ASCII text only
+    fast = not regex_parts and all(not ch.isascii() and not re.match(r"[\w\s]", ch) for ch in emoji_chars)
     fast = fast and not (phrase_chars & emoji_chars)
     fast = fast and all(re.fullmatch(r"\w(?:[\w' ]*\w)?", form) for form in forms)
     fast = fast and all(re.fullmatch(r"\w(?:[\w']*\w)?", word) for word in raw_negators)
@@ -375,11 +378,6 @@ def _negated(lowered: str, start: int, lex: Lexicon) -> bool:
         before = before[breaks[-1].end() :]
     words = _WORD.findall(before)[-lex.negation_window :]
     return any(w in lex.negators or w.replace("'", "") in lex.negators for w in words)
-
-
-def _in_question(lowered: str, end: int) -> bool:
-    found = _SENTENCE_END.search(lowered, end)
-    return found is not None and found.group() == "?"
 
 
 def _phrase_entry(name: str, start: int, end: int, lowered: str, lex: Lexicon) -> tuple[str, str, float, int]:

@@ -479,6 +479,8 @@ def test_fast_scan_matches_the_general_path_on_edge_cases():
 
 def test_lexicons_the_fast_scan_cannot_serve_take_the_general_path():
     assert _build({"cue": [{"phrases": ["s&p"], "weight": 0.5}]}).scan is None
+    assert _build({"cue": [{"emoji": [":)"], "weight": 0.5}]}).scan is None  # ASCII: not only in non-ASCII text
+    assert cue_score("ok :)", _build({"cue": [{"emoji": [":)"], "weight": 0.5}]})).hits == [(":)", 0.5)]
     assert _build({"cue": [{"regex": r"\bwen\b", "name": "wen", "weight": 0.5}]}).scan is None
     assert _build({"cue": [{"phrases": ["up"], "weight": 0.5}], "settings": {"negators": ["no way"]}}).scan is None
     lex = _build({"cue": [{"phrases": ["s&p", "moon"], "weight": 0.5}], "settings": {"negators": ["not"]}})
