@@ -10,8 +10,10 @@ The process is pinned to one CPU (`os.sched_setaffinity`). Two text sets:
   * stocktwits: the 424 hand-written messages of `sentiment/data/stance_eval.csv`
     (short, one or two cues each), repeated to --n.
 
-Ours: `sentiment.cues.cue_score` (one trie-compiled regex for phrases and emoji, a
-digit-gated pass for option/percent regexes, negation and question handling).
+Ours: `sentiment.cues.cue_score` (a digit-gated pass for option/percent regexes, then one
+scan whose pattern starts with a character set, so `re` tries the phrase and negator tries
+only after non-word characters; emoji only in non-ASCII text; negation and question
+handling). The texts are distinct and nothing is cached: every call does the full work.
 Naive: `cue_score_naive`, every cue's own regex scanned separately (no overlap
 resolution, negation or questions: the floor of the naive cost), on the first
 --naive-n texts. Both report texts/s by wall clock and by process CPU time (on a
