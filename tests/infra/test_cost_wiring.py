@@ -39,7 +39,7 @@ def _topic(stack: Stack) -> str:
 def test_every_alarm_exists_and_notifies_the_topic(stack: Stack, aws):
     alarms = {a["AlarmName"]: a for a in aws("cloudwatch").describe_alarms(AlarmNamePrefix=PREFIX)["MetricAlarms"]}
     expected = {f"{PREFIX}{job}-dlq" for job in (*JOBS, "train-stance")}
-    expected |= {f"{PREFIX}no-articles-scraped", f"{PREFIX}score-backlog"}
+    expected |= {f"{PREFIX}no-articles-scraped", f"{PREFIX}items-rejected", f"{PREFIX}score-backlog"}
     assert set(alarms) == expected
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == [_topic(stack)], name
@@ -52,16 +52,20 @@ def test_every_alarm_exists_and_notifies_the_topic(stack: Stack, aws):
     assert (scraped["Namespace"], scraped["MetricName"]) == ("MarketPulse", "ArticlesScraped")
     assert scraped["Dimensions"] == [{"Name": "Job", "Value": "scrape_reddit"}]
     assert scraped["TreatMissingData"] == "breaching", "a scraper that never runs must alarm too"
+    rejected = alarms[f"{PREFIX}items-rejected"]
+    assert (rejected["Namespace"], rejected["MetricName"]) == ("MarketPulse", "ItemsRejected")
+    assert rejected["Dimensions"] == [{"Name": "Job", "Value": "scrape_reddit"}]
+    assert rejected["Threshold"] == 50 and rejected["TreatMissingData"] == "notBreaching"
     backlog = alarms[f"{PREFIX}score-backlog"]
     assert (backlog["Namespace"], backlog["MetricName"]) == ("MarketPulse", "ScoreBacklog")
     assert backlog["Dimensions"] == [{"Name": "Job", "Value": "analyze_sentiment"}]
-    # at most 4 custom metric/dimension pairs (each $0.30 a month): here 2
+    # at most 4 custom metric/dimension pairs (each $0.30 a month): here 3
     custom = {
         (a["MetricName"], tuple((d["Name"], d["Value"]) for d in a["Dimensions"]))
         for a in alarms.values()
         if a["Namespace"] == "MarketPulse"
     }
-    assert len(custom) == 2
+    assert len(custom) == 3
 
 
 @pytest.mark.parametrize(
