@@ -35,7 +35,8 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from sentiment.cues import BEARISH, BULLISH, FEATURE_NAMES, LEXICON_PATH, NEUTRAL, STANCE_LABELS, cue_features
+from sentiment.cues import BEARISH, BULLISH, FEATURE_NAMES, NEUTRAL, STANCE_LABELS, cue_features
+from sentiment.lexicon import LEXICON_PATH
 
 FORMAT = "marketpulse-stance-linear/1"
 MODEL_FILE = "stance_model.json"

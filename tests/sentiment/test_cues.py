@@ -21,8 +21,6 @@ from sentiment.cues import (
     FEATURE_NAMES,
     NEUTRAL_THRESHOLD,
     CueResult,
-    LexiconError,
-    _build,
     combine,
     cue_features,
     cue_score,
@@ -31,6 +29,7 @@ from sentiment.cues import (
     mention_clauses,
     mention_stance,
 )
+from sentiment.lexicon import LexiconError, lexicon_build
 from sentiment.samples import generate_comments
 
 B, S, N = "bullish", "bearish", "neutral"
@@ -308,17 +307,19 @@ def test_lexicon_is_loaded_once() -> None:
 
 def test_lexicon_errors_are_reported() -> None:
     with pytest.raises(LexiconError, match="weight"):
-        _build({"cue": [{"phrases": ["x"]}]})
+        lexicon_build({"cue": [{"phrases": ["x"]}]})
     with pytest.raises(LexiconError, match="outside"):
-        _build({"cue": [{"phrases": ["x"], "weight": 2}]})
+        lexicon_build({"cue": [{"phrases": ["x"], "weight": 2}]})
     with pytest.raises(LexiconError, match="bad regex"):
-        _build({"cue": [{"regex": "(", "name": "bad", "weight": 0.5}]})
+        lexicon_build({"cue": [{"regex": "(", "name": "bad", "weight": 0.5}]})
     with pytest.raises(LexiconError, match="another weight"):
-        _build({"cue": [{"phrases": ["moon"], "weight": 0.5}, {"phrases": ["Moon"], "weight": -0.5}]})
+        lexicon_build({"cue": [{"phrases": ["moon"], "weight": 0.5}, {"phrases": ["Moon"], "weight": -0.5}]})
 
 
 def test_an_operator_added_cue_works_without_code() -> None:
-    lex = _build({"cue": [{"phrases": ["wen lambo"], "weight": 0.6, "kind": "wsb"}], "settings": {"negators": ["not"]}})
+    lex = lexicon_build(
+        {"cue": [{"phrases": ["wen lambo"], "weight": 0.6, "kind": "wsb"}], "settings": {"negators": ["not"]}}
+    )
     assert cue_score("WEN   Lambo", lex).hits == [("wen lambo", 0.6)]
     assert cue_score("not wen lambo", lex).hits[0][1] < 0
 
@@ -468,7 +469,7 @@ TRICKY_TEXTS = [
 
 
 def test_fast_scan_matches_the_general_path_on_edge_cases():
-    lex = _build(TRICKY_LEXICON)
+    lex = lexicon_build(TRICKY_LEXICON)
     assert lex.scan is not None
     general = _general(lex)
     texts = TRICKY_TEXTS + _mutated(TRICKY_TEXTS, 2000, 5)
@@ -478,10 +479,12 @@ def test_fast_scan_matches_the_general_path_on_edge_cases():
 
 
 def test_lexicons_the_fast_scan_cannot_serve_take_the_general_path():
-    assert _build({"cue": [{"phrases": ["s&p"], "weight": 0.5}]}).scan is None
-    assert _build({"cue": [{"emoji": [":)"], "weight": 0.5}]}).scan is None  # ASCII: not only in non-ASCII text
-    assert cue_score("ok :)", _build({"cue": [{"emoji": [":)"], "weight": 0.5}]})).hits == [(":)", 0.5)]
-    assert _build({"cue": [{"regex": r"\bwen\b", "name": "wen", "weight": 0.5}]}).scan is None
-    assert _build({"cue": [{"phrases": ["up"], "weight": 0.5}], "settings": {"negators": ["no way"]}}).scan is None
-    lex = _build({"cue": [{"phrases": ["s&p", "moon"], "weight": 0.5}], "settings": {"negators": ["not"]}})
+    assert lexicon_build({"cue": [{"phrases": ["s&p"], "weight": 0.5}]}).scan is None
+    assert lexicon_build({"cue": [{"emoji": [":)"], "weight": 0.5}]}).scan is None  # ASCII: not only in non-ASCII text
+    assert cue_score("ok :)", lexicon_build({"cue": [{"emoji": [":)"], "weight": 0.5}]})).hits == [(":)", 0.5)]
+    assert lexicon_build({"cue": [{"regex": r"\bwen\b", "name": "wen", "weight": 0.5}]}).scan is None
+    assert (
+        lexicon_build({"cue": [{"phrases": ["up"], "weight": 0.5}], "settings": {"negators": ["no way"]}}).scan is None
+    )
+    lex = lexicon_build({"cue": [{"phrases": ["s&p", "moon"], "weight": 0.5}], "settings": {"negators": ["not"]}})
     assert cue_score("not s&p moon?", lex).hits == [("s&p", -0.175), ("moon", -0.175)]
