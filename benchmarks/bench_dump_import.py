@@ -154,7 +154,8 @@ def import_run(path: Path) -> dict:
 
 
 def rows_for(path: Path, n: int) -> list[dict]:
-    from ingest.dumps import BadLine, DumpReader, dump_open
+    from ingest.dump_records import BadLine
+    from ingest.dumps import DumpReader, dump_open
     from ingest.validation import Accepted, item_validate
 
     rows = []

@@ -45,7 +45,8 @@ import django  # noqa: E402
 django.setup()
 
 from articles.models import article_text  # noqa: E402
-from ingest.dumps import JSON_LIBRARY, BadLine, DumpReader, dump_open, records_filter  # noqa: E402
+from ingest.dump_records import BadLine, records_filter  # noqa: E402
+from ingest.dumps import JSON_LIBRARY, DumpReader, dump_open  # noqa: E402
 from ingest.linker import TickerSet, link  # noqa: E402
 from ingest.validation import Accepted, item_validate  # noqa: E402
 

@@ -51,15 +51,8 @@ from django.utils import timezone
 
 from articles.models import Article, Mention
 from articles.services import rollups_refresh
-from ingest.dumps import (
-    ITEM_KIND,
-    BadLine,
-    DumpCorrupt,
-    DumpError,
-    DumpIdentity,
-    dump_resume,
-    records_filter,
-)
+from ingest.dump_records import ITEM_KIND, BadLine, DumpError, records_filter
+from ingest.dumps import DumpCorrupt, DumpIdentity, dump_resume
 from ingest.models import DumpCheckpoint
 from ingest.upsert import TickerIndex, chunks, item_mentions, ticker_index_load
 from ingest.validation import ROW_KEYS, Rejected, item_validate

@@ -13,8 +13,8 @@ long window (the decoder needs `max_window_size=2**31`), or the same lines uncom
   (zstd magic `28 B5 2F FD`, else plain NDJSON), never by the name. Memory is bounded:
   64 KiB of compressed input at a time (about 1 MB decompressed for Reddit text), plus
   the decoder's own window (see below).
-* `dump_kind`: comments or submissions, told by the fields of the first valid lines.
-* `records_filter`: subreddits (case-insensitive), since/until on `created_utc`.
+* `ingest.dump_records`: what a parsed line is (comments or submissions, `dump_kind`),
+  when it was made (`record_created`) and which to keep (`records_filter`).
 * Rows: there is no builder here. A record goes through `ingest.validation.item_validate`
   (`kind=ITEM_KIND[kind]`), the one builder of article rows for live and dump data alike,
   so a dump row and a scraped row of the same item are the same row.
@@ -48,8 +48,9 @@ import os
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
 from typing import IO, Any, NamedTuple
+
+from ingest.dump_records import KIND_SAMPLE, BadLine, DumpError, kind_vote
 
 try:  # the fast parser, only if it is already installed (it is not a requirement)
     import orjson
@@ -66,21 +67,11 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 MAX_WINDOW_SIZE = 2**31
 ZSTD_READ_SIZE = 64 * 1024  # compressed bytes per step
 PLAIN_READ_SIZE = 1024 * 1024
-KIND_SAMPLE = 50  # valid records looked at to tell comments from submissions
 
-COMMENTS = "comments"
-SUBMISSIONS = "submissions"
-KINDS = (COMMENTS, SUBMISSIONS)
 ZSTD = "zstd"
 PLAIN = "plain"
 
-#: The dump kinds as `ingest.validation.item_validate(kind=...)` names them.
-ITEM_KIND = {COMMENTS: "comment", SUBMISSIONS: "post"}
 _JSON_ERRORS = (ValueError, RecursionError)  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-
-
-class DumpError(Exception):
-    """The dump cannot be read on (bad source, undecodable data, unknown kind)."""
 
 
 class DumpCorrupt(DumpError):
@@ -100,11 +91,6 @@ class DumpLine(NamedTuple):
     line_no: int  # from 1
     compressed_offset: int  # see the module docstring: exact for plain files, progress for zstd
     raw: bytes  # without the b"\n"
-
-
-class BadLine(NamedTuple):
-    line_no: int
-    reason: str
 
 
 class DumpIdentity(NamedTuple):
@@ -358,7 +344,7 @@ class DumpReader:
         `position` still describes only what `records()` handed out.
         """
         if kind is not None:
-            return _kind_vote((), kind=kind, sample=sample)
+            return kind_vote((), kind=kind, sample=sample)
         if self._parsed is None:
             self._parsed = self._parse()
         saved = self.position
@@ -368,7 +354,7 @@ class DumpReader:
         except DumpCorrupt as exc:  # a short, broken file: raised by records() after what was read
             self._parsed = _raise(exc)
         self.line_no, self.offset = saved
-        return _kind_vote((entry for entry, _, _ in self._lookahead), kind=kind, sample=sample)
+        return kind_vote((entry for entry, _, _ in self._lookahead), kind=kind, sample=sample)
 
     def _parse(self) -> Iterator[tuple[int, dict[str, Any]] | BadLine]:
         loads = _loads
@@ -436,117 +422,3 @@ def dump_resume(
         stream = dump_open(source, offset=offset)
         return DumpReader(stream, start_line=line_no, start_offset=offset, subreddits=subreddits)
     return DumpReader(dump_open(source), start_line=line_no, subreddits=subreddits)
-
-
-# ------------------------------------------------------------------ records
-
-
-def record_kind(record: dict[str, Any]) -> str | None:
-    """COMMENTS, SUBMISSIONS, or None when the fields do not tell."""
-    if "link_id" in record or "parent_id" in record:
-        return COMMENTS
-    if "title" in record or "selftext" in record or "num_comments" in record:
-        return SUBMISSIONS
-    if "body" in record:
-        return COMMENTS
-    return None
-
-
-def _kind_vote(records: Iterable[tuple[int, dict[str, Any]] | BadLine], *, kind: str | None, sample: int) -> str:
-    if kind is not None:
-        if kind not in KINDS:
-            raise DumpError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-        return kind
-    votes = {COMMENTS: 0, SUBMISSIONS: 0}
-    seen = 0
-    for entry in records:
-        if type(entry) is BadLine:
-            continue
-        found = record_kind(entry[1])
-        if found:
-            votes[found] += 1
-        seen += 1
-        if seen >= sample:
-            break
-    if votes[COMMENTS] == votes[SUBMISSIONS]:
-        raise DumpError(
-            f"cannot tell comments from submissions in the first {seen} records "
-            f"({votes[COMMENTS]} look like comments, {votes[SUBMISSIONS]} like submissions): pass the kind"
-        )
-    return COMMENTS if votes[COMMENTS] > votes[SUBMISSIONS] else SUBMISSIONS
-
-
-def dump_kind(
-    records: Iterable[tuple[int, dict[str, Any]] | BadLine], *, kind: str | None = None, sample: int = KIND_SAMPLE
-) -> tuple[str, Iterator[tuple[int, dict[str, Any]] | BadLine]]:
-    """(kind, the same records) for any iterable of records: the ones looked at are put back in front.
-
-    On a `DumpReader` use `reader.kind()`: it keeps `reader.position` exact, while this
-    reads up to `sample` records ahead of what the caller has taken.
-    """
-    records = iter(records)
-    if kind is not None:
-        return _kind_vote((), kind=kind, sample=sample), records
-    head = []
-    valid = 0
-    for entry in records:
-        head.append(entry)
-        valid += type(entry) is not BadLine
-        if valid >= sample:
-            break
-    return _kind_vote(head, kind=None, sample=sample), itertools.chain(head, records)
-
-
-def record_created(record: dict[str, Any]) -> int | None:
-    """`created_utc` as epoch seconds: an int in recent files, a string in old ones, a float from the API."""
-    value = record.get("created_utc")
-    if type(value) is int:
-        return value
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        try:
-            return int(float(value))  # type: ignore[arg-type]
-        except (TypeError, ValueError, OverflowError):
-            return None
-
-
-def _epoch(value: datetime | int | float | None) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return int(value.timestamp())
-    return int(value)
-
-
-def records_filter(
-    records: Iterable[tuple[int, dict[str, Any]] | BadLine],
-    *,
-    subreddits: Iterable[str] | None = None,
-    since: datetime | int | None = None,
-    until: datetime | int | None = None,
-) -> Iterator[tuple[int, dict[str, Any]] | BadLine]:
-    """Keep the records of these subreddits (any case) created in [since, until); BadLines pass through.
-
-    With since/until, a record whose `created_utc` is missing or unreadable is left out.
-    Naive datetimes are taken as UTC.
-    """
-    wanted = frozenset(name.strip().lower().removeprefix("r/") for name in subreddits) if subreddits else None
-    low, high = _epoch(since), _epoch(until)
-    timed = low is not None or high is not None
-    for entry in records:
-        if type(entry) is BadLine:
-            yield entry
-            continue
-        record = entry[1]
-        if wanted is not None:
-            sub = record.get("subreddit")
-            if type(sub) is not str or sub.lower() not in wanted:
-                continue
-        if timed:
-            created = record_created(record)
-            if created is None or (low is not None and created < low) or (high is not None and created >= high):
-                continue
-        yield entry

@@ -15,27 +15,29 @@ import pytest
 import zstandard
 
 from articles.models import article_text
-from ingest.dumps import (
+from ingest.dump_records import (
     COMMENTS,
     ITEM_KIND,
-    PLAIN,
     SUBMISSIONS,
-    ZSTD,
     BadLine,
-    DumpCorrupt,
     DumpError,
+    dump_kind,
+    record_created,
+    records_filter,
+)
+from ingest.dumps import (
+    PLAIN,
+    ZSTD,
+    DumpCorrupt,
     DumpLine,
     DumpReader,
     DumpTruncated,
     dump_format,
     dump_identity,
-    dump_kind,
     dump_lines,
     dump_open,
     dump_records,
     dump_resume,
-    record_created,
-    records_filter,
 )
 from ingest.validation import Accepted, item_validate
 

@@ -16,7 +16,8 @@ from ingest.dump_import import (
     dump_import,
     identity_key,
 )
-from ingest.dumps import KINDS, DumpError, dump_identity
+from ingest.dump_records import KINDS, DumpError
+from ingest.dumps import dump_identity
 from ingest.locks import dump_lock
 from marketpulse.jobs import DryRunHandle, RunHandle, job_run
 
