@@ -2,19 +2,7 @@
 
     outcome = stance_model_train(sources=None, seed=0, test_size=0.2, promote=True)
 
-What `manage.py train_stance` runs. The data (`stance_training_data`), by source:
-
-- `mentions`: mentions a reviewer gave a stance (`Mention.reviewed_stance`, added with
-  the per-mention stance work); the text is the part of the article about that ticker
-  (`sentiment.cues.mention_clauses` over the cleaned article text);
-- `articles`: articles a reviewer labelled (`Article.reviewed_label`: positive -> bullish,
-  negative -> bearish, neutral -> neutral); the cleaned article text;
-- every `import_labels --source NAME`: the imported examples of that source.
-
-One example per text (the normalised-text hash of `sentiment.models.text_hash`): when
-two sources have the same text, a reviewer's mention label wins over an article label,
-which wins over an import. Examples are ordered by hash, so the same data gives the same
-split and the same model whatever order the database returns rows in.
+What `manage.py train_stance` runs, on `sentiment.training_data.stance_training_data`.
 
 The run: a stratified split with a fixed seed (`--test-size` held out); each candidate
 trained on the rest and measured on the held-out part (the fast linear model,
@@ -37,7 +25,6 @@ of the sorted (text hash, label) pairs): same data, same hash.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -51,18 +38,12 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
-from django.db.models import Count
 
-from articles.models import Article, Mention
-from sentiment.cues import mention_clauses
-from sentiment.labels import RESERVED_SOURCES
-from sentiment.models import StanceExample, StanceModelVersion, text_hash
+from sentiment.models import StanceModelVersion
 from sentiment.stance_store import (
     Scorer,
     Store,
-    StoreError,
     promote,
     promoted_read,
     promoted_scorer_reset,
@@ -71,11 +52,8 @@ from sentiment.stance_store import (
     train_hashes_read,
     version_save,
 )
-from sentiment.text import scoring_text
+from sentiment.training_data import Example, data_hash, stance_training_data
 
-SOURCE_MENTIONS, SOURCE_ARTICLES = RESERVED_SOURCES
-REVIEW_TO_STANCE = {"positive": "bullish", "negative": "bearish", "neutral": "neutral"}
-SOURCE_PRIORITY = (SOURCE_MENTIONS, SOURCE_ARTICLES)  # then the imports
 MANIFEST_FORMAT = "marketpulse-stance-version/1"
 MIN_COMPARISON = 20
 SHORT_HASH = 16
@@ -83,135 +61,6 @@ SHORT_HASH = 16
 
 class NotEnoughData(Exception):
     """Too few examples (or labels) to split and train."""
-
-
-@dataclass(frozen=True)
-class Example:
-    text: str
-    label: str
-    source: str
-    hash: str
-
-
-def mention_reviews_available() -> bool:
-    """Whether Mention has `reviewed_stance` (the per-mention stance review).
-
-    INTEGRATION: the field arrives with the per-mention stance migration
-    (articles 0005_mention_stance). Until it is merged the `mentions` source is empty;
-    after it, this returns True and the guard costs nothing. It can then be removed.
-    """
-    try:
-        Mention._meta.get_field("reviewed_stance")
-    except FieldDoesNotExist:
-        return False
-    return True
-
-
-def stance_sources() -> dict[str, int]:
-    """Every source train_stance can read, with its number of labelled rows (before de-duplication)."""
-    out = {
-        SOURCE_MENTIONS: (
-            Mention.objects.exclude(reviewed_stance__isnull=True).exclude(reviewed_stance="").count()
-            if mention_reviews_available()
-            else 0
-        ),
-        SOURCE_ARTICLES: Article.objects.exclude(reviewed_label="").count(),
-    }
-    for source, n in StanceExample.objects.order_by().values_list("source").annotate(n=Count("id")):
-        out[source] = n
-    return out
-
-
-def _mention_examples() -> list[Example]:
-    if not mention_reviews_available():
-        return []
-    reviewed = list(
-        Mention.objects.exclude(reviewed_stance__isnull=True)
-        .exclude(reviewed_stance="")
-        .order_by("pk")
-        .values_list("article_id", "ticker__symbol", "reviewed_stance")
-    )
-    out = []
-    article_ids = sorted({a for a, _, _ in reviewed})
-    for i in range(0, len(article_ids), 2000):
-        chunk = article_ids[i : i + 2000]
-        symbols: dict[int, list[str]] = defaultdict(list)
-        for article_id, symbol in Mention.objects.filter(article_id__in=chunk).values_list(
-            "article_id", "ticker__symbol"
-        ):
-            symbols[article_id].append(symbol)
-        texts = {
-            pk: scoring_text(kind=kind, title=title, body=body)
-            for pk, kind, title, body in Article.objects.filter(pk__in=chunk).values_list("pk", "kind", "title", "body")
-        }
-        wanted = set(chunk)
-        for article_id, symbol, stance in reviewed:
-            if article_id not in wanted or not texts.get(article_id):
-                continue
-            # The part of the article about this ticker, as the per-mention scorer reads it.
-            clause = mention_clauses(texts[article_id], symbols[article_id]).get(symbol.upper(), texts[article_id])
-            label = _stance_label(stance)
-            if clause and label:
-                out.append(Example(clause, label, SOURCE_MENTIONS, text_hash(clause)))
-    return out
-
-
-def _stance_label(raw: str) -> str | None:
-    from sentiment.labels import label_normalise
-
-    return label_normalise(REVIEW_TO_STANCE.get(raw, raw))
-
-
-def _article_examples() -> list[Example]:
-    out = []
-    rows = (
-        Article.objects.exclude(reviewed_label="")
-        .filter(is_removed=False)
-        .order_by("pk")
-        .values_list("reviewed_label", "kind", "title", "body")
-    )
-    for reviewed, kind, title, body in rows.iterator(chunk_size=2000):
-        text = scoring_text(kind=kind, title=title, body=body)
-        if text:
-            out.append(Example(text, REVIEW_TO_STANCE[reviewed], SOURCE_ARTICLES, text_hash(text)))
-    return out
-
-
-def _imported_examples(sources: set[str] | None) -> list[Example]:
-    qs = StanceExample.objects.order_by("pk")
-    if sources is not None:
-        qs = qs.filter(source__in=sorted(sources))
-    return [
-        Example(text, label, source, digest)
-        for text, label, source, digest in qs.values_list("text", "label", "source", "text_hash").iterator(
-            chunk_size=5000
-        )
-    ]
-
-
-def stance_training_data(*, sources: Sequence[str] | None = None) -> list[Example]:
-    """The labelled examples of `sources` (all when None), one per text, ordered by text hash."""
-    wanted = set(sources) if sources else None
-    batches: list[list[Example]] = []
-    if wanted is None or SOURCE_MENTIONS in wanted:
-        batches.append(_mention_examples())
-    if wanted is None or SOURCE_ARTICLES in wanted:
-        batches.append(_article_examples())
-    imports = None if wanted is None else wanted - set(RESERVED_SOURCES)
-    if imports is None or imports:
-        batches.append(_imported_examples(imports))
-    chosen: dict[str, Example] = {}
-    for batch in batches:  # in priority order: the first source to have a text keeps it
-        for ex in batch:
-            chosen.setdefault(ex.hash, ex)
-    return [chosen[h] for h in sorted(chosen)]
-
-
-def data_hash(examples: Sequence[Example]) -> str:
-    digest = hashlib.sha256()
-    for ex in sorted(examples, key=lambda e: e.hash):
-        digest.update(f"{ex.hash}\t{ex.label}\n".encode())
-    return digest.hexdigest()
 
 
 def git_sha() -> str:
@@ -514,17 +363,3 @@ def stance_model_train(
         decision=decision,
         seconds={k: round(v, 2) for k, v in seconds.items()},
     )
-
-
-__all__ = [
-    "Example",
-    "NotEnoughData",
-    "StoreError",
-    "TrainOutcome",
-    "data_hash",
-    "git_sha",
-    "mention_reviews_available",
-    "stance_model_train",
-    "stance_sources",
-    "stance_training_data",
-]

@@ -17,9 +17,10 @@ from articles.models import Article
 from marketpulse.models import JobRun
 from sentiment import stance_store
 from sentiment.labels import labels_parse_text
-from sentiment.learning import data_hash, stance_model_train, stance_training_data
+from sentiment.learning import stance_model_train
 from sentiment.models import StanceExample, StanceModelVersion, text_hash
 from sentiment.training import train_linear
+from sentiment.training_data import data_hash, stance_training_data
 
 pytestmark = pytest.mark.django_db
 

@@ -22,8 +22,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from marketpulse.jobs import exit_if_stopped, job_run
 from sentiment.embedding_head import EmbeddingModelError
-from sentiment.learning import NotEnoughData, stance_model_train, stance_sources
+from sentiment.learning import NotEnoughData, stance_model_train
 from sentiment.stance_store import StoreError, store_open
+from sentiment.training_data import stance_sources
 
 EXIT_BAD_ARGS = 2
 EXIT_STORE = 3
