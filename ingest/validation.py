@@ -36,13 +36,11 @@ Decisions, field by field:
 * **subreddit**: lower-cased (the scraper's targets and locks are lower-case; all
   lookups are `iexact`); a leading "r/" is dropped; it must then be Reddit's
   `[a-z0-9_]` (or the historical "reddit.com"), at most the column length, else
-  `subreddit_invalid`; missing ->
-  the `subreddit=` argument (the thread's, like `comment_item`), else
-  `subreddit_missing`.
+  `subreddit_invalid`; missing -> the `subreddit=` argument (the thread's, like
+  `comment_item`), else `subreddit_missing`.
 * **counts** (score, num_comments): int, integral float or numeric string
   ("12", "1e3", " 7 "); clamped to the column's range (`SCORE_MIN..SCORE_MAX`,
-  `0..NUM_COMMENTS_MAX`, read from the model field's type at import, so they
-  follow the planned change to BigIntegerField). Junk (non-numeric strings,
+  `0..NUM_COMMENTS_MAX`: BigIntegerField, read from the model at import). Junk (non-numeric strings,
   fractions, NaN, inf, booleans, lists) counts as 0: a bad count must not cost
   the text. A missing score is the `ups` (old dump files). A comment's
   num_comments is 0.
@@ -74,28 +72,6 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 
 from articles.models import Article
 
-__all__ = [
-    "AUTHOR_MAX",
-    "BIGINT_MAX",
-    "BIGINT_MIN",
-    "FUTURE_TOLERANCE",
-    "NUM_COMMENTS_MAX",
-    "PARENT_POST_ID_MAX",
-    "PERMALINK_MAX",
-    "REDDIT_EPOCH",
-    "REDDIT_ID_MAX",
-    "REMOVED_MARKERS",
-    "SCORE_MAX",
-    "SCORE_MIN",
-    "SUBREDDIT_MAX",
-    "TEXT_MAX_CHARS",
-    "Accepted",
-    "Reason",
-    "Rejected",
-    "created_clamp",
-    "item_validate",
-    "text_clean",
-]
 
 # ------------------------------------------------------------------ limits
 
@@ -110,19 +86,8 @@ PERMALINK_MAX: int = _field("permalink").max_length  # type: ignore[assignment]
 #: title and body are TextFields (no column limit): this is ours. Reddit allows 40 000.
 TEXT_MAX_CHARS = 100_000
 #: The keys of an accepted row, in order: what `ingest.upsert` and `ingest.dump_import` write.
-ROW_KEYS = (
-    "reddit_id",
-    "kind",
-    "subreddit",
-    "parent_post_id",
-    "title",
-    "body",
-    "author",
-    "permalink",
-    "score",
-    "num_comments",
-    "is_removed",
-    "created_utc",
+ROW_KEYS = tuple(
+    "reddit_id kind subreddit parent_post_id title body author permalink score num_comments is_removed created_utc".split()
 )
 
 _RANGES = BaseDatabaseOperations.integer_field_ranges
