@@ -2,8 +2,7 @@
 
 `Scraper` is the traversal: which posts and threads to fetch, in which order, within
 the run's request budget. Writing is `ingest.upsert` (one transaction per batch,
-checkpoint included); progress is `ingest.progress`; the run's options and outcome
-are `ingest.scrape_plan`.
+checkpoint included); progress is `ingest.progress`; options and outcome `ingest.scrape_plan`.
 
 Every item goes through `ingest.validation.item_validate` before anything reads its
 fields (sorting, the /new stop, the backfill range): one bad item never costs the

@@ -72,7 +72,6 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 
 from articles.models import Article
 
-
 # ------------------------------------------------------------------ limits
 
 _field = Article._meta.get_field
