@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from marketpulse.management.commands import run_pipeline
+from ops.management.commands import run_pipeline
 
 
 @pytest.fixture

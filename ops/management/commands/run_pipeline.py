@@ -7,9 +7,8 @@ one secrets fetch per 15 minutes, and the batch is scored minutes after it was s
 instead of on the next run. The figures are in BENCHMARKS.md ("Job run times") and
 `make cost`.
 
-The two jobs are called by name (`call_command`), never imported: `marketpulse` sits
-below `ingest` and `sentiment` in the layers, and the two apps stay independent. Each
-job keeps its own JobRun row, its own metrics line (Job=scrape_reddit, Job=analyze_sentiment:
+The two jobs are called by name (`call_command`), never imported: `ops`, `ingest` and
+`sentiment` are independent layers. Each job keeps its own JobRun row, its own metrics line (Job=scrape_reddit, Job=analyze_sentiment:
 the alarms are unchanged) and its own signal handling.
 
 Exit code: a failed scrape still lets the scoring run (what is already stored waits to be
