@@ -156,13 +156,9 @@ def train_embedding_head(
     """Fit the head on `model_dir`'s embeddings. Deterministic: same inputs and seed -> same model."""
     from sklearn.linear_model import LogisticRegression
 
-    from sentiment.training import normalise_stance_label
+    from sentiment.training import training_labels
 
-    if len(texts) != len(labels):
-        raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
-    gold = [normalise_stance_label(label) for label in labels]
-    if len(set(gold)) < 2:
-        raise ValueError("training needs at least two different labels")
+    gold = training_labels(texts, labels)
     params = {**DEFAULT_PARAMS, **(params or {})}
     if embedder is None:
         embedder = Embedder(model_dir, max_length=int(params["max_length"]), batch_size=int(params["batch_size"]))

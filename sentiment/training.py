@@ -190,6 +190,16 @@ class LinearStanceModel(LogisticStanceScorer):
         )
 
 
+def training_labels(texts: Sequence[str], labels: Sequence[str]) -> list[str]:
+    """The labels of a training set, normalised; a clear error for a mismatch or a single label."""
+    if len(texts) != len(labels):
+        raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
+    gold = [normalise_stance_label(label) for label in labels]
+    if len(set(gold)) < 2:
+        raise ValueError("training needs at least two different labels")
+    return gold
+
+
 def train_linear(
     texts: Sequence[str],
     labels: Sequence[str],
@@ -199,11 +209,7 @@ def train_linear(
     """Fit the linear stance model. Deterministic: same texts, labels, seed and params -> same model."""
     from sklearn.linear_model import LogisticRegression
 
-    if len(texts) != len(labels):
-        raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
-    gold = [normalise_stance_label(label) for label in labels]
-    if len(set(gold)) < 2:
-        raise ValueError("training needs at least two different labels")
+    gold = training_labels(texts, labels)
     params = {**DEFAULT_PARAMS, **(params or {})}
     prepared = [prepare_text(t) for t in texts]
     word, char = _vectorizers(params, len(texts))
