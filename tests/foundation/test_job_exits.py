@@ -94,7 +94,15 @@ def test_refresh_rollups_sigterm_exits_143(monkeypatch):
 
 @pytest.mark.django_db
 def test_analyze_sentiment_sigterm_exits_143(monkeypatch):
+    from django.utils import timezone
+
+    from articles.models import Article
     from sentiment.management.commands import analyze_sentiment
+
+    # One article on the backlog: with none, the command exits before scoring (issue 16).
+    Article.objects.create(
+        kind="comment", reddit_id="t1_sig1", subreddit="wallstreetbets", body="TSLA calls", created_utc=timezone.now()
+    )
 
     real_score = analyze_sentiment.articles_score
 
