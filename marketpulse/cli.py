@@ -11,11 +11,12 @@ from __future__ import annotations
 import argparse
 import math
 import re
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 from django.utils.dateparse import parse_date, parse_datetime
 
 _DURATION = re.compile(r"(\d{1,9})([smhd])")
+_DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def datetime_type(raw: str) -> datetime:
@@ -55,10 +56,18 @@ def positive_float(raw: str) -> float:
     return value
 
 
-def duration_type(raw: str) -> str:
-    """A span back from now: 90s, 15m, 1h, 2d (greater than 0). Returns the checked text, lowercased."""
-    text = raw.strip().lower()
-    match = _DURATION.fullmatch(text)
+def duration_type(raw: str) -> timedelta:
+    """A span back from now: 90s, 15m, 1h, 2d (greater than 0), as a timedelta."""
+    match = _DURATION.fullmatch(raw.strip().lower())
     if match is None or int(match.group(1)) == 0:
         raise argparse.ArgumentTypeError(f"must look like 30m, 1h or 2d, not {raw!r}")
-    return text
+    return timedelta(seconds=int(match.group(1)) * _DURATION_SECONDS[match.group(2)])
+
+
+def duration_text(span: timedelta) -> str:
+    """A `duration_type` span written back the way an operator writes it: 2h, 90s, 3d."""
+    seconds = int(span.total_seconds())
+    for unit, size in sorted(_DURATION_SECONDS.items(), key=lambda item: -item[1]):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    raise AssertionError("unreachable: every span is a whole number of seconds")

@@ -312,15 +312,6 @@ def _as_datetime(value: Any) -> datetime | None:
 # --- logs (CloudWatch Logs) ---------------------------------------------------------------------
 
 
-def parse_since(text: str) -> timedelta:
-    """'90s', '15m', '1h', '2d' -> timedelta; aws.AwsError on anything else."""
-    text = text.strip().lower()
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    if len(text) >= 2 and text[-1] in units and text[:-1].isdigit() and int(text[:-1]) > 0:
-        return timedelta(seconds=int(text[:-1]) * units[text[-1]])
-    raise aws.AwsError(f"--since must look like 30m, 1h or 2d, not {text!r}")
-
-
 @dataclass
 class LogEvent:
     timestamp: datetime

@@ -97,7 +97,9 @@ def test_positive_float_and_duration():
     for raw in ("0", "-1", "nan", "inf", "x"):
         with pytest.raises(argparse.ArgumentTypeError, match="number of seconds"):
             cli.positive_float(raw)
-    assert cli.duration_type(" 15M ") == "15m"
+    assert cli.duration_type(" 15M ") == timedelta(minutes=15)
+    assert cli.duration_type("2d") == timedelta(days=2)
+    assert [cli.duration_text(cli.duration_type(t)) for t in ("2h", "90s", "120m", "3d")] == ["2h", "90s", "2h", "3d"]
     for raw in ("0h", "5x", "h", "-1h", ""):
         with pytest.raises(argparse.ArgumentTypeError, match="30m, 1h or 2d"):
             cli.duration_type(raw)

@@ -311,7 +311,7 @@ class Command(BaseCommand):
     # --- logs ----------------------------------------------------------------------------------------
 
     def _logs(self, options):
-        since = ecs.parse_since(options["since"])
+        since = options["since"]  # a timedelta (cli.duration_type)
         count = 0
         try:
             for event in ecs.logs_read(
@@ -327,4 +327,6 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         if count == 0 and options["verbosity"] >= 1:
-            self.stderr.write(f"no events in {aws.log_group(options['job'])} in the last {options['since']}")
+            self.stderr.write(
+                f"no events in {aws.log_group(options['job'])} in the last {cli.duration_text(options['since'])}"
+            )
