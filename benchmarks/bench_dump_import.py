@@ -119,7 +119,7 @@ def _backend_cpu(dbname: str, stop: threading.Event, seen: dict[int, float]) -> 
             stop.wait(0.2)
 
 
-def import_run(path: Path) -> dict:
+def import_run(path: Path, workers: int = 2) -> dict:
     from django.db import connection
 
     from marketpulse.models import JobRun
@@ -131,7 +131,7 @@ def import_run(path: Path) -> dict:
     poller.start()
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "import_dump", str(path), "--all-subreddits"],
+        [sys.executable, str(ROOT / "manage.py"), "import_dump", str(path), "--all-subreddits", f"--workers={workers}"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -171,7 +171,8 @@ def rows_for(path: Path, n: int) -> list[dict]:
     return rows
 
 
-def writes_compare(path: Path, n: int) -> dict:
+def writes_compare(path: Path, n: int, workers: int) -> dict:
+    """Wall and Python CPU seconds to write the same `n` rows three ways, each into empty tables."""
     from datetime import timedelta
 
     from django.db import transaction
@@ -179,30 +180,45 @@ def writes_compare(path: Path, n: int) -> dict:
 
     from articles.services import rollups_refresh
     from ingest import dump_import
+    from ingest.dump_merge import Merged, MergePool, mention_rows, merge_postgres
     from ingest.upsert import articles_upsert, ticker_index_load
 
     rows = rows_for(path, n)
-    out = {}
-    db_reset()
-    index = ticker_index_load()
-    now = timezone.now()
-    started, cpu = time.perf_counter(), time.process_time()
-    tickers, lo, hi = set(), None, None
-    for start in range(0, len(rows), dump_import.BATCH_SIZE):
-        with transaction.atomic():
-            merged = dump_import._merge_postgres(rows[start : start + dump_import.BATCH_SIZE], index, now)
-        tickers |= merged.tickers
-        lo = merged.since if lo is None else min(lo, merged.since or lo)
-        hi = merged.until if hi is None else max(hi, merged.until or hi)
-    rollups_refresh(ticker_ids=tickers, since=lo, until=hi + timedelta(microseconds=1))
-    out["merge"] = (time.perf_counter() - started, time.process_time() - cpu)
-    db_reset()
-    index = ticker_index_load()
-    started, cpu = time.perf_counter(), time.process_time()
-    for start in range(0, len(rows), 500):
-        articles_upsert(items=[dict(r) for r in rows[start : start + 500]], index=index)
-    out["upsert"] = (time.perf_counter() - started, time.process_time() - cpu)
-    out["rows"] = len(rows)
+    size = dump_import.BATCH_SIZE
+    out = {"rows": len(rows)}
+
+    def merged_all(results: list[Merged]) -> None:
+        tickers = set().union(*(m.tickers for m in results))
+        lo = min(m.since for m in results if m.since)
+        hi = max(m.until for m in results if m.until)
+        rollups_refresh(ticker_ids=tickers, since=lo, until=hi + timedelta(microseconds=1))
+
+    def one_connection() -> None:
+        results = []
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+            with transaction.atomic():
+                results.append(merge_postgres(batch, mention_rows(batch, index), now))
+        merged_all(results)
+
+    def pool() -> None:
+        merges = MergePool(workers=workers, merge=merge_postgres, on_turn=lambda b, m: None, now=now)
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+            merges.submit(batch, mention_rows(batch, index), line_no=start + len(batch), offset=0)
+        merged_all([m for _, m in merges.close()])
+
+    def upsert() -> None:
+        for start in range(0, len(rows), 500):
+            articles_upsert(items=[dict(r) for r in rows[start : start + 500]], index=index)
+
+    for name, way in (("pool", pool), ("merge", one_connection), ("upsert", upsert)):
+        db_reset()
+        index = ticker_index_load()
+        now = timezone.now()
+        started, cpu = time.perf_counter(), time.process_time()
+        way()
+        out[name] = (time.perf_counter() - started, time.process_time() - cpu)
     return out
 
 
@@ -256,6 +272,8 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=100_000, help="the small file (default 100000)")
     parser.add_argument("--compare", type=int, default=50_000, help="rows for merge vs articles_upsert")
     parser.add_argument("--skip-big", action="store_true", help="only the small file end to end")
+    parser.add_argument("--workers", type=int, default=2, help="import_dump --workers (default 2)")
+    parser.add_argument("--only-import", action="store_true", help="the end-to-end table alone")
     args = parser.parse_args()
     _setup_django()
     from django.db import connection
@@ -272,7 +290,7 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     results = {}
     for path in [small] + ([] if args.skip_big else [big]):
-        r = import_run(path)
+        r = import_run(path, args.workers)
         results[path.name] = r
         c = r["counters"]
         print(
@@ -282,13 +300,23 @@ def main() -> None:
         )
     for name, r in results.items():
         print(f"\n{name}: {r['status']}: {r['summary']}")
+        print(f"  main thread blocked on the merges: {r['counters'].get('merge_wait_seconds', 0):.1f} s")
+    if args.only_import:
+        return
 
-    cmp = writes_compare(small, args.compare)
+    cmp = writes_compare(small, args.compare, args.workers)
     n = cmp["rows"]
-    merge_us, upsert_us = cmp["merge"][0] / n * 1e6, cmp["upsert"][0] / n * 1e6
-    print(f"\nwrites only, {n:,} rows, wall (Python CPU): merge {cmp['merge'][0]:.1f} s ({cmp['merge'][1]:.1f} s), ")
-    print(f"articles_upsert {cmp['upsert'][0]:.1f} s ({cmp['upsert'][1]:.1f} s)")
-    print(f"per row: merge {merge_us:.0f} us, articles_upsert {upsert_us:.0f} us: {upsert_us / merge_us:.1f}x")
+    upsert_us = cmp["upsert"][0] / n * 1e6
+    print(f"\nwrites only, {n:,} rows (linking included), into empty tables:")
+    print("\n| write path | wall s | Python CPU s | per row (wall) | vs articles_upsert |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name, label in (
+        ("pool", f"import_dump merge, {args.workers} connections (MergePool)"),
+        ("merge", "import_dump merge, one connection"),
+        ("upsert", "articles_upsert (the scraper's)"),
+    ):
+        wall, cpu = cmp[name]
+        print(f"| {label} | {wall:.1f} | {cpu:.1f} | {wall / n * 1e6:.0f} us | {upsert_us / (wall / n * 1e6):.1f}x |")
 
     if not args.skip_big:
         w31 = dump_file(directory, args.lines, 31)

@@ -19,15 +19,16 @@ scraper stored is at least as recent. In either order the live score wins: live 
 -> the dump skips the row; dump first -> the next scrape updates the counts and, if the
 text changed, the text (`articles_upsert`). Re-importing a file is a no-op.
 
-Fast: on PostgreSQL each batch is `COPY`ed (psycopg 3 `cursor.copy`) into two TEMP
-staging tables (`ON COMMIT DELETE ROWS`) and merged with one statement,
-`INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING` feeding the mention insert
-in the same statement. On SQLite (development, tests) the same rule with the ORM:
-look up the batch's fullnames, `bulk_create` the new ones and their mentions.
+Fast: on PostgreSQL each batch is `COPY`ed into TEMP staging tables and merged with one
+statement (`ingest.dump_merge.merge_postgres`), on `workers` threads with a connection
+each (`MergePool`, default 2): the merges run while this thread reads, validates and links
+the next batches, and they commit in file order. On SQLite (development, tests) the same
+rule with the ORM, on this thread: look up the batch's fullnames, `bulk_create` the new
+ones and their mentions.
 
 Resumable: the file's `DumpCheckpoint` (identity = source, size, version) is moved to
-`DumpReader.position` in the same transaction as each merged batch, so a kill at any
-moment loses at most the batch in flight, and the rerun continues after the checkpoint
+`DumpReader.position` in the same transaction as each merged batch, and batches commit in
+file order, so a kill at any moment loses at most the batches in flight, and the rerun continues after the checkpoint
 (rows are keyed by fullname, so nothing is doubled either). SIGTERM commits the batch
 being built and stops. The rollups (`articles.services.rollups_refresh`) are rebuilt
 once at the end, for the tickers and the hour range the merged batches inserted; that
@@ -49,24 +50,24 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from articles.models import Article, Mention
 from articles.services import rollups_refresh
-from ingest.dump_records import ITEM_KIND, BadLine, DumpError, records_filter
+from ingest.dump_merge import Batch, Merged, MergePool, mention_rows, merge_orm, merge_postgres, merge_preview
+from ingest.dump_records import BadLine, DumpError
+from ingest.dump_rows import dump_rows
 from ingest.dumps import DumpCorrupt, DumpIdentity, dump_resume
 from ingest.models import DumpCheckpoint
-from ingest.upsert import TickerIndex, chunks, item_mentions, ticker_index_load
-from ingest.validation import ROW_KEYS, Rejected, item_validate
+from ingest.upsert import ticker_index_load
 from marketpulse.jobs import RunHandle
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000  # accepted items per merged batch (one transaction, one checkpoint)
+WORKERS = 2  # merges in flight at once on PostgreSQL (threads, one connection each)
+MAX_WORKERS = 8
 FLUSH_SECONDS = 30.0  # a batch is also merged after this long, so a sparse filter still checkpoints
 BAD_LINES_LOGGED = 20
 LOG_EVERY_SECONDS = 15.0
-
-_ARTICLE_COLUMNS = ROW_KEYS
-_MENTION_COLUMNS = ("reddit_id", "ticker_id", "confidence", "matched_text", "created_utc")
+_CLOCK_EVERY = 256  # items between two looks at the clock (FLUSH_SECONDS)
 
 
 def identity_key(identity: DumpIdentity) -> str:
@@ -82,6 +83,7 @@ class ImportOptions:
     until: datetime | None = None
     kind: str | None = None  # "comments"/"submissions"; None: told by the content
     batch_size: int = BATCH_SIZE
+    workers: int = WORKERS  # PostgreSQL: merge threads; 0 merges on the caller's thread (SQLite always does)
     dry_run: bool = False
     restart: bool = False  # ignore the checkpoint and read the file from its first line
     tty: bool = False
@@ -127,146 +129,6 @@ class _Scope:
         if hi is not None:
             self.until = hi if self.until is None else max(self.until, hi)
         self.tickers |= tickers
-
-
-# ------------------------------------------------------------------ writers
-
-
-@dataclass
-class _Merged:
-    posts: int = 0
-    comments: int = 0
-    mentions: int = 0
-    since: datetime | None = None
-    until: datetime | None = None
-    tickers: set[int] = field(default_factory=set)
-
-
-def _mention_rows(rows: list[dict[str, Any]], index: TickerIndex) -> list[tuple]:
-    out = []
-    for row in rows:
-        for match in item_mentions(row, index):
-            out.append(
-                (
-                    row["reddit_id"],
-                    index.ids[match.symbol],
-                    match.confidence,
-                    match.matched_text[:64],
-                    row["created_utc"],
-                )
-            )
-    return out
-
-
-def _merge_postgres(rows: list[dict[str, Any]], index: TickerIndex, now: datetime) -> _Merged:
-    """COPY the batch into TEMP staging tables, then one INSERT ... ON CONFLICT DO NOTHING for both tables."""
-    article_table, mention_table = Article._meta.db_table, Mention._meta.db_table
-    mentions = _mention_rows(rows, index)
-    columns = ", ".join(_ARTICLE_COLUMNS)
-    with connection.cursor() as cursor:
-        # The commit need not wait for the WAL flush: if the server crashes, the last batches
-        # are lost together with the checkpoint rows in the same transactions, and the rerun
-        # reads them again. It saves a disk flush per batch; nothing else changes.
-        cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        # Per session, emptied at every commit: the staging never outlives its batch.
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS import_dump_articles ("
-            "reddit_id varchar(20), kind varchar(8), subreddit varchar(64), parent_post_id varchar(20), "
-            "title text, body text, author varchar(64), permalink varchar(512), score bigint, "
-            "num_comments bigint, is_removed boolean, created_utc timestamptz) ON COMMIT DELETE ROWS"
-        )
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS import_dump_mentions ("
-            "reddit_id varchar(20), ticker_id bigint, confidence double precision, matched_text varchar(64), "
-            "created_utc timestamptz) ON COMMIT DELETE ROWS"
-        )
-        with cursor.copy(f"COPY import_dump_articles ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(
-                    (
-                        row["reddit_id"],
-                        row["kind"],
-                        row["subreddit"],
-                        row["parent_post_id"],
-                        row["title"],
-                        row["body"],
-                        row["author"],
-                        row["permalink"],
-                        row["score"],
-                        row["num_comments"],
-                        row["is_removed"],
-                        row["created_utc"],
-                    )
-                )
-        if mentions:
-            with cursor.copy(f"COPY import_dump_mentions ({', '.join(_MENTION_COLUMNS)}) FROM STDIN") as copy:
-                for mention in mentions:
-                    copy.write_row(mention)
-        cursor.execute(
-            f"""
-            WITH inserted AS (
-                INSERT INTO {article_table} ({columns}, first_seen_at, updated_at,
-                    sentiment_label, sentiment_model, vader_label, reviewed_label)
-                SELECT {columns}, %(now)s, %(now)s, '', '', '', '' FROM import_dump_articles
-                ON CONFLICT (reddit_id) DO NOTHING
-                RETURNING id, reddit_id, kind
-            ), linked AS (
-                INSERT INTO {mention_table} (article_id, ticker_id, confidence, matched_text, created_utc)
-                SELECT inserted.id, m.ticker_id, m.confidence, m.matched_text, m.created_utc
-                FROM import_dump_mentions m JOIN inserted ON inserted.reddit_id = m.reddit_id
-                ON CONFLICT (article_id, ticker_id) DO NOTHING
-                RETURNING ticker_id, created_utc
-            )
-            SELECT (SELECT count(*) FROM inserted WHERE kind = 'post'),
-                   (SELECT count(*) FROM inserted WHERE kind = 'comment'),
-                   count(*), min(created_utc), max(created_utc), coalesce(array_agg(DISTINCT ticker_id), '{{}}')
-            FROM linked
-            """,
-            {"now": now},
-        )
-        posts, comments, linked, lo, hi, tickers = cursor.fetchone()
-    return _Merged(posts=posts, comments=comments, mentions=linked, since=lo, until=hi, tickers=set(tickers))
-
-
-def _merge_orm(rows: list[dict[str, Any]], index: TickerIndex, now: datetime) -> _Merged:
-    """The same merge with the ORM (SQLite): insert the fullnames not stored yet, and their mentions."""
-    stored: set[str] = set()
-    for chunk in chunks([row["reddit_id"] for row in rows]):
-        stored.update(Article.objects.filter(reddit_id__in=chunk).values_list("reddit_id", flat=True))
-    new = [row for row in rows if row["reddit_id"] not in stored]
-    merged = _Merged()
-    if not new:
-        return merged
-    articles = Article.objects.bulk_create([Article(**row) for row in new], batch_size=500)
-    ids = {a.reddit_id: a.pk for a in articles if a.pk is not None}
-    if len(ids) < len(new):  # a backend that cannot return ids from a bulk insert
-        for chunk in chunks([row["reddit_id"] for row in new]):
-            ids.update(Article.objects.filter(reddit_id__in=chunk).values_list("reddit_id", "id"))
-    mentions = [
-        Mention(article_id=ids[rid], ticker_id=ticker, confidence=conf, matched_text=text, created_utc=created)
-        for rid, ticker, conf, text, created in _mention_rows(new, index)
-    ]
-    Mention.objects.bulk_create(mentions, batch_size=1000, ignore_conflicts=True)
-    merged.posts = sum(1 for row in new if row["kind"] == "post")
-    merged.comments = len(new) - merged.posts
-    merged.mentions = len(mentions)
-    if mentions:
-        merged.since = min(m.created_utc for m in mentions)
-        merged.until = max(m.created_utc for m in mentions)
-        merged.tickers = {m.ticker_id for m in mentions}
-    return merged
-
-
-def _preview(rows: list[dict[str, Any]], index: TickerIndex, _now: datetime) -> _Merged:
-    """What a merge would insert (--dry-run): reads only."""
-    stored: set[str] = set()
-    for chunk in chunks([row["reddit_id"] for row in rows]):
-        stored.update(Article.objects.filter(reddit_id__in=chunk).values_list("reddit_id", flat=True))
-    new = [row for row in rows if row["reddit_id"] not in stored]
-    merged = _Merged(posts=sum(1 for row in new if row["kind"] == "post"))
-    merged.comments = len(new) - merged.posts
-    merged.mentions = len(_mention_rows(new, index))
-    return merged
 
 
 # ------------------------------------------------------------------ progress
@@ -347,101 +209,139 @@ def dump_import(
             return outcome
 
     index = ticker_index_load()
-    merge = _preview if checkpoint is None else (_merge_postgres if connection.vendor == "postgresql" else _merge_orm)
+    postgres = connection.vendor == "postgresql"
+    merge = merge_preview if checkpoint is None else (merge_postgres if postgres else merge_orm)
+    # Threads only where they pay and are safe: a dry run reads on this connection, and
+    # SQLite has one writer at a time.
+    workers = options.workers if postgres and checkpoint is not None else 0
+    run.set("workers", workers)
     reader = dump_resume(options.source, line_no=start_line, offset=start_offset, subreddits=options.subreddits)
     progress = _Progress(
         tty=options.tty, total=identity.size, label=f"import_dump {identity.source.rsplit('/', 1)[-1]}"
     )
+
+    def on_turn(batch: Batch, merged: Merged) -> None:
+        """In the batch's transaction, in file order: move the checkpoint past the batch."""
+        if checkpoint is None:
+            return
+        scope.add(merged.since, merged.until, merged.tickers)
+        totals = dict(checkpoint.counters)
+        totals["articles_new"] = totals.get("articles_new", 0) + merged.posts + merged.comments
+        totals["mentions"] = totals.get("mentions", 0) + merged.mentions
+        checkpoint.counters = totals
+        DumpCheckpoint.objects.filter(pk=checkpoint.pk).update(
+            line_no=batch.line_no,
+            byte_offset=batch.offset,
+            kind=outcome.kind,
+            counters=totals,
+            scope_since=scope.since,
+            scope_until=scope.until,
+            scope_ticker_ids=sorted(scope.tickers),
+            heartbeat_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+
+    def account(batch: Batch, merged: Merged) -> None:
+        """On this thread, once a batch is committed: the JobRun counters and the progress bar."""
+        run.incr("merge_seconds", round(merged.seconds, 3))
+        run.incr("posts_new", merged.posts)
+        run.incr("comments_new", merged.comments)
+        run.incr("articles_new", merged.posts + merged.comments)
+        run.incr("already_stored", batch.dropped + len(batch.rows) - merged.posts - merged.comments)
+        run.incr("mentions", merged.mentions)
+        run.incr("batches", 1)
+        outcome.line_no = max(outcome.line_no, batch.line_no)
+        run.set("line", outcome.line_no)
+        run.set("lines", outcome.line_no - start_line)
+        run.save_counters()
+        progress.update(batch.offset, counters)
+
+    pool = MergePool(workers=workers, merge=merge, on_turn=on_turn, now=now) if workers else None
     with reader.stream:
         kind = options.kind or (checkpoint.kind if checkpoint is not None else "") or None
         try:
             kind = reader.kind(kind=kind)
         except DumpError:
             if kind is not None:
+                if pool is not None:
+                    pool.close()
                 raise
             kind = None  # nothing to vote on (all filtered out, or a tie): each item tells its own kind
         outcome.kind = kind or ""
-        item_kind = ITEM_KIND[kind] if kind else None
         batch: dict[str, dict[str, Any]] = {}
+        tally = {"accepted": 0, "rejected": 0, "bad_lines": 0}
         bad_logged = 0
         last_flush = time.monotonic()
-        last_line = start_line
 
         def flush() -> None:
-            nonlocal last_flush, last_line
+            nonlocal last_flush
+            for name, value in tally.items():
+                run.incr(name, value)
+                tally[name] = 0
             line_no, offset = reader.position
             rows = list(batch.values())
-            merge_started = time.monotonic()
-            with transaction.atomic():
-                merged = merge(rows, index, now) if rows else _Merged()
-                if checkpoint is not None:
-                    scope.add(merged.since, merged.until, merged.tickers)
-                    totals = dict(checkpoint.counters)
-                    for name in ("articles_new", "mentions"):
-                        totals[name] = totals.get(name, 0) + (
-                            merged.mentions if name == "mentions" else merged.posts + merged.comments
-                        )
-                    checkpoint.counters = totals
-                    DumpCheckpoint.objects.filter(pk=checkpoint.pk).update(
-                        line_no=line_no,
-                        byte_offset=offset,
-                        kind=outcome.kind,
-                        counters=totals,
-                        scope_since=scope.since,
-                        scope_until=scope.until,
-                        scope_ticker_ids=sorted(scope.tickers),
-                        heartbeat_at=timezone.now(),
-                        updated_at=timezone.now(),
-                    )
-            run.incr("merge_seconds", round(time.monotonic() - merge_started, 3))
-            run.incr("posts_new", merged.posts)
-            run.incr("comments_new", merged.comments)
-            run.incr("articles_new", merged.posts + merged.comments)
-            run.incr("already_stored", len(rows) - merged.posts - merged.comments)
-            run.incr("mentions", merged.mentions)
-            run.incr("lines", line_no - last_line)
-            run.incr("batches", 1)
-            run.set("line", line_no)
-            run.save_counters()
-            outcome.line_no = last_line = line_no
             batch.clear()
+            mentions = mention_rows(rows, index)
+            if pool is not None:
+                waited = time.monotonic()
+                pool.submit(rows, mentions, line_no=line_no, offset=offset)
+                run.incr("merge_wait_seconds", round(time.monotonic() - waited, 3))
+                for done in pool.results():
+                    account(*done)
+            else:
+                one = Batch(seq=0, rows=rows, mentions=mentions, line_no=line_no, offset=offset)
+                merge_started = time.monotonic()
+                with transaction.atomic():
+                    merged = merge(rows, mentions, now) if rows else Merged()
+                    on_turn(one, merged)
+                merged.seconds = time.monotonic() - merge_started
+                account(one, merged)
             last_flush = time.monotonic()
-            progress.update(offset, counters)
 
-        records = records_filter(
-            reader.records(), subreddits=options.subreddits, since=options.since, until=options.until
+        entries = dump_rows(
+            reader, kind=kind, now=now, subreddits=options.subreddits, since=options.since, until=options.until
         )
+        size = options.batch_size
+        clock = _CLOCK_EVERY
         try:
-            for entry in records:
-                if type(entry) is BadLine:
-                    run.incr("bad_lines")
-                    if bad_logged < BAD_LINES_LOGGED:
-                        bad_logged += 1
-                        logger.warning("%s: line %d skipped: %s", options.source, entry.line_no, entry.reason)
-                        if bad_logged == BAD_LINES_LOGGED:
-                            logger.warning("%s: further bad lines are counted, not logged", options.source)
-                    continue
-                result = item_validate(entry[1], kind=item_kind, now=now)
-                if type(result) is Rejected:
-                    run.incr("rejected")
-                    run.incr(f"rejected_{result.reason}")
-                else:
-                    row = result.row
-                    batch[row["reddit_id"]] = row
-                    run.incr("accepted")
-                    if len(batch) >= options.batch_size:
+            try:
+                for entry in entries:
+                    if type(entry) is dict:
+                        batch[entry["reddit_id"]] = entry
+                        tally["accepted"] += 1
+                        if len(batch) >= size:
+                            flush()
+                            if run.stop_requested:
+                                break
+                            continue
+                    elif type(entry) is BadLine:
+                        tally["bad_lines"] += 1
+                        if bad_logged < BAD_LINES_LOGGED:
+                            bad_logged += 1
+                            logger.warning("%s: line %d skipped: %s", options.source, entry.line_no, entry.reason)
+                            if bad_logged == BAD_LINES_LOGGED:
+                                logger.warning("%s: further bad lines are counted, not logged", options.source)
+                    else:  # Rejected
+                        tally["rejected"] += 1
+                        run.incr(f"rejected_{entry.reason}")
+                    clock -= 1
+                    if run.stop_requested or (not clock and time.monotonic() - last_flush >= FLUSH_SECONDS):
                         flush()
                         if run.stop_requested:
                             break
-                        continue
-                if run.stop_requested or time.monotonic() - last_flush >= FLUSH_SECONDS:
-                    flush()
-                    if run.stop_requested:
-                        break
-            else:
-                flush()  # the end of the file: the last lines, and the checkpoint at the last line
+                    if not clock:
+                        clock = _CLOCK_EVERY
+                else:
+                    flush()  # the end of the file: the last lines, and the checkpoint at the last line
+            except DumpCorrupt:
+                flush()  # every complete line before the fault is merged; the checkpoint stops there
+                raise
+            finally:
+                if pool is not None:
+                    closing, pool = pool, None
+                    for done in closing.close():  # every batch in flight commits (or the first error is raised)
+                        account(*done)
         except DumpCorrupt:
-            flush()  # every complete line before the fault is merged; the checkpoint stops there
             outcome.seconds = time.monotonic() - started
             raise
         finally:

@@ -131,7 +131,7 @@ MIXED = [
 # ------------------------------------------------------------------ what is stored
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_comments_zst_every_shape_of_line(tmp_path, symbols):
     path = write(tmp_path / "RC_2021-01.zst", zst(encode(MIXED)))
     out = run_import(path)
@@ -174,7 +174,7 @@ def test_comments_zst_every_shape_of_line(tmp_path, symbols):
     assert checkpoint.byte_offset == Path(path).stat().st_size
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_bad_lines_are_logged_with_their_line_number(tmp_path, symbols, caplog):
     path = write(tmp_path / "RC.ndjson", b"\n".join(encode(MIXED)) + b"\n")
     with caplog.at_level("WARNING", logger="ingest.dump_import"):
@@ -182,7 +182,7 @@ def test_bad_lines_are_logged_with_their_line_number(tmp_path, symbols, caplog):
     assert "line 6 skipped: not JSON" in caplog.text and "line 7 skipped: not a JSON object" in caplog.text
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_submissions_ndjson_kind_told_by_content(tmp_path, symbols):
     records = [
         submission(1),
@@ -205,7 +205,7 @@ def test_submissions_ndjson_kind_told_by_content(tmp_path, symbols):
     assert last_run().counters["posts_new"] == 3 and DumpCheckpoint.objects.get().kind == "submissions"
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_since_until_and_subreddit_filters(tmp_path, symbols):
     records = [comment(n) for n in range(1, 11)] + [comment(11, subreddit="Stocks")]
     path = write(tmp_path / "RC.zst", zst(encode(records)))
@@ -217,7 +217,7 @@ def test_since_until_and_subreddit_filters(tmp_path, symbols):
     assert Article.objects.filter(subreddit="stocks").count() == 1  # stored lower-case, as the scraper does
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_dry_run_writes_nothing(tmp_path, symbols):
     path = write(tmp_path / "RC.zst", zst(encode(MIXED)))
     out = run_import(path, "--dry-run")
@@ -225,7 +225,7 @@ def test_dry_run_writes_nothing(tmp_path, symbols):
     assert not Article.objects.exists() and not DumpCheckpoint.objects.exists() and not JobRun.objects.exists()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="No such file") as info:
         run_import(str(tmp_path / "RC_missing.zst"))
@@ -241,7 +241,7 @@ def live_item(n: int, score: int) -> dict:
     return item_validate(raw, kind="comment").row
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_live_first_then_dump_keeps_the_live_score(tmp_path, symbols):
     articles_upsert(items=[live_item(1, 500)], index=ticker_index_load())
     path = write(tmp_path / "RC.zst", zst(encode([comment(1, score=3), comment(2)])))
@@ -252,7 +252,7 @@ def test_live_first_then_dump_keeps_the_live_score(tmp_path, symbols):
     assert last_run().counters["already_stored"] == 1
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_dump_first_then_live_updates_the_score(tmp_path, symbols):
     path = write(tmp_path / "RC.zst", zst(encode([comment(1, score=3)])))
     run_import(path)
@@ -269,7 +269,7 @@ def many(n: int, start: int = 1) -> list[bytes]:
     return encode([comment(i, body=f"$GME {'moon ' * (i % 7)}{i}") for i in range(start, start + n)])
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_truncated_zst_stores_what_was_complete_and_fails_clearly(tmp_path, symbols):
     data = zst(many(20000))
     path = write(tmp_path / "RC_partial.zst", data[: len(data) * 2 // 3])
@@ -282,7 +282,7 @@ def test_truncated_zst_stores_what_was_complete_and_fails_clearly(tmp_path, symb
     assert last_run().status == JobRun.Status.FAILED and "truncated" in last_run().error
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_rerun_after_a_fault_continues_at_the_checkpoint(tmp_path, symbols):
     path = write(tmp_path / "RC.ndjson", b"\n".join(many(50)) + b"\n")
     checkpoint = DumpCheckpoint.objects.create(
@@ -294,7 +294,7 @@ def test_rerun_after_a_fault_continues_at_the_checkpoint(tmp_path, symbols):
     assert not Article.objects.filter(reddit_id="t1_c00020").exists()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_run_on_a_finished_file_does_nothing(tmp_path, symbols):
     path = write(tmp_path / "RC.zst", zst(many(10)))
     run_import(path)
@@ -471,7 +471,7 @@ def s3_bucket(monkeypatch):
         proc.wait(timeout=10)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_s3_source(s3_bucket, symbols):
     s3_bucket.put_object(Bucket="dumps", Key="reddit/RC_2021-01.zst", Body=zst(encode(MIXED)))
     s3_bucket.put_object(Bucket="dumps", Key="reddit/RS_2021-01.ndjson", Body=b"\n".join(encode([submission(1)])))
@@ -484,7 +484,7 @@ def test_s3_source(s3_bucket, symbols):
         run_import("s3://dumps/reddit/RC_missing.zst")
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_s3_plain_file_resumes_with_a_range_request(s3_bucket, symbols):
     lines = many(30)
     s3_bucket.put_object(Bucket="dumps", Key="RC.ndjson", Body=b"\n".join(lines) + b"\n")
@@ -504,11 +504,11 @@ def test_s3_plain_file_resumes_with_a_range_request(s3_bucket, symbols):
 # ------------------------------------------------------------------ the PostgreSQL path
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_postgres_merges_with_copy_and_a_fixed_number_of_queries(tmp_path, symbols, postgres_only):
     path = write(tmp_path / "RC.zst", zst(many(3000)))
     with CaptureQueriesContext(connection) as ctx:
-        run_import(path, "--batch-size", "1000")
+        run_import(path, "--batch-size", "1000", "--workers", "0")  # on this connection, to count its queries
     merges = [q["sql"] for q in ctx.captured_queries if "ON CONFLICT (reddit_id) DO NOTHING" in q["sql"]]
     assert len(merges) == 3  # one merge statement per batch, whatever the batch size
     assert len(ctx.captured_queries) < 60, len(ctx.captured_queries)
@@ -517,7 +517,7 @@ def test_postgres_merges_with_copy_and_a_fixed_number_of_queries(tmp_path, symbo
     assert Article.objects.count() == 3000 and last_run().counters["already_stored"] == 3000
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_imported_hours_only_are_rebuilt(tmp_path, symbols):
     other_hour = datetime(2020, 6, 1, 12, tzinfo=UTC)
     TickerHourly.objects.create(ticker_id=symbols["GME"], hour=other_hour, mentions=7, comments=7)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import signal
-from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ingest.dump_import import (
     BATCH_SIZE,
+    MAX_WORKERS,
+    WORKERS,
     ImportOptions,
     ImportOutcome,
     dump_checkpoint_get,
@@ -19,22 +21,15 @@ from ingest.dump_import import (
 from ingest.dump_records import KINDS, DumpError
 from ingest.dumps import dump_identity
 from ingest.locks import dump_lock
+from marketpulse.cli import datetime_type, positive_int
 from marketpulse.jobs import DryRunHandle, RunHandle, job_run
 
 
-def _moment(value: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"not a date/time: {value!r} (use YYYY-MM-DD or YYYY-MM-DDTHH:MM)", returncode=2) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise ValueError("must be at least 1")
-    return number
+def _workers(raw: str) -> int:
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit() and int(text) <= MAX_WORKERS):
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_WORKERS}, not {raw!r}")
+    return int(text)
 
 
 def summary_line(outcome: ImportOutcome) -> str:
@@ -77,16 +72,25 @@ class Command(BaseCommand):
         parser.add_argument(
             "--all-subreddits", action="store_true", help="keep every subreddit in the file (no subreddit filter)"
         )
-        parser.add_argument("--since", type=_moment, default=None, help="keep items created at or after (UTC, ISO)")
-        parser.add_argument("--until", type=_moment, default=None, help="keep items created before (UTC, ISO)")
+        parser.add_argument(
+            "--since", type=datetime_type, default=None, help="keep items created at or after (UTC, ISO)"
+        )
+        parser.add_argument("--until", type=datetime_type, default=None, help="keep items created before (UTC, ISO)")
         parser.add_argument(
             "--kind", choices=list(KINDS), default=None, help="comments or submissions (default: told by the content)"
         )
         parser.add_argument(
             "--batch-size",
-            type=_positive,
+            type=positive_int,
             default=BATCH_SIZE,
             help=f"items per merged batch: one transaction and one checkpoint each (default {BATCH_SIZE})",
+        )
+        parser.add_argument(
+            "--workers",
+            type=_workers,
+            default=WORKERS,
+            help=f"PostgreSQL: batches merged at once, each on its own connection, while the next are read "
+            f"(default {WORKERS}; 0 merges on the main thread; SQLite and --dry-run always do)",
         )
         parser.add_argument(
             "--restart", action="store_true", help="ignore the file's checkpoint and read it from the first line"
@@ -110,6 +114,7 @@ class Command(BaseCommand):
             until=options["until"],
             kind=options["kind"],
             batch_size=options["batch_size"],
+            workers=options["workers"],
             dry_run=options["dry_run"],
             restart=options["restart"],
             tty=self.stderr.isatty(),
