@@ -35,6 +35,22 @@ from ingest.validation import ROW_KEYS
 
 MENTION_COLUMNS = ("reddit_id", "ticker_id", "confidence", "matched_text", "created_utc")
 _ARTICLE_COLUMNS = ", ".join(ROW_KEYS)
+# The staging columns' types, in ROW_KEYS / MENTION_COLUMNS order (binary COPY needs them).
+_ARTICLE_TYPES = (
+    "varchar",
+    "varchar",
+    "varchar",
+    "varchar",
+    "text",
+    "text",
+    "varchar",
+    "varchar",
+    "int8",
+    "int8",
+    "bool",
+    "timestamptz",
+)
+_MENTION_TYPES = ("varchar", "int8", "float8", "varchar", "timestamptz")
 _STAGING_DDL = (
     "CREATE TEMP TABLE IF NOT EXISTS import_dump_articles ("
     "reddit_id varchar(20), kind varchar(8), subreddit varchar(64), parent_post_id varchar(20), "
@@ -95,7 +111,9 @@ def merge_postgres(rows: list[dict[str, Any]], mentions: list[tuple], now: datet
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
         for ddl in _STAGING_DDL:  # per session, emptied at every commit: the staging never outlives its batch
             cursor.execute(ddl)
-        with cursor.copy(f"COPY import_dump_articles ({_ARTICLE_COLUMNS}) FROM STDIN") as copy:
+        # Binary COPY: a quarter of the client CPU of the text format, and less parsing for the server.
+        with cursor.copy(f"COPY import_dump_articles ({_ARTICLE_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_ARTICLE_TYPES)
             write = copy.write_row
             for row in rows:
                 write(
@@ -115,7 +133,10 @@ def merge_postgres(rows: list[dict[str, Any]], mentions: list[tuple], now: datet
                     )
                 )
         if mentions:
-            with cursor.copy(f"COPY import_dump_mentions ({', '.join(MENTION_COLUMNS)}) FROM STDIN") as copy:
+            with cursor.copy(
+                f"COPY import_dump_mentions ({', '.join(MENTION_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types(_MENTION_TYPES)
                 write = copy.write_row
                 for mention in mentions:
                     write(mention)
