@@ -175,6 +175,32 @@ def test_comments_zst_every_shape_of_line(tmp_path, symbols):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_hostile_values_are_stored_clean_through_the_merge(tmp_path, symbols):
+    # NUL (as a JSON escape), an over-long author, a score past bigint, an emoji as a surrogate
+    # pair and a tab/newline/backslash body: what the validator makes of them reaches the table
+    # unchanged. (A lone surrogate escape makes the line a bad line: the JSON parser refuses it.)
+    lines = [
+        b'{"id":"h1","link_id":"t3_p","subreddit":"wallstreetbets","created_utc":1609459200,'
+        b'"author":"' + b"a" * 300 + b'","score":1e30,"body":"$GME \\u0000 tab\\there\\nnew \\\\ end"}',
+        b'{"id":"h2","link_id":"t3_p","subreddit":"wallstreetbets","created_utc":"1609459260",'
+        b'"author":"x\\u0000y","score":"-12","body":"\\ud83d\\ude80 TSLA \\u0000"}',
+    ]
+    path = write(tmp_path / "RC.zst", zst(lines))
+    run_import(path)
+    one, two = Article.objects.get(reddit_id="t1_h1"), Article.objects.get(reddit_id="t1_h2")
+    expected = [item_validate(json.loads(line), kind="comment").row for line in lines]
+    for stored, row in zip((one, two), expected, strict=True):
+        assert (stored.body, stored.author, stored.score) == (row["body"], row["author"], row["score"])
+    assert "\x00" not in one.body and "\t" in one.body and "\n" in one.body and "\\" in one.body
+    assert len(one.author) == 64 and one.score == 2**63 - 1
+    assert two.body.startswith("\U0001f680 TSLA") and two.author == "xy" and two.score == -12
+    assert sorted(Mention.objects.values_list("article__reddit_id", "ticker__symbol")) == [
+        ("t1_h1", "GME"),
+        ("t1_h2", "TSLA"),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_bad_lines_are_logged_with_their_line_number(tmp_path, symbols, caplog):
     path = write(tmp_path / "RC.ndjson", b"\n".join(encode(MIXED)) + b"\n")
     with caplog.at_level("WARNING", logger="ingest.dump_import"):
