@@ -43,6 +43,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -129,6 +130,27 @@ class _Scope:
         if hi is not None:
             self.until = hi if self.until is None else max(self.until, hi)
         self.tickers |= tickers
+
+
+def _rollups_rebuild(scope: _Scope, *, parts: int) -> int:
+    """`rollups_refresh` for the scope; with `parts` > 1, its tickers split over that many connections.
+
+    The parts hold disjoint tickers, so the refreshes never touch the same rows; each
+    thread closes its connection when done.
+    """
+    tickers = sorted(scope.tickers)
+    since, until = scope.since, scope.until + timedelta(microseconds=1)
+    if parts < 2 or len(tickers) < 2:
+        return rollups_refresh(ticker_ids=tickers, since=since, until=until)
+
+    def refresh(part: list[int]) -> int:
+        try:
+            return rollups_refresh(ticker_ids=part, since=since, until=until)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="import_dump-rollups") as pool:
+        return sum(pool.map(refresh, [tickers[n::parts] for n in range(parts)]))
 
 
 # ------------------------------------------------------------------ progress
@@ -352,9 +374,7 @@ def dump_import(
         if scope.tickers and scope.since is not None:
             # The imported hours only: the tickers and the hour range the merged batches inserted.
             rollups_started = time.monotonic()
-            outcome.rollup_rows = rollups_refresh(
-                ticker_ids=scope.tickers, since=scope.since, until=scope.until + timedelta(microseconds=1)
-            )
+            outcome.rollup_rows = _rollups_rebuild(scope, parts=max(1, workers))
             run.set("rollup_rows", outcome.rollup_rows)
             run.set("rollups_seconds", round(time.monotonic() - rollups_started, 3))
         DumpCheckpoint.objects.filter(pk=checkpoint.pk).update(finished_at=timezone.now())

@@ -42,13 +42,15 @@ class Recorder:
         self.slow, self.fail = slow or {}, fail
         self.turns: list[int] = []
         self.merged_at: dict[int, float] = {}
-        self._calls = 0
-        self._lock = threading.Lock()
+        self.seq_of: dict[str, int] = {}  # fullname -> the batch it was submitted in
+
+    def submit(self, pool: MergePool, seq: int, rows: list[dict], index) -> None:
+        for row in rows:
+            self.seq_of.setdefault(row["reddit_id"], seq)
+        pool.submit(rows, mention_rows(rows, index), line_no=(seq + 1) * 10, offset=0)
 
     def merge(self, rows, mentions, now):
-        with self._lock:
-            seq = self._calls
-            self._calls += 1
+        seq = self.seq_of[rows[0]["reddit_id"]]  # the workers take batches in any order
         time.sleep(self.slow.get(seq, 0.0))
         if seq == self.fail:
             raise RuntimeError(f"batch {seq} broke")
@@ -81,8 +83,7 @@ def test_batches_merge_side_by_side_and_commit_in_file_order(index):
     recorder = Recorder(slow={0: 0.8})
     pool = MergePool(workers=2, merge=recorder.merge, on_turn=recorder.on_turn, now=timezone.now())
     for seq in range(4):
-        rows = rows_of(*range(seq * 10 + 1, seq * 10 + 11))
-        pool.submit(rows, mention_rows(rows, index), line_no=(seq + 1) * 10, offset=0)
+        recorder.submit(pool, seq, rows_of(*range(seq * 10 + 1, seq * 10 + 11)), index)
     out = close_within(pool)
     assert "error" not in out
     assert recorder.merged_at[1] < recorder.merged_at[0]  # batch 1 merged while batch 0 was still busy...
@@ -95,9 +96,8 @@ def test_a_failed_batch_stops_every_later_commit(index):
     recorder = Recorder(slow={1: 0.3}, fail=1)
     pool = MergePool(workers=2, merge=recorder.merge, on_turn=recorder.on_turn, now=timezone.now())
     for seq in range(3):
-        rows = rows_of(*range(seq * 10 + 1, seq * 10 + 11))
         try:
-            pool.submit(rows, mention_rows(rows, index), line_no=(seq + 1) * 10, offset=0)
+            recorder.submit(pool, seq, rows_of(*range(seq * 10 + 1, seq * 10 + 11)), index)
         except RuntimeError:
             break
     out = close_within(pool)
@@ -115,8 +115,8 @@ def test_a_fullname_in_two_batches_in_flight_is_written_once_without_deadlock(in
     pool = MergePool(workers=2, merge=recorder.merge, on_turn=recorder.on_turn, now=timezone.now())
     first = rows_of(1, 2, body="$GME first")
     second = rows_of(2, 3, body="$TSLA second")
-    pool.submit(first, mention_rows(first, index), line_no=2, offset=0)
-    pool.submit(second, mention_rows(second, index), line_no=4, offset=0)
+    recorder.submit(pool, 0, first, index)
+    recorder.submit(pool, 1, second, index)
     out = close_within(pool)
     assert "error" not in out
     batches = {batch.seq: batch for batch, _ in out["results"]}
