@@ -6,7 +6,7 @@ side is `ingest.dumps`, the import `ingest.dump_import`.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -117,22 +117,36 @@ def records_filter(
     """Keep the records of these subreddits (any case) created in [since, until); BadLines pass through.
 
     With since/until, a record whose `created_utc` is missing or unreadable is left out.
-    Naive datetimes are taken as UTC.
+    Naive datetimes are taken as UTC. The test of one record is `record_test`'s.
     """
+    keep = record_test(subreddits=subreddits, since=since, until=until)
+    for entry in records:
+        if keep is None or type(entry) is BadLine or keep(entry[1]):
+            yield entry
+
+
+def record_test(
+    *,
+    subreddits: Iterable[str] | None = None,
+    since: datetime | int | None = None,
+    until: datetime | int | None = None,
+) -> Callable[[dict[str, Any]], bool] | None:
+    """The test `records_filter` makes of each record (see there); None when it keeps every record."""
     wanted = frozenset(name.strip().lower().removeprefix("r/") for name in subreddits) if subreddits else None
     low, high = _epoch(since), _epoch(until)
+    if wanted is None and low is None and high is None:
+        return None
     timed = low is not None or high is not None
-    for entry in records:
-        if type(entry) is BadLine:
-            yield entry
-            continue
-        record = entry[1]
+
+    def keep(record: dict[str, Any]) -> bool:
         if wanted is not None:
             sub = record.get("subreddit")
             if type(sub) is not str or sub.lower() not in wanted:
-                continue
+                return False
         if timed:
             created = record_created(record)
             if created is None or (low is not None and created < low) or (high is not None and created >= high):
-                continue
-        yield entry
+                return False
+        return True
+
+    return keep

@@ -4,19 +4,82 @@
 by `ingest.validation.item_validate` on each record: it yields an accepted row (a dict with
 `ROW_KEYS`), a `Rejected`, or a `BadLine`, in file order, and leaves out the records the
 filters drop. `reader.position` describes the last line handed out, as with `records()`.
+`_dump_rows_reference` is that composition, written out; tests/ingest/test_dump_rows.py
+checks, on generated realistic and hostile lines, that `dump_rows` yields exactly what it
+yields (rows, reasons, fullnames, BadLines) with the same `reader.position` after each.
+
+Why a second way to compute the same thing: `item_validate` is the one gate for live and
+dump data, written for every shape an item can come in (praw objects, listing children,
+prefixed ids, numbers as strings, ...), and it costs about 10 us per item; a monthly
+dump holds tens of millions of comments that nearly all have ONE shape. So `_converter`
+compiles item_validate's common case by hand: it builds the row of a record whose fields
+have the usual types (id a bare base-36 string, name absent or the matching fullname,
+subreddit a plain ASCII name, created_utc an int, float or digit string inside the
+accepted range, link_id a `t3_` fullname), inlines the cheap cases of the field helpers
+and calls `ingest.validation`'s own helpers (`text_clean`, `_count`, `_author`,
+`_permalink`) for the rest. Anything else goes through `item_validate` itself, so every
+rejection and every odd repair is still made by the one definition. The filters are
+`records_filter`'s own test (`record_test`). Parsing is not specialised: both ways read
+the dicts `DumpReader` parses (orjson), so BadLines cannot differ; the conversion runs
+inside the reader's parsing loop (`DumpReader.converted`), one call per line.
+
+Why not a faster decoder for the common lines (msgspec into a Struct of the ~15 fields
+read here, about 1 us less per line than orjson's full dict): when it skips the fields
+it does not declare, it accepts what orjson rejects -- invalid UTF-8 and numbers beyond
+a double's range (`1e400`) in those fields -- and telling such lines apart costs about
+as much as it saves, while a missed one would turn a BadLine into a row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from datetime import datetime
+import re
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ingest.dump_records import ITEM_KIND, BadLine, records_filter
+from ingest.dump_records import ITEM_KIND, BadLine, record_test, records_filter
 from ingest.dumps import DumpReader
-from ingest.validation import Accepted, Rejected, item_validate
+from ingest.validation import (
+    _PERMALINK_RE,
+    _REMOVED_CATEGORIES,
+    AUTHOR_MAX,
+    FUTURE_TOLERANCE,
+    NUM_COMMENTS_MAX,
+    PERMALINK_MAX,
+    REDDIT_EPOCH,
+    REDDIT_ID_MAX,
+    REMOVED_MARKERS,
+    SCORE_MAX,
+    SCORE_MIN,
+    SUBREDDIT_MAX,
+    TEXT_MAX_CHARS,
+    Accepted,
+    Rejected,
+    _author,
+    _count,
+    _now,
+    _permalink,
+    item_validate,
+)
+from ingest.validation import text_clean as _text_clean
 
 __all__ = ["dump_rows"]
+
+# A bare id as `_identity` accepts it (`_ID36_RE`: no t1_/t3_ prefix, as "_" is not base 36).
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+_ID36_MAX = REDDIT_ID_MAX - 3
+_LINK_MAX = REDDIT_ID_MAX
+# A subreddit name that `_subreddit` keeps as it is, lower-cased: ASCII letters, digits
+# and "_" only (nothing to strip, no "r/" prefix, and `.lower()` cannot turn a non-ASCII
+# letter into an ASCII one, as it does the Kelvin sign).
+_PLAIN_SUBREDDIT = re.compile(rf"[A-Za-z0-9_]{{1,{SUBREDDIT_MAX}}}", re.ASCII).fullmatch
+_PERMALINK = _PERMALINK_RE.fullmatch  # a Reddit path, as `_permalink` tests it
+_REMOVED_BY = _REMOVED_CATEGORIES
+_EPOCH_TS = REDDIT_EPOCH.timestamp()
+_TIMESTAMP_DIGITS = 12  # a digit string longer than this is not a timestamp: item_validate says why
+_MARKER_LENGTHS = frozenset(len(marker) for marker in REMOVED_MARKERS)
+_CACHE_MAX = 10_000  # entries of each per-run cache (subreddit names, hours)
+_SECONDS = [timedelta(seconds=second) for second in range(3600)]
 
 
 def dump_rows(
@@ -29,6 +92,22 @@ def dump_rows(
     until: datetime | None = None,
 ) -> Iterator[dict[str, Any] | Rejected | BadLine]:
     """The rows of the reader's records (see the module docstring); `kind` is COMMENTS/SUBMISSIONS or None."""
+    if now is None:  # item_validate reads the clock for each item: no fixed "future" to compile
+        return _dump_rows_reference(reader, kind=kind, now=now, subreddits=subreddits, since=since, until=until)
+    keep = record_test(subreddits=subreddits, since=since, until=until)
+    return reader.converted(_converter(ITEM_KIND[kind] if kind else None, now, keep))
+
+
+def _dump_rows_reference(
+    reader: DumpReader,
+    *,
+    kind: str | None,
+    now: datetime | None,
+    subreddits: Iterable[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Iterator[dict[str, Any] | Rejected | BadLine]:
+    """The definition of `dump_rows`: `records_filter` + `item_validate`, nothing compiled."""
     item_kind = ITEM_KIND[kind] if kind else None
     for entry in records_filter(reader.records(), subreddits=subreddits, since=since, until=until):
         if type(entry) is BadLine:
@@ -36,3 +115,176 @@ def dump_rows(
             continue
         result = item_validate(entry[1], kind=item_kind, now=now)
         yield result.row if type(result) is Accepted else result
+
+
+def _converter(
+    kind: str | None, now: datetime, keep: Callable[[dict[str, Any]], bool] | None
+) -> Callable[[dict[str, Any], int], Any]:
+    """`convert(record, line_no)` for `DumpReader.converted`: None when `keep` leaves the record out,
+    else the row or Rejected of `item_validate(record, kind=kind, now=now)`.
+
+    The row of a record of the common shape is built here (see the module docstring):
+    each test below is the common case of one step of `item_validate` (its module
+    docstring gives the rules), and what a test does not cover goes to `item_validate`
+    itself, never to a guess. One closure with everything inline: it runs once per line.
+    The plain string tests stand for `ingest.validation`'s regexes, which cost more
+    than the rest of a row: `s.strip(_BASE36)` is empty exactly when `s` is made of
+    base-36 digits, and `link.rstrip(_BASE36) == "t3_"` when it is `t3_` and base-36
+    digits.
+    """
+    latest = (_now(now) + FUTURE_TOLERANCE).timestamp()  # the newest created_utc `_created` accepts
+    names: dict[str, str | None] = {}  # raw subreddit -> the lower-case name, None: not a plain name
+    hours: dict[int, datetime] = {}  # epoch hour -> its datetime
+
+    def general(record: dict[str, Any]) -> dict[str, Any] | Rejected:
+        result = item_validate(record, kind=kind, now=now)
+        return result.row if type(result) is Accepted else result
+
+    def convert(record: dict[str, Any], line_no: int) -> dict[str, Any] | Rejected | None:
+        if keep is not None and not keep(record):
+            return None
+        item_kind = kind
+        try:
+            # identity and kind (`_unwrap`, `_identity`): a bare id, a matching fullname or none.
+            if "data" in record:  # perhaps a listing child {"kind": ..., "data": ...}
+                return general(record)
+            id36 = record["id"]  # records() hands out only records with an "id"
+            if type(id36) is not str or not 0 < len(id36) <= _ID36_MAX or id36.strip(_BASE36):
+                return general(record)
+            name = record.get("name")
+            if name is None:
+                if item_kind is None:  # the kind comes from the fields: only the plain comment case here
+                    if "link_id" not in record:
+                        return general(record)
+                    item_kind = "comment"
+                fullname = f"{'t3_' if item_kind == 'post' else 't1_'}{id36}"
+            elif name == "t1_" + id36:
+                if item_kind == "post":
+                    return general(record)
+                item_kind, fullname = "comment", name
+            elif name == "t3_" + id36:
+                if item_kind == "comment":
+                    return general(record)
+                item_kind, fullname = "post", name
+            else:
+                return general(record)
+
+            # subreddit (`_subreddit`): a plain name, lower-cased.
+            raw_sub = record["subreddit"]
+            if type(raw_sub) is not str:
+                return general(record)
+            sub = names.get(raw_sub, "")
+            if sub == "":  # not seen yet ("" is never a cached answer)
+                sub = raw_sub.lower() if _PLAIN_SUBREDDIT(raw_sub) else None
+                if len(names) < _CACHE_MAX:
+                    names[raw_sub] = sub
+            if sub is None:
+                return general(record)
+
+            # created_utc (`_created` via `_number`): inside [REDDIT_EPOCH, latest], else item_validate rejects it.
+            created = record["created_utc"]
+            kind_of = type(created)
+            if kind_of is str:
+                if not (created.isascii() and created.isdigit() and len(created) <= _TIMESTAMP_DIGITS):
+                    return general(record)
+                created = int(created)
+            elif kind_of is not int:
+                if kind_of is not float or not _EPOCH_TS <= created <= latest:  # NaN fails too
+                    return general(record)
+                created = datetime.fromtimestamp(float(created), tz=UTC)
+            if type(created) is int:
+                if not _EPOCH_TS <= created <= latest:
+                    return general(record)
+                # = datetime.fromtimestamp(float(created), tz=UTC): UTC has no DST, so the hour's
+                # datetime plus the seconds into it is the same moment (three times cheaper).
+                hour, seconds = divmod(created, 3600)
+                start = hours.get(hour)
+                if start is None:
+                    start = datetime.fromtimestamp(float(hour * 3600), tz=UTC)
+                    if len(hours) < _CACHE_MAX:
+                        hours[hour] = start
+                created = start + _SECONDS[seconds]
+
+            # score (`_count` of score, else ups), author (`_author`).
+            score = record["score"]
+            if score is None:
+                score = record.get("ups")
+            if type(score) is not int or not SCORE_MIN <= score <= SCORE_MAX:
+                score = _count(score, SCORE_MIN, SCORE_MAX)
+            author = record["author"]
+            if type(author) is str and author.isascii() and "\x00" not in author:
+                author = author[:AUTHOR_MAX].strip() or "[deleted]"
+            else:
+                author = _author(author)
+
+            if item_kind == "comment":
+                link = record["link_id"]
+                if type(link) is not str or not 3 < len(link) <= _LINK_MAX or link.rstrip(_BASE36) != "t3_":
+                    return general(record)
+                body = record["body"]
+                if type(body) is not str or not body.isascii() or "\x00" in body:
+                    body = _text_clean(body)
+                stripped = body.strip()
+                removed = len(stripped) in _MARKER_LENGTHS and stripped in REMOVED_MARKERS
+                permalink = record.get("permalink")
+                if permalink is None or permalink == "":
+                    permalink = f"/r/{sub}/comments/{link[3:]}/_/{id36}/"
+                elif type(permalink) is not str or permalink[:1] != "/":
+                    permalink = _permalink(permalink, default="")  # not empty here: the default is never used
+                elif len(permalink) > PERMALINK_MAX or not _PERMALINK(permalink):
+                    permalink = ""
+                return {
+                    "reddit_id": fullname,
+                    "kind": "comment",
+                    "subreddit": sub,
+                    "parent_post_id": link,
+                    "title": "",
+                    "body": "" if removed else body[:TEXT_MAX_CHARS],
+                    "author": author,
+                    "permalink": permalink,
+                    "score": score,
+                    "num_comments": 0,
+                    "is_removed": removed,
+                    "created_utc": created,
+                }
+
+            body = record.get("selftext")
+            if type(body) is not str or not body.isascii() or "\x00" in body:
+                body = _text_clean(body)
+            stripped = body.strip()
+            category = record.get("removed_by_category")
+            removed = (len(stripped) in _MARKER_LENGTHS and stripped in REMOVED_MARKERS) or (
+                isinstance(category, str) and category in _REMOVED_BY
+            )
+            title = record.get("title")
+            if type(title) is not str or not title.isascii() or "\x00" in title:
+                title = _text_clean(title)
+            permalink = record.get("permalink")
+            if permalink is None or permalink == "":
+                permalink = f"/r/{sub}/comments/{id36}/"
+            elif type(permalink) is not str or permalink[:1] != "/":
+                permalink = _permalink(permalink, default="")
+            elif len(permalink) > PERMALINK_MAX or not _PERMALINK(permalink):
+                permalink = ""
+            comments = record.get("num_comments")
+            if type(comments) is not int or not 0 <= comments <= NUM_COMMENTS_MAX:
+                comments = _count(comments, 0, NUM_COMMENTS_MAX)
+            return {
+                "reddit_id": fullname,
+                "kind": "post",
+                "subreddit": sub,
+                "parent_post_id": "",
+                "title": "" if removed else title[:TEXT_MAX_CHARS],
+                "body": "" if removed else body[:TEXT_MAX_CHARS],
+                "author": author,
+                "permalink": permalink,
+                "score": score,
+                "num_comments": comments,
+                "is_removed": removed,
+                "created_utc": created,
+            }
+        except KeyError:  # a field the common shape always has is missing
+            pass
+        return general(record)
+
+    return convert

@@ -15,9 +15,8 @@ long window (the decoder needs `max_window_size=2**31`), or the same lines uncom
   the decoder's own window (see below).
 * `ingest.dump_records`: what a parsed line is (comments or submissions, `dump_kind`),
   when it was made (`record_created`) and which to keep (`records_filter`).
-* Rows: there is no builder here. A record goes through `ingest.validation.item_validate`
-  (`kind=ITEM_KIND[kind]`), the one builder of article rows for live and dump data alike,
-  so a dump row and a scraped row of the same item are the same row.
+* Rows: there is no builder here: `ingest.dump_rows` makes them with `item_validate`, the
+  one builder of article rows for live and dump data alike (a dump row = a scraped row).
 
 Positions and resuming. Lines are numbered from 1. Each line carries `compressed_offset`:
 
@@ -47,7 +46,7 @@ import itertools
 import os
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, NamedTuple
 
 from ingest.dump_records import KIND_SAMPLE, BadLine, DumpError, kind_vote
@@ -57,11 +56,13 @@ try:  # the fast parser, only if it is already installed (it is not a requiremen
 
     _loads = orjson.loads
     JSON_LIBRARY = "orjson"
+    _VIEWS = True  # orjson parses a memoryview
 except ImportError:  # pragma: no cover - depends on the venv
     import json
 
     _loads = json.loads
     JSON_LIBRARY = "json"
+    _VIEWS = False  # json.loads wants bytes
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 MAX_WINDOW_SIZE = 2**31
@@ -85,6 +86,12 @@ class DumpCorrupt(DumpError):
 
 class DumpTruncated(DumpCorrupt):
     """The zstd stream ends in the middle of a frame (partial download or copy)."""
+
+
+#: Lines of a chunk: (data, start, end, compressed bytes consumed, byte position of data[start]
+#: in a plain file, newline): data[start:end] holds lines ending in b"\n" if newline is 1, else
+#: the file's last line, which has none.
+_Batch = tuple[bytes, int, int, int, int, int]
 
 
 class DumpLine(NamedTuple):
@@ -259,6 +266,9 @@ class DumpReader:
         self._keep = _subreddit_prefilter(subreddits)
         self._lookahead: deque[tuple[tuple[int, dict[str, Any]] | BadLine, int, int]] = deque()
         self._parsed: Iterator[tuple[int, dict[str, Any]] | BadLine] | None = None
+        self._source: Iterator[_Batch] | None = None  # the batches, shared by every parse of this reader
+        self._error: DumpCorrupt | None = None  # met while reading ahead: raised when parsing resumes
+        self._lines_read = start_line  # the number of the last line a parse took from the batches
         head = _read_exact(stream, 4)
         self.format = ZSTD if head == ZSTD_MAGIC else PLAIN
         if self.format == ZSTD:
@@ -273,75 +283,102 @@ class DumpReader:
         """(line_no, offset) of the last line handed out: what a checkpoint stores."""
         return self.line_no, self.offset
 
-    def _batches(self) -> Iterator[tuple[list[bytes], int, int, int, int]]:
-        """Complete lines in chunks, after skipping `start_line` lines (when not resumed at an offset).
-
-        Yields (lines, number of the first, compressed bytes consumed, byte position of the
-        first line in a plain file, 1 if the lines end in b"\\n" else 0 (only the last line
-        of a file without a final newline)).
+    def _batches(self) -> Iterator[_Batch]:
+        """Complete lines (`_Batch`), a chunk at a time, after skipping `start_line` lines (when
+        not resumed at an offset). A line cut by the end of a chunk comes whole in a batch of
+        its own, so no chunk is copied to join it; the readers split and count the lines.
         """
-        line_no = self.start_line
         skip = 0 if self.start_offset else self.start_line
         pending = b""
         pos = self.start_offset  # plain files: where `pending` starts
         consumed = self.start_offset
-        try:
-            for data, consumed in self._chunks:
+        for data, consumed in self._chunks:
+            if skip:
                 if pending:
-                    data = pending + data
-                if skip:
-                    newlines = data.count(b"\n")
-                    if newlines <= skip:  # the whole chunk is behind the checkpoint: no split, no parse
-                        skip -= newlines
-                        cut = data.rfind(b"\n") + 1
-                        pos += cut
-                        pending = data[cut:]
-                        continue
-                    cut = -1
-                    for _ in range(skip):
-                        cut = data.index(b"\n", cut + 1)
-                    pos += cut + 1
-                    data, skip = data[cut + 1 :], 0
-                parts = data.split(b"\n")
-                pending = parts.pop()
-                if parts:
-                    yield parts, line_no + 1, consumed, pos, 1
-                    line_no += len(parts)
-                    pos += len(data) - len(pending)
-        except DumpCorrupt as exc:
-            exc.line_no = line_no
-            exc.args = (f"{exc.args[0]} (line {line_no} was the last complete one)",)
-            raise
+                    data, pending = pending + data, b""
+                newlines = data.count(b"\n")
+                if newlines <= skip:  # the whole chunk is behind the checkpoint: no split, no parse
+                    skip -= newlines
+                    cut = data.rfind(b"\n") + 1
+                    pos += cut
+                    pending = data[cut:]
+                    continue
+                cut = -1
+                for _ in range(skip):
+                    cut = data.index(b"\n", cut + 1)
+                pos += cut + 1
+                data, skip = data[cut + 1 :], 0
+            first = data.find(b"\n")
+            if first < 0:
+                pending += data
+                continue
+            start = 0
+            if pending:
+                line = pending + data[: first + 1]
+                yield line, 0, len(line), consumed, pos, 1
+                pos += len(line)
+                start = first + 1
+            cut = data.rfind(b"\n") + 1
+            if cut > start:
+                yield data, start, cut, consumed, pos, 1
+                pos += cut - start
+            pending = data[cut:]
         if pending and not skip:  # a last line without b"\n": complete, since the data ended cleanly
-            yield [pending], line_no + 1, consumed, pos, 0
+            yield pending, 0, len(pending), consumed, pos, 0
 
     def lines(self) -> Iterator[DumpLine]:
         exact = self.format == PLAIN
-        for parts, first, consumed, offset, newline in self._batches():
-            line_no = first - 1
-            for raw in parts:
-                line_no += 1
-                if exact:
-                    offset += len(raw) + newline
-                else:
-                    offset = consumed
-                self.line_no, self.offset = line_no, offset
-                yield DumpLine(line_no, offset, raw)
+        line_no = self.start_line
+        try:
+            for data, start, end, consumed, offset, newline in self._batches():
+                find = data.find
+                while start < end:
+                    stop = find(b"\n", start, end)
+                    if stop < 0:  # the last line, without b"\n"
+                        stop = end
+                    line_no += 1
+                    if exact:
+                        offset += stop - start + newline
+                    else:
+                        offset = consumed
+                    self.line_no, self.offset = line_no, offset
+                    yield DumpLine(line_no, offset, data[start:stop])
+                    start = stop + 1
+        except DumpCorrupt as exc:
+            _at_line(exc, line_no)
+            raise
 
     def records(self) -> Iterator[tuple[int, dict[str, Any]] | BadLine]:
         """(line_no, record) for each Reddit item, BadLine for the rest; blank lines are skipped."""
-        while self._lookahead:  # what `kind()` read ahead, with the positions it had
-            entry, self.line_no, self.offset = self._lookahead.popleft()
-            yield entry
+        yield from self._ahead(None)
         if self._parsed is None:
             self._parsed = self._parse()
         yield from self._parsed
 
+    def converted(self, convert: Callable[[dict[str, Any], int], Any]) -> Iterator[Any]:
+        """`records()` with each (line_no, record) replaced by `convert(record, line_no)`, or left
+        out when that is None. The conversion runs inside the parsing loop, which spares a
+        generator step and a tuple per line (the dump import's hot path, `ingest.dump_rows`).
+        """
+        if self._parsed is not None:  # records() or kind() began: go on from the line it stopped at
+            self._parsed.close()
+            self._parsed = None
+        return itertools.chain(self._ahead(convert), self._parse(convert))
+
+    def _ahead(self, convert: Callable[[dict[str, Any], int], Any] | None) -> Iterator[Any]:
+        """What `kind()` read ahead, with the positions it had."""
+        while self._lookahead:
+            entry, self.line_no, self.offset = self._lookahead.popleft()
+            if convert is None or type(entry) is BadLine:
+                yield entry
+            elif (item := convert(entry[1], entry[0])) is not None:
+                yield item
+
     def kind(self, *, kind: str | None = None, sample: int = KIND_SAMPLE) -> str:
         """COMMENTS or SUBMISSIONS: `kind` if given, else the majority of the first `sample` valid records.
 
-        The records read to decide are kept and handed out again by `records()`, and
-        `position` still describes only what `records()` handed out.
+        The records read to decide are kept and handed out again by `records()` (or
+        `converted()`), and `position` still describes only what those handed out.
         """
         if kind is not None:
             return kind_vote((), kind=kind, sample=sample)
@@ -352,43 +389,76 @@ class DumpReader:
             for entry in itertools.islice(self._parsed, sample):
                 self._lookahead.append((entry, self.line_no, self.offset))
         except DumpCorrupt as exc:  # a short, broken file: raised by records() after what was read
-            self._parsed = _raise(exc)
+            self._parsed = None
+            self._error = exc
         self.line_no, self.offset = saved
         return kind_vote((entry for entry, _, _ in self._lookahead), kind=kind, sample=sample)
 
-    def _parse(self) -> Iterator[tuple[int, dict[str, Any]] | BadLine]:
+    def _parse(
+        self, convert: Callable[[dict[str, Any], int], Any] | None = None
+    ) -> Iterator[tuple[int, dict[str, Any]] | BadLine | Any]:
+        """The records of the lines not parsed yet (`records()`, `converted()`). A line is a
+        memoryview of its batch (orjson reads it as bytes): lines are not copied one by one.
+        """
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        if self._source is None:
+            self._source = self._batches()
+        batches = self._source
+        line_no = self._lines_read
         loads = _loads
         keep = self._keep
         exact = self.format == PLAIN
-        for parts, first, consumed, offset, newline in self._batches():
-            if not exact:
-                self.offset = consumed
-            line_no = first - 1
-            for raw in parts:
-                line_no += 1
-                if exact:
-                    offset += len(raw) + newline
-                    self.offset = offset
-                self.line_no = line_no
-                if keep is not None and keep(raw) is None:
-                    continue
-                try:
-                    record = loads(raw)
-                except _JSON_ERRORS as exc:
-                    if raw.strip():
-                        yield BadLine(line_no, f"not JSON: {exc}"[:200])
-                    continue
-                if type(record) is not dict:
-                    yield BadLine(line_no, f"not a JSON object but {type(record).__name__}")
-                elif "id" not in record:
-                    yield BadLine(line_no, "not a Reddit item: no id")
-                else:
-                    yield line_no, record
+        try:
+            for data, start, end, consumed, offset, newline in batches:
+                if not exact:
+                    self.offset = consumed
+                find = data.find
+                view = memoryview(data) if _VIEWS else data
+                while start < end:
+                    stop = find(b"\n", start, end)
+                    if stop < 0:  # the last line, without b"\n"
+                        stop = end
+                    raw = view[start:stop]
+                    line_no += 1
+                    if exact:
+                        offset += stop - start + newline
+                        self.offset = offset
+                    self.line_no = line_no
+                    start = stop + 1
+                    if keep is not None and keep(raw) is None:
+                        continue
+                    try:
+                        record = loads(raw)
+                    except _JSON_ERRORS as exc:  # orjson says the same of a memoryview as of bytes
+                        if bytes(raw).strip():
+                            yield BadLine(line_no, f"not JSON: {exc}"[:200])
+                        continue
+                    if type(record) is not dict:
+                        yield BadLine(line_no, f"not a JSON object but {type(record).__name__}")
+                    elif "id" not in record:
+                        yield BadLine(line_no, "not a Reddit item: no id")
+                    elif convert is None:
+                        yield line_no, record
+                    else:
+                        item = convert(record, line_no)
+                        if item is not None:
+                            yield item
+        except GeneratorExit:  # closed between two lines: the next parse starts with the rest of the batch
+            self._source = itertools.chain([(data, start, end, consumed, offset, newline)], batches)
+            self._lines_read = line_no
+            raise
+        except DumpCorrupt as exc:
+            _at_line(exc, line_no)
+            raise
+        self._lines_read = line_no
 
 
-def _raise(exc: Exception) -> Iterator[Any]:
-    raise exc
-    yield  # a generator that raises when first advanced
+def _at_line(exc: DumpCorrupt, line_no: int) -> None:
+    """Say in `exc` which complete line was the last."""
+    exc.line_no = line_no
+    exc.args = (f"{exc.args[0]} (line {line_no} was the last complete one)",)
 
 
 def _subreddit_prefilter(subreddits: Iterable[str] | None) -> Any:

@@ -18,7 +18,7 @@ the stop list of English words.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Symbols that are real tickers but, written bare, are nearly always English (or
 # Reddit slang) on r/wallstreetbets. They still count as cashtags.
@@ -166,19 +166,40 @@ STOP_WORDS: frozenset[str] = frozenset(
 _FENCED = re.compile(r"```.*?(?:```|\Z)|~~~.*?(?:~~~|\Z)", re.DOTALL)
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
 _QUOTE_LINE = re.compile(r"^[ \t]*(?:>|&gt;).*$", re.MULTILINE)
-_MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
+# `!?\[...` written as two literal branches: the engine then only stops at a `!` or a `[`
+# (a leading optional item gives it no first character to look for).
+_MD_LINK = re.compile(r"(?:!\[|\[)([^\]\n]*)\]\([^)\n]*\)")
 _URL = re.compile(r"(?:https?://|ftp://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|io|co)/\S*", re.IGNORECASE)
 _TAG = re.compile(r"</?[A-Za-z][^>\n]{0,200}>")
 # A candidate: `$` and a symbol-looking word in any case, or a bare all-uppercase
 # word (lowercase words never match, which keeps the Python loop short). Symbols
 # may hold one `.`/`-` class suffix (BRK.B). Lookarounds keep it a standalone word.
+#
+# Written so that the pattern STARTS with a character class: then the regex engine
+# skips, in C, every character that cannot start a candidate (most of a comment is
+# lowercase) instead of trying the whole pattern at each position. The rules it
+# implements are those of the plain form (kept in tests/ingest/test_linker.py, which
+# checks that both find exactly the same candidates):
+#   (?<![\w$&])(?:\$(SYMBOL)|(UPPERCASE WORD))(?![\w$])
+# * group 1 is the first character; "not after a word character, `$` or `&`" is the
+#   width-2 lookbehind that follows it (at the start of the text it cannot match, so
+#   it holds, as the plain form's lookbehind does);
+# * `(?<=\$)` / `(?<=[A-Z])` then pick the cashtag branch (group 2: the symbol after
+#   `$`) or the bare one (group 3: the rest of the word after its first letter);
+# * `\x00` in the first class is only there to make it three ranges, which the engine
+#   compiles to a bitmap test (faster than two range tests per character): a NUL
+#   passes neither lookbehind, so it never starts a candidate.
 _CANDIDATE = re.compile(
-    r"(?<![\w$&])(?:\$([A-Za-z][A-Za-z0-9]{0,5}(?:[.\-][A-Za-z])?)|([A-Z][A-Z0-9]{0,5}(?:[.\-][A-Z])?))(?![\w$])"
+    r"([$A-Z\x00])(?<![\w$&][$A-Z])"
+    r"(?:(?<=\$)([A-Za-z][A-Za-z0-9]{0,5}(?:[.\-][A-Za-z])?)|(?<=[A-Z])([A-Z0-9]{0,5}(?:[.\-][A-Z])?))"
+    r"(?![\w$])"
 )
+_CLASS_SUFFIX = re.compile(r"[.\-]")
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
+    """A NamedTuple, not a dataclass: one is built per mention, millions per dump import."""
+
     symbol: str
     matched_text: str
     confidence: float  # 1.0 for a cashtag, 0.8 for a bare uppercase symbol
@@ -208,35 +229,72 @@ def linkable_text(text: str) -> str:
     if not text:
         return ""
     if "`" in text or "~~~" in text:
-        text = _FENCED.sub(" ", text)
+        if "```" in text or "~~~" in text:  # what every fence starts with (else the regex reads it all for nothing)
+            text = _FENCED.sub(" ", text)
         text = _INLINE_CODE.sub(" ", text)
     if ">" in text or "&gt;" in text:
         text = _QUOTE_LINE.sub(" ", text)
     if "](" in text:
-        text = _MD_LINK.sub(r" \1 ", text)
+        text = _MD_LINK.sub(_link_text, text)
     if "/" in text or "www." in text:
-        text = _URL.sub(" ", text)
+        text = _urls_removed(text)
     if "<" in text:
         text = _TAG.sub(" ", text)
     return text
+
+
+def _link_text(match: re.Match[str]) -> str:
+    """`r" \\1 "` as a function: a template makes `sub` call back into Python's `re` module."""
+    return f" {match[1]} "
+
+
+def _urls_removed(text: str) -> str:
+    """`_URL.sub(" ", text)`, with the regex run only over the part of the text a URL can be in.
+
+    `_URL` tries both of its branches at every position, which made it the costliest
+    step of the linker on a comment with a link. But a match never leaves one run of
+    non-space characters (every part of the pattern is non-space, and `\\b` sees a
+    space next to the run as it sees the start or end of a text), and only a run holding
+    a "/" or a "www." in any case can hold one ("https://", "ftp://" and "x.com/" have a
+    "/"; "w" has no case-insensitive match but "W"). So the text before the run of the
+    first "/", "www." or "W" and after the run of the last one comes out unchanged: the
+    regex reads from the last space or newline before the first one to the first space
+    or newline after the last one.
+    """
+    first, last = len(text), -1
+    for needle in ("/", "www.", "W"):
+        at = text.find(needle)
+        if at >= 0:
+            first = min(first, at)
+            last = max(last, text.rfind(needle))
+    if last < 0:
+        return text
+    start = max(text.rfind(" ", 0, first), text.rfind("\n", 0, first)) + 1
+    ends = [at for at in (text.find(" ", last), text.find("\n", last)) if at >= 0]
+    end = min(ends) if ends else len(text)
+    return text[:start] + _URL.sub(" ", text[start:end]) + text[end:]
 
 
 def link(text: str, tickers: TickerSet) -> list[Match]:
     """The tickers `text` mentions, each once, in order of first appearance."""
     if not text or not tickers.all:
         return []
-    cleaned = linkable_text(text)
+    everything, bare_ok = tickers.all, tickers.bare
     found: dict[str, Match] = {}
-    for cash, bare in _CANDIDATE.findall(cleaned):
-        word = cash or bare
-        if ("." in word or "-" in word) and word.upper() not in tickers.all:
-            word = re.split(r"[.\-]", word, maxsplit=1)[0]  # "TSLA.I think": a sentence end, not a class
-        if cash:
+    for first, cash, rest in _CANDIDATE.findall(linkable_text(text)):
+        if first == "$":
+            word = cash
+            if ("." in word or "-" in word) and word.upper() not in everything:
+                word = _CLASS_SUFFIX.split(word, maxsplit=1)[0]  # "$TSLA.I think": a sentence end, not a class
             symbol = word.upper()
-            if symbol in tickers.all:
+            if symbol in everything:
                 previous = found.get(symbol)
                 if previous is None or previous.confidence < 1.0:
                     found[symbol] = Match(symbol, f"${word}", 1.0)
-        elif word in tickers.bare and word not in found:
+            continue
+        word = first + rest
+        if ("." in word or "-" in word) and word.upper() not in everything:
+            word = _CLASS_SUFFIX.split(word, maxsplit=1)[0]  # "TSLA.I think"
+        if word in bare_ok and word not in found:
             found[word] = Match(word, word, 0.8)
     return list(found.values())

@@ -85,10 +85,17 @@ def ticker_index_load() -> TickerIndex:
 
 
 def item_mentions(item: dict[str, Any], index: TickerIndex) -> list[Match]:
-    """The ticker matches of one item's text (none for a removed one)."""
+    """The ticker matches of one item's text (none for a removed one).
+
+    The text is `article_text`'s: a comment's (or an untitled post's) is its body, so
+    only a titled post makes the call (a dump import runs this for every row).
+    """
     if item["is_removed"]:
         return []
-    return link(article_text(kind=item["kind"], title=item["title"], body=item["body"]), index.tickers)
+    title = item["title"]
+    if title and item["kind"] == "post":
+        return link(article_text(kind="post", title=title, body=item["body"]), index.tickers)
+    return link(item["body"], index.tickers)
 
 
 # ----------------------------------------------------------------- writes

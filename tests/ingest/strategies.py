@@ -20,12 +20,17 @@
   with time as Reddit's do. With `hostile=True`, texts and counts are hostile in
   ways the fake server can still serve (numbers stay numbers).
 
+* `dump_lines(kind)`: one line of a Pushshift / Arctic Shift dump file (bytes): a record
+  of the recent or the old shape (`dump_records`), one with spoiled fields
+  (`spoiled_dump_records`), a `raw_items()` one, or not a record or not JSON at all.
+
 Times are at or before `STRATEGY_NOW`, a fixed past moment, so examples are
 reproducible; call `FakeReddit.shift_to_now()` for "live" data.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -463,3 +468,184 @@ def _renumber(draw: st.DrawFn, posts: list[dict[str, Any]], comments: list[dict[
     for comment in comments:
         comment["permalink"] = f"/r/{comment['subreddit']}/comments/{comment['link_id'][3:]}/post/{comment['id']}/"
         comment["ups"] = comment["score"]
+
+
+# ------------------------------------------------------------------- dump lines
+
+#: Comment texts in the dumps' style: tickers bare and as cashtags, links, quotes, code, emoji.
+DUMP_TEXTS = [
+    "GME to the moon 🚀🚀",
+    "Bought more $tlry at the open 🍗",
+    "DD: NOK has 559% short interest and the CEO keeps buying. YOLO",
+    "[SNDL chart](https://www.example.com/chart/SNDL) looks like a cup and handle",
+    "Look at this https://www.example.com/quote/GME?range=1d it's over",
+    "> CLOV will never go down\n\nlol ok 💸",
+    "`FB` is my code name for the stock I can't name",
+    "I think IT is going to dump tomorrow, ALL in cash NOW",
+    "all money never earnings is sold fund but today market",
+    "$BRK.B and TSLA.I think",
+]
+#: Values of created_utc, created_utc-like strings and ids that sit on a rule's edge.
+EDGE_TIMESTAMPS = [_REDDIT_START_TS - 1, _REDDIT_START_TS, _NOW_TS + 3600, _NOW_TS + 3601, _NOW_TS + 3600.5]
+
+
+def dump_timestamps() -> st.SearchStrategy[Any]:
+    """created_utc as dump files write it (an int, or a string in old ones), and its odd forms."""
+    seconds = st.integers(min_value=_REDDIT_START_TS, max_value=_NOW_TS)
+    return st.one_of(
+        seconds,
+        seconds.map(str),
+        st.sampled_from(EDGE_TIMESTAMPS),
+        st.sampled_from(EDGE_TIMESTAMPS).map(lambda s: str(int(s))),
+        st.floats(min_value=_REDDIT_START_TS - 10, max_value=_NOW_TS + 7200),
+        seconds.map(lambda s: f" {s}"),
+        seconds.map(lambda s: f"{s}.0"),
+        seconds.map(lambda s: "0" * 10 + str(s)),
+        st.sampled_from(NUMERIC_STRINGS),
+    )
+
+
+@st.composite
+def dump_records(draw: st.DrawFn, kind: str, *, well_formed: bool = False) -> dict[str, Any]:
+    """A comment ("comments") or submission ("submissions") as a Pushshift / Arctic Shift line
+    holds it: the recent shape (~30 fields, created_utc an int) or the old one (name, ups,
+    created_utc a string, no permalink). `well_formed`: created_utc in the accepted range,
+    an int (a digit string in the old shape), so that item_validate accepts the record."""
+    item_id, post_id, sub = draw(id36s()), draw(id36s()), draw(subreddits())
+    created = draw(st.integers(_REDDIT_START_TS, _NOW_TS) if well_formed else dump_timestamps())
+    score = draw(st.one_of(st.integers(-1000, 10**6), st.sampled_from([0, 1, 2**63 - 1, -(2**63)])))
+    author = draw(authors())
+    text = draw(st.one_of(st.sampled_from(DUMP_TEXTS), st.sampled_from(sorted(REMOVED)), st.text(max_size=60)))
+    old = draw(st.integers(0, 5)) == 0
+    record: dict[str, Any] = {"author": author, "created_utc": created, "id": item_id, "score": score}
+    record["subreddit"] = sub
+    if kind == "comments":
+        record.update(body=text, link_id=f"t3_{post_id}", parent_id=f"t3_{post_id}", controversiality=0)
+    else:
+        record.update(
+            title=draw(st.one_of(st.sampled_from(DUMP_TEXTS), st.text(max_size=40))),
+            selftext=draw(st.one_of(st.just(""), st.just(text))),
+            num_comments=draw(st.integers(0, 10**5)),
+            is_self=True,
+            removed_by_category=draw(st.sampled_from([None, None, "moderator", "deleted", "author", "reddit"])),
+        )
+    if old:
+        record.update(name=f"{'t1' if kind == 'comments' else 't3'}_{item_id}", ups=score, gilded=0)
+        if type(created) is int:
+            record["created_utc"] = str(created)
+        if draw(st.integers(0, 3)) == 0:  # the oldest files: no score, only ups
+            record["score"] = None
+    else:
+        slug = "what_are_your_moves_tomorrow"
+        record.update(
+            all_awardings=[],
+            archived=False,
+            associated_award=None,
+            author_flair_richtext=[],
+            author_flair_text=draw(st.sampled_from([None, "🦍", "Diamond Hands"])),
+            gildings={},
+            retrieved_on=_NOW_TS,
+            stickied=False,
+            subreddit_id="t5_2th52",
+            subreddit_name_prefixed=f"r/{sub}",
+            treatment_tags=[],
+            permalink=f"/r/{sub}/comments/{post_id}/{slug}/{item_id}/"
+            if kind == "comments"
+            else f"/r/{sub}/comments/{item_id}/{slug}/",
+        )
+    return record
+
+
+REMOVED = {"[deleted]", "[removed]", " [removed]\n"}
+#: For each field the common path reads, values on the edges of its tests (each must send
+#: the record to item_validate, or make the row item_validate would make).
+SPOILED: dict[str, list[Any]] = {
+    "id": ["t1_abc", "t3_abc", "ABC", "a_b", "", None, "a" * 17, "a" * 18, "abc\x00", "ａｂｃ", " abc", 12],
+    "name": [None, "", "t1_", "t2_abc", "abc", "T1_abc", 5],
+    "subreddit": ["r/wallstreetbets", "/r/WSB/", " stocks", "reddit.com", "wall street", "\u212aelvin", "a" * 65],
+    "created_utc": [None, "", " ", True, 1.5e9, float("nan"), "1e9", "+1500000000", "١٥٠٠٠٠٠٠٠٠", *EDGE_TIMESTAMPS],
+    "score": [None, True, 1.0, 2.5, "12", 2**63, -(2**63) - 1, 10**30, [], "NaN"],
+    "ups": [None, 7, "7", 2**64],
+    "author": [None, "", "  ", "ünïcode", "a\x00b", " a ", "a" * 70, "[deleted]", 5],
+    "body": ["[deleted]", " [removed] ", "\x00", "a\x00", "\ud800x", "ünï", "", None, 3, "x" * 200],
+    "link_id": ["t1_abc", "t3_", "t3_ABC", "abc", "t3_" + "a" * 17, "t3_" + "a" * 18, "t3_a b", "", None, 1],
+    "permalink": [
+        *("https://www.reddit.com/r/x/comments/a/", "https://evil.example/r/x/", "javascript:alert(1)"),
+        *("/r/x y/", '/r/x"y/', "/user/x/", "/comments/a/", "/x/", "/r/ü/", "/r/" + "a" * 600, "", None, 7),
+    ],
+    "title": [None, "", "a\x00", "\ud800", "[removed]", 3],
+    "selftext": [None, "", "[deleted]", " [removed] ", "a\x00", 3],
+    "num_comments": [None, -1, 2**63, "12", 1.0, True],
+    "removed_by_category": [None, "deleted", "moderator", "author", "reddit", 1],
+}
+
+
+#: Every (field, edge value) pair, and the fullnames of both kinds for `name`.
+SPOILED_PAIRS = [(key, value) for key, values in SPOILED.items() for value in values]
+SPOILED_PAIRS += [("name", "t1_<id>"), ("name", "t3_<id>"), ("name", "t1_<other>"), ("data", None)]
+
+
+@st.composite
+def edge_dump_records(draw: st.DrawFn, kind: str) -> dict[str, Any]:
+    """A well-formed `dump_records` record with exactly one field set to one of
+    `SPOILED_PAIRS` (drawn uniformly, so each edge is met often, and alone)."""
+    record = draw(dump_records(kind, well_formed=True))
+    key, value = draw(st.sampled_from(SPOILED_PAIRS))
+    if key == "data":
+        return {**record, "kind": draw(st.sampled_from(["t1", "t3"])), "data": dict(record, id=draw(id36s()))}
+    if isinstance(value, str) and value.endswith(">"):
+        value = value.replace("<id>", record["id"]).replace("<other>", draw(id36s()))
+    record[key] = value
+    return record
+
+
+@st.composite
+def spoiled_dump_records(draw: st.DrawFn, kind: str) -> dict[str, Any]:
+    """A `dump_records` record with one (now and then two or three) read fields spoiled:
+    an edge value of `SPOILED`, junk, or dropped; or wrapped as a listing child (with the
+    fields also left outside the wrapper, so the common path would read the wrong ones)."""
+    record = draw(dump_records(kind))
+    count = draw(st.sampled_from([1, 1, 1, 2, 3]))
+    for key in draw(st.lists(st.sampled_from([*SPOILED, "data"]), min_size=count, max_size=count, unique=True)):
+        if key == "data":
+            inner = dict(record, id=draw(id36s()))
+            record = {**record, "kind": draw(st.sampled_from(["t1", "t3", "t2", 1])), "data": inner}
+            continue
+        roll = draw(st.integers(0, 9))
+        if roll < 1:
+            record.pop(key, None)
+        elif roll < 3:
+            record[key] = draw(junk())
+        else:
+            record[key] = draw(st.sampled_from(SPOILED[key]))
+        if key == "name" and roll == 9:
+            record[key] = f"{draw(st.sampled_from(['t1_', 't3_']))}{record.get('id')}"
+    return record
+
+
+@st.composite
+def dump_lines(draw: st.DrawFn, kind: str) -> bytes:
+    """One line of a dump file (no b"\\n"): mostly a good record, else a spoiled or a hostile
+    one, in any of the ways a writer can put it down (ASCII escapes or UTF-8, lone
+    surrogates escaped or raw, NaN, duplicate keys), or not a record or not JSON at all."""
+    roll = draw(st.integers(0, 19))
+    if roll < 16:
+        if roll < 8:
+            record: Any = draw(dump_records(kind))
+        elif roll < 11:
+            record = draw(spoiled_dump_records(kind))
+        elif roll < 14:
+            record = draw(edge_dump_records(kind))
+        else:
+            record = draw(raw_items("comment" if kind == "comments" else "post"))
+        text = json.dumps(record, ensure_ascii=draw(st.booleans()), separators=(",", ":"))
+        line = text.encode("utf-8", "surrogatepass")
+        if draw(st.integers(0, 9)) == 0 and line.startswith(b"{") and len(line) > 2:  # a key twice: the last wins
+            key = draw(st.sampled_from(["id", "name", "subreddit", "created_utc", "body", "link_id"]))
+            line = b'{"' + key.encode() + b'":' + json.dumps(draw(junk_scalars())).encode() + b"," + line[1:]
+        return line
+    if roll < 18:
+        value = draw(st.one_of(junk(), st.just({"name": "t1_abc"})))
+        return json.dumps(value).encode("utf-8", "surrogatepass")
+    junk_line = draw(st.one_of(st.binary(max_size=40), st.sampled_from([b"", b"   ", b"\t", b"{", b'{"id":"a"'])))
+    return junk_line.replace(b"\n", b" ")

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from ingest.linker import STOP_WORDS, TickerSet, link, linkable_text
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest import linker
+from ingest.linker import STOP_WORDS, Match, TickerSet, link, linkable_text
 from tests.ingest.conftest import ENGLISH_TICKERS
 
 # The common WSB names, the English-word tickers the fixtures load, and a few edge cases.
@@ -140,3 +145,119 @@ def test_stop_list_is_words_not_regex():
 def test_linkable_text_keeps_link_text_drops_target():
     cleaned = linkable_text("[AMD](https://example.com/TSLA) `GME` > quote")
     assert "AMD" in cleaned and "TSLA" not in cleaned and "GME" not in cleaned
+
+
+# ------------------------------------------------------------------ the fast forms = the plain forms
+#
+# `_CANDIDATE` is written to start with a character class, `_MD_LINK` with two literal
+# branches, and `_URL` runs over the part of a text a URL can be in (ingest/linker.py says
+# why). Below, the plain forms they replaced, and properties that both find exactly the
+# same things on random text made of the pieces that matter to them.
+
+_CANDIDATE_PLAIN = re.compile(
+    r"(?<![\w$&])(?:\$([A-Za-z][A-Za-z0-9]{0,5}(?:[.\-][A-Za-z])?)|([A-Z][A-Z0-9]{0,5}(?:[.\-][A-Z])?))(?![\w$])"
+)
+_MD_LINK_PLAIN = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
+
+
+def _linkable_text_plain(text: str) -> str:
+    """`linkable_text` as it was written before the fast forms."""
+    if not text:
+        return ""
+    if "`" in text or "~~~" in text:
+        text = linker._FENCED.sub(" ", text)
+        text = linker._INLINE_CODE.sub(" ", text)
+    if ">" in text or "&gt;" in text:
+        text = linker._QUOTE_LINE.sub(" ", text)
+    if "](" in text:
+        text = _MD_LINK_PLAIN.sub(r" \1 ", text)
+    if "/" in text or "www." in text:
+        text = linker._URL.sub(" ", text)
+    if "<" in text:
+        text = linker._TAG.sub(" ", text)
+    return text
+
+
+def _link_plain(text: str, tickers: TickerSet) -> list[tuple[str, str, float]]:
+    """`link` as it was written before the fast forms (Match as a plain tuple)."""
+    if not text or not tickers.all:
+        return []
+    found: dict[str, tuple[str, str, float]] = {}
+    for cash, bare in _CANDIDATE_PLAIN.findall(_linkable_text_plain(text)):
+        word = cash or bare
+        if ("." in word or "-" in word) and word.upper() not in tickers.all:
+            word = re.split(r"[.\-]", word, maxsplit=1)[0]
+        if cash:
+            symbol = word.upper()
+            if symbol in tickers.all:
+                previous = found.get(symbol)
+                if previous is None or previous[2] < 1.0:
+                    found[symbol] = (symbol, f"${word}", 1.0)
+        elif word in tickers.bare and word not in found:
+            found[word] = (word, word, 0.8)
+    return list(found.values())
+
+
+# Characters and pieces the patterns look at: `$`, `&`, dots, dashes, digits, both cases,
+# letters with special case rules (Kelvin sign, long s, dotless i), emoji, markup.
+_CHARS = "$&.-_0123456789AZTSLGMEBRKwWxyz \n\t\r\x00`~>]([)!/:<#*'\"\\ßſKıİéÉ\u00a0\u2003🚀💎"
+_PIECES = [
+    *"$TSLA $tsla TSLA GME BRK.B BRK.b $BRK.B NVDA. I IT DD $IT $5 US$ A-B AAPL-style".split(),
+    *"https:// http:// ftp:// www. WWW. wWw. .com/ .CoM/ .io/ .co/ x.org/a ](".split(),
+    *"``` ~~~ ` &gt; > < <b> </b> [AMD](http://x.com/NVDA) ![i](y) \n> \n&gt; ".split(" "),
+]
+_TEXTS = st.lists(
+    st.one_of(
+        st.sampled_from(_PIECES),
+        st.text(alphabet=_CHARS, max_size=6),
+        st.characters(),
+        st.text(max_size=4),
+    ),
+    max_size=25,
+).map("".join)
+_FAST_FORMS = settings(max_examples=600, deadline=None, derandomize=True)
+
+
+@_FAST_FORMS
+@given(_TEXTS)
+def test_the_candidate_regex_finds_what_the_plain_form_finds(text):
+    fast = [(cash, "" if first == "$" else first + rest) for first, cash, rest in linker._CANDIDATE.findall(text)]
+    assert fast == _CANDIDATE_PLAIN.findall(text)
+
+
+@_FAST_FORMS
+@given(_TEXTS)
+def test_linkable_text_is_what_the_plain_form_makes(text):
+    assert linkable_text(text) == _linkable_text_plain(text)
+
+
+@_FAST_FORMS
+@given(_TEXTS)
+def test_link_finds_what_the_plain_form_finds(text):
+    assert [tuple(match) for match in link(text, TICKERS)] == _link_plain(text, TICKERS)
+
+
+@_FAST_FORMS
+@given(_TEXTS)
+def test_urls_are_cut_out_of_any_text_as_from_the_whole_text(text):
+    assert linker._urls_removed(text) == linker._URL.sub(" ", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "see https://x.com/TSLA and www.y.io/GME, then WWW.Z.CO/AMD\tor ftp://f/NVDA\n$PLTR",
+        "a/b TSLA x.com/ GME",
+        "TSLAhttps://x.com/a GME",  # a URL glued to a word: the word is a candidate after the cut
+        "  www.example.com",
+        "no slash but Www.example.com TSLA",
+    ],
+)
+def test_urls_are_removed_as_the_regex_removes_them_from_the_whole_text(text):
+    assert linker._urls_removed(text) == linker._URL.sub(" ", text)
+
+
+def test_match_is_a_named_tuple_with_the_same_fields():
+    (match,) = link("$TSLA", TICKERS)
+    assert match == Match("TSLA", "$TSLA", 1.0)
+    assert (match.symbol, match.matched_text, match.confidence) == ("TSLA", "$TSLA", 1.0)
