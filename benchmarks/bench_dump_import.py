@@ -284,17 +284,20 @@ def main() -> None:
     small, big = dump_file(directory, args.small), dump_file(directory, args.lines)
 
     print(f"load average at start: {os.getloadavg()}")
+    print("\n--workers 0: every merge on the importer's own connection, one after the other (the way before the pool)")
     print(
         "\n| file | wall s | importer CPU s | PostgreSQL backend CPU s | peak RSS MiB | merge s | rollups s | rows/s wall |"
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     results = {}
-    for path in [small] + ([] if args.skip_big else [big]):
-        r = import_run(path, args.workers)
-        results[path.name] = r
+    runs = [(small, args.workers)] + ([] if args.skip_big else [(big, args.workers), (big, 0)])
+    for path, workers in runs:
+        r = import_run(path, workers)
+        results[f"{path.name}, --workers {workers}"] = r
         c = r["counters"]
         print(
-            f"| {path.name} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['pg_cpu']:.1f} | {r['rss_mib']:.0f} | "
+            f"| {path.name}, --workers {workers} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['pg_cpu']:.1f} | "
+            f"{r['rss_mib']:.0f} | "
             f"{c.get('merge_seconds', 0):.1f} | {c.get('rollups_seconds', 0):.1f} | "
             f"{c.get('articles_new', 0) / r['wall']:,.0f} |"
         )
