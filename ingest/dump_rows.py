@@ -32,6 +32,7 @@ as much as it saves, while a missed one would turn a BadLine into a row.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -49,6 +50,7 @@ from ingest.validation import (
     REDDIT_EPOCH,
     REDDIT_ID_MAX,
     REMOVED_MARKERS,
+    ROW_KEYS,
     SCORE_MAX,
     SCORE_MIN,
     SUBREDDIT_MAX,
@@ -75,11 +77,14 @@ _LINK_MAX = REDDIT_ID_MAX
 _PLAIN_SUBREDDIT = re.compile(rf"[A-Za-z0-9_]{{1,{SUBREDDIT_MAX}}}", re.ASCII).fullmatch
 _PERMALINK = _PERMALINK_RE.fullmatch  # a Reddit path, as `_permalink` tests it
 _REMOVED_BY = _REMOVED_CATEGORIES
-_EPOCH_TS = REDDIT_EPOCH.timestamp()
+_EPOCH_TS = int(REDDIT_EPOCH.timestamp())  # a whole second: int bounds spare int-float comparisons
 _TIMESTAMP_DIGITS = 12  # a digit string longer than this is not a timestamp: item_validate says why
 _MARKER_LENGTHS = frozenset(len(marker) for marker in REMOVED_MARKERS)
 _CACHE_MAX = 10_000  # entries of each per-run cache (subreddit names, hours)
 _SECONDS = [timedelta(seconds=second) for second in range(3600)]
+#: A row's keys in ROW_KEYS order, with the values every comment row has: a row is a copy
+#: of it with the item's values set (cheaper than a dict display of twelve entries).
+_COMMENT_ROW = dict.fromkeys(ROW_KEYS) | {"kind": "comment", "title": "", "num_comments": 0}
 
 
 def dump_rows(
@@ -133,8 +138,10 @@ def _converter(
     digits.
     """
     latest = (_now(now) + FUTURE_TOLERANCE).timestamp()  # the newest created_utc `_created` accepts
+    latest_second = math.floor(latest)  # the same bound for an int
     names: dict[str, str | None] = {}  # raw subreddit -> the lower-case name, None: not a plain name
     hours: dict[int, datetime] = {}  # epoch hour -> its datetime
+    links: set[str] = set()  # link_ids found good (a thread's comments share one)
 
     def general(record: dict[str, Any]) -> dict[str, Any] | Rejected:
         result = item_validate(record, kind=kind, now=now)
@@ -157,7 +164,7 @@ def _converter(
                     if "link_id" not in record:
                         return general(record)
                     item_kind = "comment"
-                fullname = f"{'t3_' if item_kind == 'post' else 't1_'}{id36}"
+                fullname = ("t3_" if item_kind == "post" else "t1_") + id36
             elif name == "t1_" + id36:
                 if item_kind == "post":
                     return general(record)
@@ -193,17 +200,16 @@ def _converter(
                     return general(record)
                 created = datetime.fromtimestamp(float(created), tz=UTC)
             if type(created) is int:
-                if not _EPOCH_TS <= created <= latest:
+                if not _EPOCH_TS <= created <= latest_second:
                     return general(record)
                 # = datetime.fromtimestamp(float(created), tz=UTC): UTC has no DST, so the hour's
                 # datetime plus the seconds into it is the same moment (three times cheaper).
-                hour, seconds = divmod(created, 3600)
-                start = hours.get(hour)
+                start = hours.get(created // 3600)
                 if start is None:
-                    start = datetime.fromtimestamp(float(hour * 3600), tz=UTC)
+                    start = datetime.fromtimestamp(float(created // 3600 * 3600), tz=UTC)
                     if len(hours) < _CACHE_MAX:
-                        hours[hour] = start
-                created = start + _SECONDS[seconds]
+                        hours[created // 3600] = start
+                created = start + _SECONDS[created % 3600]
 
             # score (`_count` of score, else ups), author (`_author`).
             score = record["score"]
@@ -219,8 +225,14 @@ def _converter(
 
             if item_kind == "comment":
                 link = record["link_id"]
-                if type(link) is not str or not 3 < len(link) <= _LINK_MAX or link.rstrip(_BASE36) != "t3_":
+                if type(link) is not str:
                     return general(record)
+                if link not in links:
+                    if not 3 < len(link) <= _LINK_MAX or link.rstrip(_BASE36) != "t3_":
+                        return general(record)
+                    if len(links) >= _CACHE_MAX:
+                        links.clear()
+                    links.add(link)
                 body = record["body"]
                 if type(body) is not str or not body.isascii() or "\x00" in body:
                     body = _text_clean(body)
@@ -233,20 +245,17 @@ def _converter(
                     permalink = _permalink(permalink, default="")  # not empty here: the default is never used
                 elif len(permalink) > PERMALINK_MAX or not _PERMALINK(permalink):
                     permalink = ""
-                return {
-                    "reddit_id": fullname,
-                    "kind": "comment",
-                    "subreddit": sub,
-                    "parent_post_id": link,
-                    "title": "",
-                    "body": "" if removed else body[:TEXT_MAX_CHARS],
-                    "author": author,
-                    "permalink": permalink,
-                    "score": score,
-                    "num_comments": 0,
-                    "is_removed": removed,
-                    "created_utc": created,
-                }
+                row = _COMMENT_ROW.copy()
+                row["reddit_id"] = fullname
+                row["subreddit"] = sub
+                row["parent_post_id"] = link
+                row["body"] = "" if removed else body[:TEXT_MAX_CHARS]
+                row["author"] = author
+                row["permalink"] = permalink
+                row["score"] = score
+                row["is_removed"] = removed
+                row["created_utc"] = created
+                return row
 
             body = record.get("selftext")
             if type(body) is not str or not body.isascii() or "\x00" in body:

@@ -174,25 +174,27 @@ _TAG = re.compile(r"</?[A-Za-z][^>\n]{0,200}>")
 # A candidate: `$` and a symbol-looking word in any case, or a bare all-uppercase
 # word (lowercase words never match, which keeps the Python loop short). Symbols
 # may hold one `.`/`-` class suffix (BRK.B). Lookarounds keep it a standalone word.
-#
-# Written so that the pattern STARTS with a character class: then the regex engine
-# skips, in C, every character that cannot start a candidate (most of a comment is
-# lowercase) instead of trying the whole pattern at each position. The rules it
-# implements are those of the plain form (kept in tests/ingest/test_linker.py, which
-# checks that both find exactly the same candidates):
+# The plain form (kept in tests/ingest/test_linker.py, which checks that this one finds
+# exactly the same candidates):
 #   (?<![\w$&])(?:\$(SYMBOL)|(UPPERCASE WORD))(?![\w$])
+# `_CANDIDATE` is written so that the pattern STARTS with a character class: then the
+# regex engine skips, in C, every character that cannot start a match (most of a
+# comment is lowercase) instead of trying the whole pattern at each position:
 # * group 1 is the first character; "not after a word character, `$` or `&`" is the
 #   width-2 lookbehind that follows it (at the start of the text it cannot match, so
 #   it holds, as the plain form's lookbehind does);
 # * `(?<=\$)` / `(?<=[A-Z])` then pick the cashtag branch (group 2: the symbol after
 #   `$`) or the bare one (group 3: the rest of the word after its first letter);
-# * `\x00` in the first class is only there to make it three ranges, which the engine
-#   compiles to a bitmap test (faster than two range tests per character): a NUL
-#   passes neither lookbehind, so it never starts a candidate.
+# * the same scan also stops at each character `linkable_text` starts its work on
+#   (`_MARKUP`: a backtick, `~`, `>`, `&`, `]`, `/`, `<`), which it reports in group 4.
+#   None of them can be part of a candidate, so a text with none of them (and no
+#   "www.") is its own linkable text, and the candidates it holds are its candidates:
+#   `link` then needs no other pass. The other matches are the plain form's ones.
+_MARKUP = "`~>&\\]/<"
 _CANDIDATE = re.compile(
-    r"([$A-Z\x00])(?<![\w$&][$A-Z])"
-    r"(?:(?<=\$)([A-Za-z][A-Za-z0-9]{0,5}(?:[.\-][A-Za-z])?)|(?<=[A-Z])([A-Z0-9]{0,5}(?:[.\-][A-Z])?))"
-    r"(?![\w$])"
+    rf"([$A-Z{_MARKUP}])(?:"
+    r"(?<![\w$&][$A-Z])(?:(?<=\$)([A-Za-z][A-Za-z0-9]{0,5}(?:[.\-][A-Za-z])?)|(?<=[A-Z])([A-Z0-9]{0,5}(?:[.\-][A-Z])?))"
+    rf"(?![\w$])|(?<=([{_MARKUP}])))"
 )
 _CLASS_SUFFIX = re.compile(r"[.\-]")
 
@@ -203,6 +205,9 @@ class Match(NamedTuple):
     symbol: str
     matched_text: str
     confidence: float  # 1.0 for a cashtag, 0.8 for a bare uppercase symbol
+
+
+_match = tuple.__new__  # Match(...) without the Python-level __new__ of a NamedTuple
 
 
 class TickerSet:
@@ -279,9 +284,23 @@ def link(text: str, tickers: TickerSet) -> list[Match]:
     """The tickers `text` mentions, each once, in order of first appearance."""
     if not text or not tickers.all:
         return []
+    if "www." not in text:  # else linkable_text has work to do whatever the scan says
+        found = _matches(_CANDIDATE.findall(text), tickers, plain=True)
+        if found is not None:
+            return found
+    return _matches(_CANDIDATE.findall(linkable_text(text)), tickers, plain=False) or []
+
+
+def _matches(candidates: list[tuple[str, str, str, str]], tickers: TickerSet, *, plain: bool) -> list[Match] | None:
+    """The matches of `_CANDIDATE`'s findall; with `plain`, None at the first markup character
+    (the text must go through `linkable_text` first), else markup is passed over."""
     everything, bare_ok = tickers.all, tickers.bare
     found: dict[str, Match] = {}
-    for first, cash, rest in _CANDIDATE.findall(linkable_text(text)):
+    for first, cash, rest, markup in candidates:
+        if markup:
+            if plain:
+                return None
+            continue
         if first == "$":
             word = cash
             if ("." in word or "-" in word) and word.upper() not in everything:
@@ -290,11 +309,11 @@ def link(text: str, tickers: TickerSet) -> list[Match]:
             if symbol in everything:
                 previous = found.get(symbol)
                 if previous is None or previous.confidence < 1.0:
-                    found[symbol] = Match(symbol, f"${word}", 1.0)
+                    found[symbol] = _match(Match, (symbol, f"${word}", 1.0))
             continue
         word = first + rest
-        if ("." in word or "-" in word) and word.upper() not in everything:
+        if ("." in rest or "-" in rest) and word not in everything:  # a bare word is upper-case already
             word = _CLASS_SUFFIX.split(word, maxsplit=1)[0]  # "TSLA.I think"
         if word in bare_ok and word not in found:
-            found[word] = Match(word, word, 0.8)
+            found[word] = _match(Match, (word, word, 0.8))
     return list(found.values())

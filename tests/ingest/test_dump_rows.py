@@ -13,6 +13,7 @@ the end. And the compiled path must really be the one taken for the lines of a r
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import io
 import json
@@ -211,3 +212,17 @@ def test_bad_lines_say_what_the_parser_says_of_the_line(lines):
             expected.append(BadLine(number, "not a Reddit item: no id"))
     reader = DumpReader(io.BytesIO(b"\n".join(lines)), chunk_size=64)
     assert [entry for entry in reader.records() if type(entry) is BadLine] == expected
+
+
+@pytest.mark.parametrize("chunk", [None, 50])
+def test_a_conversion_closed_between_two_rows_leaves_the_rest_to_read(chunk):
+    """dump_rows converts up to CONVERT_AHEAD lines before handing the first out; closed
+    early, the reader still goes on from the line after the last row handed out."""
+    lines = [json.dumps(r) for r in [{"id": f"a{n}", "body": "x"} for n in range(10)]]
+    reader = DumpReader(io.BytesIO("\n".join(lines).encode()), chunk_size=chunk)
+    rows = dump_rows(reader, kind=COMMENTS, now=rs.STRATEGY_NOW)
+    first = [next(rows) for _ in range(3)]
+    assert [type(row) for row in first] == [Rejected] * 3 and reader.position[0] == 3
+    del rows  # as a caller that stops (the parse inside is closed when its iterator goes)
+    gc.collect()
+    assert [line_no for line_no, _ in reader.records()] == list(range(4, 11))

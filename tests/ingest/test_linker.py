@@ -221,8 +221,10 @@ _FAST_FORMS = settings(max_examples=600, deadline=None, derandomize=True)
 @_FAST_FORMS
 @given(_TEXTS)
 def test_the_candidate_regex_finds_what_the_plain_form_finds(text):
-    fast = [(cash, "" if first == "$" else first + rest) for first, cash, rest in linker._CANDIDATE.findall(text)]
+    found = linker._CANDIDATE.findall(text)
+    fast = [(cash, "" if first == "$" else first + rest) for first, cash, rest, markup in found if not markup]
     assert fast == _CANDIDATE_PLAIN.findall(text)
+    assert [markup for *_, markup in found if markup] == [c for c in text if c in "`~>&]/<"]
 
 
 @_FAST_FORMS
