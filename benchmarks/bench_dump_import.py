@@ -11,15 +11,17 @@ files declare) is made by recompressing the stream, for the memory figure only.
 Measures (the DATABASE_URL database is emptied of articles, mentions, rollups,
 checkpoints and job runs first; tickers: articles/data/tickers.csv):
 1. `manage.py import_dump FILE --all-subreddits` in a child process, for --small and
-   --lines: wall time, the child's CPU time, the CPU time of its PostgreSQL backend
+   --lines with `--workers` (default 2), and --lines again with `--workers 0` (every merge
+   on the importer's connection, one after the other: the way before the pool): wall time, the child's CPU time, the CPU time of its PostgreSQL backend
    (read from /proc while it runs: same host), peak RSS (wait4), the JobRun counters
    (merge_seconds, rollups_seconds).
-2. Per row, on the same --compare accepted rows (validated and linked beforehand, so only
-   the writes are timed), into empty tables: the import's merge (COPY + INSERT ... ON
-   CONFLICT, batches of 5000, then one rollups refresh) against `articles_upsert`
-   (the scraper's write path: batches of 500, rollups refreshed per batch).
+2. Per row, on the same --compare accepted rows (validated beforehand, so only the
+   writes and the linking are timed), into empty tables: the import's merge (binary COPY +
+   INSERT ... ON CONFLICT, batches of 5000, then one rollups refresh), on the pool and on
+   one connection, against `articles_upsert` (the scraper's write path: batches of 500,
+   rollups refreshed per batch).
 3. Peak RSS of reading the window_log 31 file (the decoder's window), no database.
-4. Parse + validate + link per CPU-second on one core (sched_setaffinity), in stages.
+The per-item CPU on one core (parse + validate + link) is `benchmarks/bench_dump_rows.py`.
 Prints Markdown for BENCHMARKS.md.
 """
 
@@ -242,30 +244,6 @@ def read_rss(path: Path) -> float:
     return float(result.stdout.split()[1])
 
 
-def stages(path: Path, runs: int = 3) -> dict[str, float]:
-    """CPU us per comment on one core: parse; + validate; + link (the import's per-item work)."""
-    from ingest.dumps import DumpReader, dump_open
-    from ingest.upsert import item_mentions, ticker_index_load
-    from ingest.validation import item_validate
-
-    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    index = ticker_index_load()
-
-    def one(stage: int) -> float:
-        n = 0
-        cpu = time.process_time()
-        with dump_open(path) as stream:
-            for entry in DumpReader(stream).records():
-                n += 1
-                if stage:
-                    row = item_validate(entry[1], kind="comment").row
-                    if stage > 1:
-                        item_mentions(row, index)
-        return (time.process_time() - cpu) / n * 1e6
-
-    return {name: min(one(stage) for _ in range(runs)) for stage, name in enumerate(["parse", "validate", "link"])}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000, help="the big file (default 1000000)")
@@ -327,12 +305,6 @@ def main() -> None:
             f"\nread-only peak RSS, {args.lines:,} lines: window_log 27 {read_rss(big):.0f} MiB, "
             f"window_log 31 {read_rss(w31):.0f} MiB"
         )
-    s = stages(small)
-    total = s["link"]
-    print(
-        f"\none core, CPU us per comment: parse {s['parse']:.1f}, + validate {s['validate'] - s['parse']:.1f}, "
-        f"+ link {s['link'] - s['validate']:.1f} = {total:.1f} -> {1e6 / total:,.0f} comments per CPU-second"
-    )
     print(json.dumps({"load_average_end": os.getloadavg()}))
 
 
