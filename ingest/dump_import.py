@@ -4,11 +4,12 @@ History beyond the 1,000 items Reddit's listings give: a Pushshift / Arctic Shif
 monthly file (`RC_`/`RS_YYYY-MM.zst`, or the same lines as `.ndjson`/`.jsonl`), read as
 a stream by `ingest.dumps` (format and kind told by the content).
 
-Same meaning as live data. Every record goes through `ingest.validation.item_validate`,
-the one builder of article rows (a dump row and a scraped row of an item have the same
-fullname, so they are one row), and `ingest.upsert.item_mentions`, the scraper's linker
-call. Lines that are not JSON or not a Reddit item are counted and skipped with their
-line number (the first `BAD_LINES_LOGGED` logged); rejections are counted by reason.
+Same meaning as live data. Every record goes through `ingest.validation.item_validate`
+(by way of `ingest.dump_rows`, which compiles its common case), the one builder of article
+rows (a dump row and a scraped row of an item have the same fullname, so they are one
+row), and `ingest.upsert.item_mentions`, the scraper's linker call. Lines that are not
+JSON or not a Reddit item are counted and skipped with their line number (the first
+`BAD_LINES_LOGGED` logged); rejections are counted by reason.
 
 The merge rule: **a dump never overwrites a row that exists**. Rows are inserted with
 `ON CONFLICT (reddit_id) DO NOTHING`, and mentions are written only for the articles the
@@ -51,11 +52,12 @@ from django.utils import timezone
 
 from articles.models import Article, Mention
 from articles.services import rollups_refresh
-from ingest.dump_records import ITEM_KIND, BadLine, DumpError, records_filter
+from ingest.dump_records import BadLine, DumpError
+from ingest.dump_rows import dump_rows
 from ingest.dumps import DumpCorrupt, DumpIdentity, dump_resume
 from ingest.models import DumpCheckpoint
 from ingest.upsert import TickerIndex, chunks, item_mentions, ticker_index_load
-from ingest.validation import ROW_KEYS, Rejected, item_validate
+from ingest.validation import ROW_KEYS, Rejected
 from marketpulse.jobs import RunHandle
 
 logger = logging.getLogger(__name__)
@@ -361,7 +363,6 @@ def dump_import(
                 raise
             kind = None  # nothing to vote on (all filtered out, or a tie): each item tells its own kind
         outcome.kind = kind or ""
-        item_kind = ITEM_KIND[kind] if kind else None
         batch: dict[str, dict[str, Any]] = {}
         bad_logged = 0
         last_flush = time.monotonic()
@@ -408,11 +409,11 @@ def dump_import(
             last_flush = time.monotonic()
             progress.update(offset, counters)
 
-        records = records_filter(
-            reader.records(), subreddits=options.subreddits, since=options.since, until=options.until
+        items = dump_rows(
+            reader, kind=kind, now=now, subreddits=options.subreddits, since=options.since, until=options.until
         )
         try:
-            for entry in records:
+            for entry in items:
                 if type(entry) is BadLine:
                     run.incr("bad_lines")
                     if bad_logged < BAD_LINES_LOGGED:
@@ -421,12 +422,11 @@ def dump_import(
                         if bad_logged == BAD_LINES_LOGGED:
                             logger.warning("%s: further bad lines are counted, not logged", options.source)
                     continue
-                result = item_validate(entry[1], kind=item_kind, now=now)
-                if type(result) is Rejected:
+                if type(entry) is Rejected:
                     run.incr("rejected")
-                    run.incr(f"rejected_{result.reason}")
+                    run.incr(f"rejected_{entry.reason}")
                 else:
-                    row = result.row
+                    row = entry
                     batch[row["reddit_id"]] = row
                     run.incr("accepted")
                     if len(batch) >= options.batch_size:
