@@ -19,7 +19,7 @@ checkpoints and job runs first; tickers: articles/data/tickers.csv):
    CONFLICT, batches of 5000, then one rollups refresh) against `articles_upsert`
    (the scraper's write path: batches of 500, rollups refreshed per batch).
 3. Peak RSS of reading the window_log 31 file (the decoder's window), no database.
-4. Parse + validate + link per CPU-second on one core (sched_setaffinity), in stages.
+4. Parse + rows (dump_rows: validate) + link per CPU-second on one core (sched_setaffinity), in stages.
 Prints Markdown for BENCHMARKS.md.
 """
 
@@ -33,6 +33,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -227,24 +228,29 @@ def read_rss(path: Path) -> float:
 
 
 def stages(path: Path, runs: int = 3) -> dict[str, float]:
-    """CPU us per comment on one core: parse; + validate; + link (the import's per-item work)."""
+    """CPU us per comment on one core: parse; + rows (dump_rows); + link (the import's per-item work).
+
+    benchmarks/bench_dump_rows.py has the same split for the reference way too.
+    """
+    from ingest.dump_rows import dump_rows
     from ingest.dumps import DumpReader, dump_open
     from ingest.upsert import item_mentions, ticker_index_load
-    from ingest.validation import item_validate
 
     os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     index = ticker_index_load()
+    now = datetime.now(tz=UTC)
 
     def one(stage: int) -> float:
         n = 0
         cpu = time.process_time()
         with dump_open(path) as stream:
-            for entry in DumpReader(stream).records():
+            reader = DumpReader(stream)
+            if not stage:
+                n = sum(1 for _ in reader.records())
+            for item in dump_rows(reader, kind="comments", now=now) if stage else ():
                 n += 1
-                if stage:
-                    row = item_validate(entry[1], kind="comment").row
-                    if stage > 1:
-                        item_mentions(row, index)
+                if stage > 1 and type(item) is dict:
+                    item_mentions(item, index)
         return (time.process_time() - cpu) / n * 1e6
 
     return {name: min(one(stage) for _ in range(runs)) for stage, name in enumerate(["parse", "validate", "link"])}
@@ -299,7 +305,7 @@ def main() -> None:
     s = stages(small)
     total = s["link"]
     print(
-        f"\none core, CPU us per comment: parse {s['parse']:.1f}, + validate {s['validate'] - s['parse']:.1f}, "
+        f"\none core, CPU us per comment: parse {s['parse']:.1f}, + rows {s['validate'] - s['parse']:.1f}, "
         f"+ link {s['link'] - s['validate']:.1f} = {total:.1f} -> {1e6 / total:,.0f} comments per CPU-second"
     )
     print(json.dumps({"load_average_end": os.getloadavg()}))
