@@ -81,6 +81,7 @@ _PERMALINK = _PERMALINK_RE.fullmatch  # a Reddit path, as `_permalink` tests it
 _EPOCH_TS = int(REDDIT_EPOCH.timestamp())  # a whole second: int bounds spare int-float comparisons
 _TIMESTAMP_DIGITS = 12  # a digit string longer than this is not a timestamp: item_validate says why
 _MARKER_LENGTHS = frozenset(len(marker) for marker in REMOVED_MARKERS)
+_UNSEEN = object()
 _CACHE_MAX = 10_000  # entries of each per-run cache (subreddit names, hours, link_ids)
 _SECONDS = [timedelta(seconds=second) for second in range(3600)]
 #: A row's keys in ROW_KEYS order, with the values every comment row has: a row is a copy
@@ -181,8 +182,8 @@ def _converter(
             raw_sub = record["subreddit"]
             if type(raw_sub) is not str:
                 return general(record)
-            sub = names.get(raw_sub, "")
-            if sub == "":  # not seen yet ("" is never a cached answer)
+            sub = names.get(raw_sub, _UNSEEN)
+            if sub is _UNSEEN:
                 sub = raw_sub.lower() if _PLAIN_SUBREDDIT(raw_sub) else None
                 if len(names) < _CACHE_MAX:
                     names[raw_sub] = sub
@@ -191,16 +192,15 @@ def _converter(
 
             # created_utc (`_created` via `_number`): inside [REDDIT_EPOCH, latest], else item_validate rejects it.
             created = record["created_utc"]
-            kind_of = type(created)
-            if kind_of is str:
+            if type(created) is str:  # old files
                 if not (created.isascii() and created.isdigit() and len(created) <= _TIMESTAMP_DIGITS):
                     return general(record)
                 created = int(created)
-            elif kind_of is not int:
-                if kind_of is not float or not _EPOCH_TS <= created <= latest:  # NaN fails too
+            if type(created) is not int:
+                if type(created) is not float or not _EPOCH_TS <= created <= latest:  # NaN fails too
                     return general(record)
                 created = datetime.fromtimestamp(float(created), tz=UTC)
-            if type(created) is int:
+            else:
                 if not _EPOCH_TS <= created <= latest_second:
                     return general(record)
                 # = datetime.fromtimestamp(float(created), tz=UTC): UTC has no DST, so the hour's
