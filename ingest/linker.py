@@ -286,8 +286,9 @@ def link(text: str, tickers: TickerSet) -> list[Match]:
         return []
     everything, bare_ok = tickers.all, tickers.bare
     # Most texts have no markup: their candidates come from the text itself, and a markup
-    # character met on the way (group 4) sends the text through linkable_text after all.
-    plain = "www." not in text
+    # character met on the way (group 4) sends the text through linkable_text after all
+    # (a link's "/" or "www." is looked for first: the commonest markup, and "www." has none).
+    plain = "/" not in text and "www." not in text
     candidates = _CANDIDATE.findall(text if plain else linkable_text(text))
     found: dict[str, Match] = {}
     while True:
