@@ -21,7 +21,9 @@ and calls `ingest.validation`'s own helpers (`text_clean`, `_count`, `_author`,
 rejection and every odd repair is still made by the one definition. The filters are
 `records_filter`'s own test (`record_test`). Parsing is not specialised: both ways read
 the dicts `DumpReader` parses (orjson), so BadLines cannot differ; the conversion runs
-inside the reader's parsing loop (`DumpReader.converted`), one call per line.
+inside the reader's parsing loop (`DumpReader.converted`), one call per line, a batch of
+lines ahead of what is handed out. `now=None` (the clock for each item) takes the
+reference way.
 
 Why not a faster decoder for the common lines (msgspec into a Struct of the ~15 fields
 read here, about 1 us less per line than orjson's full dict): when it skips the fields
@@ -76,11 +78,11 @@ _LINK_MAX = REDDIT_ID_MAX
 # letter into an ASCII one, as it does the Kelvin sign).
 _PLAIN_SUBREDDIT = re.compile(rf"[A-Za-z0-9_]{{1,{SUBREDDIT_MAX}}}", re.ASCII).fullmatch
 _PERMALINK = _PERMALINK_RE.fullmatch  # a Reddit path, as `_permalink` tests it
-_REMOVED_BY = _REMOVED_CATEGORIES
 _EPOCH_TS = int(REDDIT_EPOCH.timestamp())  # a whole second: int bounds spare int-float comparisons
 _TIMESTAMP_DIGITS = 12  # a digit string longer than this is not a timestamp: item_validate says why
 _MARKER_LENGTHS = frozenset(len(marker) for marker in REMOVED_MARKERS)
-_CACHE_MAX = 10_000  # entries of each per-run cache (subreddit names, hours)
+_UNSEEN = object()
+_CACHE_MAX = 10_000  # entries of each per-run cache (subreddit names, hours, link_ids)
 _SECONDS = [timedelta(seconds=second) for second in range(3600)]
 #: A row's keys in ROW_KEYS order, with the values every comment row has: a row is a copy
 #: of it with the item's values set (cheaper than a dict display of twelve entries).
@@ -180,8 +182,8 @@ def _converter(
             raw_sub = record["subreddit"]
             if type(raw_sub) is not str:
                 return general(record)
-            sub = names.get(raw_sub, "")
-            if sub == "":  # not seen yet ("" is never a cached answer)
+            sub = names.get(raw_sub, _UNSEEN)
+            if sub is _UNSEEN:
                 sub = raw_sub.lower() if _PLAIN_SUBREDDIT(raw_sub) else None
                 if len(names) < _CACHE_MAX:
                     names[raw_sub] = sub
@@ -190,16 +192,15 @@ def _converter(
 
             # created_utc (`_created` via `_number`): inside [REDDIT_EPOCH, latest], else item_validate rejects it.
             created = record["created_utc"]
-            kind_of = type(created)
-            if kind_of is str:
+            if type(created) is str:  # old files
                 if not (created.isascii() and created.isdigit() and len(created) <= _TIMESTAMP_DIGITS):
                     return general(record)
                 created = int(created)
-            elif kind_of is not int:
-                if kind_of is not float or not _EPOCH_TS <= created <= latest:  # NaN fails too
+            if type(created) is not int:
+                if type(created) is not float or not _EPOCH_TS <= created <= latest:  # NaN fails too
                     return general(record)
                 created = datetime.fromtimestamp(float(created), tz=UTC)
-            if type(created) is int:
+            else:
                 if not _EPOCH_TS <= created <= latest_second:
                     return general(record)
                 # = datetime.fromtimestamp(float(created), tz=UTC): UTC has no DST, so the hour's
@@ -263,7 +264,7 @@ def _converter(
             stripped = body.strip()
             category = record.get("removed_by_category")
             removed = (len(stripped) in _MARKER_LENGTHS and stripped in REMOVED_MARKERS) or (
-                isinstance(category, str) and category in _REMOVED_BY
+                isinstance(category, str) and category in _REMOVED_CATEGORIES
             )
             title = record.get("title")
             if type(title) is not str or not title.isascii() or "\x00" in title:

@@ -284,36 +284,35 @@ def link(text: str, tickers: TickerSet) -> list[Match]:
     """The tickers `text` mentions, each once, in order of first appearance."""
     if not text or not tickers.all:
         return []
-    if "www." not in text:  # else linkable_text has work to do whatever the scan says
-        found = _matches(_CANDIDATE.findall(text), tickers, plain=True)
-        if found is not None:
-            return found
-    return _matches(_CANDIDATE.findall(linkable_text(text)), tickers, plain=False) or []
-
-
-def _matches(candidates: list[tuple[str, str, str, str]], tickers: TickerSet, *, plain: bool) -> list[Match] | None:
-    """The matches of `_CANDIDATE`'s findall; with `plain`, None at the first markup character
-    (the text must go through `linkable_text` first), else markup is passed over."""
     everything, bare_ok = tickers.all, tickers.bare
+    # Most texts have no markup: their candidates come from the text itself, and a markup
+    # character met on the way (group 4) sends the text through linkable_text after all
+    # (a link's "/" or "www." is looked for first: the commonest markup, and "www." has none).
+    plain = "/" not in text and "www." not in text
+    candidates = _CANDIDATE.findall(text if plain else linkable_text(text))
     found: dict[str, Match] = {}
-    for first, cash, rest, markup in candidates:
-        if markup:
-            if plain:
-                return None
-            continue
-        if first == "$":
-            word = cash
-            if ("." in word or "-" in word) and word.upper() not in everything:
-                word = _CLASS_SUFFIX.split(word, maxsplit=1)[0]  # "$TSLA.I think": a sentence end, not a class
-            symbol = word.upper()
-            if symbol in everything:
-                previous = found.get(symbol)
-                if previous is None or previous.confidence < 1.0:
-                    found[symbol] = _match(Match, (symbol, f"${word}", 1.0))
-            continue
-        word = first + rest
-        if ("." in rest or "-" in rest) and word not in everything:  # a bare word is upper-case already
-            word = _CLASS_SUFFIX.split(word, maxsplit=1)[0]  # "TSLA.I think"
-        if word in bare_ok and word not in found:
-            found[word] = _match(Match, (word, word, 0.8))
-    return list(found.values())
+    while True:
+        for first, cash, rest, markup in candidates:
+            if markup:
+                if plain:
+                    break
+                continue
+            if first == "$":
+                word = cash
+                if ("." in word or "-" in word) and word.upper() not in everything:
+                    word = _CLASS_SUFFIX.split(word, maxsplit=1)[0]  # "$TSLA.I think": a sentence end, not a class
+                symbol = word.upper()
+                if symbol in everything:
+                    previous = found.get(symbol)
+                    if previous is None or previous.confidence < 1.0:
+                        found[symbol] = _match(Match, (symbol, f"${word}", 1.0))
+                continue
+            word = first + rest
+            if ("." in rest or "-" in rest) and word not in everything:  # a bare word is upper-case already
+                word = _CLASS_SUFFIX.split(word, maxsplit=1)[0]  # "TSLA.I think"
+            if word in bare_ok and word not in found:
+                found[word] = _match(Match, (word, word, 0.8))
+        else:
+            return list(found.values()) if found else []
+        plain, found = False, {}
+        candidates = _CANDIDATE.findall(linkable_text(text))
