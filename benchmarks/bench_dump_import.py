@@ -244,6 +244,36 @@ def read_rss(path: Path) -> float:
     return float(result.stdout.split()[1])
 
 
+SEARCH_INDEXES = ("article_body_trgm", "article_title_trgm", "article_author_trgm")
+
+
+def without_search_indexes(path: Path, workers: int) -> None:
+    """The 1M import with the admin search's trigram indexes dropped, to show what they cost; then put back."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname = ANY(%s)", [list(SEARCH_INDEXES)])
+        definitions = cursor.fetchall()
+        for name, _ in definitions:
+            cursor.execute(f"DROP INDEX {name}")
+    print(f"load average at start: {os.getloadavg()}; dropped {', '.join(name for name, _ in definitions)}")
+    print("\n| file, without the trigram indexes | wall s | importer CPU s | PostgreSQL backend CPU s | rollups s |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    try:
+        for n in (workers, 0):
+            r = import_run(path, n)
+            print(
+                f"| {path.name}, --workers {n} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['pg_cpu']:.1f} | "
+                f"{r['counters'].get('rollups_seconds', 0):.1f} |"
+            )
+    finally:
+        db_reset()
+        with connection.cursor() as cursor:
+            for _, definition in definitions:
+                cursor.execute(definition)
+    print(json.dumps({"load_average_end": os.getloadavg()}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000, help="the big file (default 1000000)")
@@ -252,6 +282,11 @@ def main() -> None:
     parser.add_argument("--skip-big", action="store_true", help="only the small file end to end")
     parser.add_argument("--workers", type=int, default=2, help="import_dump --workers (default 2)")
     parser.add_argument("--only-import", action="store_true", help="the end-to-end table alone")
+    parser.add_argument(
+        "--without-search-indexes",
+        action="store_true",
+        help="the 1M runs only, with the three pg_trgm indexes of the admin search dropped (put back after)",
+    )
     args = parser.parse_args()
     _setup_django()
     from django.db import connection
@@ -261,6 +296,9 @@ def main() -> None:
     directory = ROOT / "var" / "bench_dumps"
     small, big = dump_file(directory, args.small), dump_file(directory, args.lines)
 
+    if args.without_search_indexes:
+        without_search_indexes(big, args.workers)
+        return
     print(f"load average at start: {os.getloadavg()}")
     print("\n--workers 0: every merge on the importer's own connection, one after the other (the way before the pool)")
     print(
