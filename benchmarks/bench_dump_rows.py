@@ -4,9 +4,9 @@
 
 The per-item path of `manage.py import_dump`: decompress + split + parse a line, make
 its row, link the row's text. Timed with time.process_time, the process pinned to one
-CPU (sched_setaffinity), best of --runs, both ways side by side in the same run, on the
-RC-style file of benchmarks/gen_dump.py (seed 14, window_log 27, made once under
-var/bench_dumps/ as benchmarks/bench_dump_import.py makes it):
+CPU (sched_setaffinity), best of --runs (the measures take turns), both ways side by
+side in the same run, on the RC-style file of benchmarks/gen_dump.py (seed 14,
+window_log 27, made once under var/bench_dumps/ as benchmarks/bench_dump_import.py does):
 
 * reference: `DumpReader.records()` + `records_filter` + `item_validate` + `item_mentions`
   for each accepted row (`ingest.dump_rows._dump_rows_reference`: what the importer did);
@@ -112,13 +112,17 @@ def rows_and_links(way: Callable) -> Callable[[Path, TickerIndex], tuple[int, ..
     return run
 
 
-def best(fn: Callable, path: Path, index: TickerIndex, runs: int) -> tuple[float, tuple[int, ...]]:
-    times, result = [], ()
+def best(measures: dict[str, Callable], path: Path, index: TickerIndex, runs: int) -> dict[str, tuple]:
+    """{name: (best CPU seconds, counts)}: the measures take turns, so a busy spell on the
+    machine (other work shares it) falls on all of them alike."""
+    out: dict[str, tuple] = {}
     for _ in range(runs):
-        started = time.process_time()
-        result = fn(path, index)
-        times.append(time.process_time() - started)
-    return min(times), result
+        for name, fn in measures.items():
+            started = time.process_time()
+            counts = fn(path, index)
+            cpu = time.process_time() - started
+            out[name] = (min(cpu, out.get(name, (cpu,))[0]), counts)
+    return out
 
 
 def main() -> None:
@@ -134,11 +138,14 @@ def main() -> None:
         f"Python {platform.python_version()}, pinned to CPU {cpu}, {len(index.tickers)} tickers, "
         f"{path.name}: {path.stat().st_size:,} bytes, best of {args.runs}, load average {os.getloadavg()[0]:.2f}"
     )
-    decoded, (lines,) = best(decode, path, index, args.runs)
-    results = {}
+    measures: dict[str, Callable] = {"decode": decode}
     for name, way in WAYS.items():
-        rows_cpu, counts = best(rows_only(way), path, index, args.runs)
-        full_cpu, full_counts = best(rows_and_links(way), path, index, args.runs)
+        measures |= {f"{name} rows": rows_only(way), f"{name} full": rows_and_links(way)}
+    timed = best(measures, path, index, args.runs)
+    decoded, (lines,) = timed["decode"]
+    results = {}
+    for name in WAYS:
+        (rows_cpu, counts), (full_cpu, full_counts) = timed[f"{name} rows"], timed[f"{name} full"]
         assert full_counts[:3] == counts, (name, counts, full_counts)
         results[name] = (rows_cpu, full_cpu, full_counts)
     assert results["reference"][2] == results["dump_rows"][2], results
