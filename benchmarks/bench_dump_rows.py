@@ -25,7 +25,6 @@ import argparse
 import csv
 import os
 import platform
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketpulse.settings")
 os.environ.setdefault("DJANGO_DEBUG", "true")  # no secret key needed: nothing here touches the database
@@ -42,6 +42,8 @@ import django  # noqa: E402
 
 django.setup()
 
+from bench_dump_import import dump_file  # noqa: E402
+
 from ingest.dump_records import COMMENTS, BadLine  # noqa: E402
 from ingest.dump_rows import _dump_rows_reference, dump_rows  # noqa: E402
 from ingest.dumps import DumpReader, dump_open  # noqa: E402
@@ -49,22 +51,8 @@ from ingest.linker import TickerSet  # noqa: E402
 from ingest.upsert import TickerIndex, item_mentions  # noqa: E402
 from ingest.validation import Rejected  # noqa: E402
 
-SEED = 14
-WINDOW_LOG = 27
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 WAYS: dict[str, Callable] = {"reference": _dump_rows_reference, "dump_rows": dump_rows}
-
-
-def dump_file(lines: int) -> Path:
-    """The benchmark file, made by gen_dump.py as bench_dump_import.py makes it (once)."""
-    path = ROOT / "var" / "bench_dumps" / f"RC_seed{SEED}_w{WINDOW_LOG}_{lines}.zst"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        command = [sys.executable, str(ROOT / "benchmarks" / "gen_dump.py"), str(tmp), f"--lines={lines}"]
-        subprocess.run([*command, f"--seed={SEED}", f"--window-log={WINDOW_LOG}"], check=True)
-        tmp.rename(path)
-    return path
 
 
 def ticker_index() -> TickerIndex:
@@ -132,7 +120,7 @@ def main() -> None:
     args = parser.parse_args()
     cpu = max(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {cpu})
-    path = dump_file(args.lines)
+    path = dump_file(ROOT / "var" / "bench_dumps", args.lines)  # bench_dump_import's file, made once
     index = ticker_index()
     print(
         f"Python {platform.python_version()}, pinned to CPU {cpu}, {len(index.tickers)} tickers, "

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from articles.services import rollups_refresh
@@ -278,18 +278,16 @@ def dump_import(
         run.save_counters()
         progress.update(batch.offset, counters)
 
-    pool = MergePool(workers=workers, merge=merge, on_turn=on_turn, now=now) if workers else None
     with reader.stream:
         kind = options.kind or (checkpoint.kind if checkpoint is not None else "") or None
         try:
             kind = reader.kind(kind=kind)
         except DumpError:
             if kind is not None:
-                if pool is not None:
-                    pool.close()
                 raise
             kind = None  # nothing to vote on (all filtered out, or a tie): each item tells its own kind
         outcome.kind = kind or ""
+        pool = MergePool(workers=workers, merge=merge, on_turn=on_turn, now=now)
         batch: dict[str, dict[str, Any]] = {}
         tally = {"accepted": 0, "rejected": 0, "bad_lines": 0}
         bad_logged = 0
@@ -303,21 +301,12 @@ def dump_import(
             line_no, offset = reader.position
             rows = list(batch.values())
             batch.clear()
-            mentions = mention_rows(rows, index)
-            if pool is not None:
-                waited = time.monotonic()
-                pool.submit(rows, mentions, line_no=line_no, offset=offset)
+            waited = time.monotonic()
+            pool.submit(rows, mention_rows(rows, index), line_no=line_no, offset=offset)
+            if workers:  # with no workers, the submit was the merge itself (merge_seconds)
                 run.incr("merge_wait_seconds", round(time.monotonic() - waited, 3))
-                for done in pool.results():
-                    account(*done)
-            else:
-                one = Batch(seq=0, rows=rows, mentions=mentions, line_no=line_no, offset=offset)
-                merge_started = time.monotonic()
-                with transaction.atomic():
-                    merged = merge(rows, mentions, now) if rows else Merged()
-                    on_turn(one, merged)
-                merged.seconds = time.monotonic() - merge_started
-                account(one, merged)
+            for done in pool.results():
+                account(*done)
             last_flush = time.monotonic()
 
         entries = dump_rows(
@@ -359,10 +348,8 @@ def dump_import(
                 flush()  # every complete line before the fault is merged; the checkpoint stops there
                 raise
             finally:
-                if pool is not None:
-                    closing, pool = pool, None
-                    for done in closing.close():  # every batch in flight commits (or the first error is raised)
-                        account(*done)
+                for done in pool.close():  # every batch in flight commits (or the first error is raised)
+                    account(*done)
         except DumpCorrupt:
             outcome.seconds = time.monotonic() - started
             raise

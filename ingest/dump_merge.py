@@ -92,8 +92,6 @@ def mention_rows(rows: list[dict[str, Any]], index: TickerIndex) -> list[tuple]:
     ids = index.ids
     out = []
     for row in rows:
-        if row["is_removed"]:
-            continue
         for match in item_mentions(row, index):
             out.append(
                 (row["reddit_id"], ids[match.symbol], match.confidence, match.matched_text[:64], row["created_utc"])
@@ -240,6 +238,9 @@ class MergePool:
     later batches roll back instead of committing, `submit`/`results` raise it, and
     `close` waits for the threads. Results (batch, merged) come back on the caller's
     thread through `results()`, so the JobRun and the progress bar stay single-threaded.
+
+    `workers=0`: no threads; `submit` merges and commits the batch on the caller's
+    connection before it returns (SQLite, `--dry-run`, `--workers 0`), raising its error.
     """
 
     def __init__(
@@ -250,8 +251,8 @@ class MergePool:
         on_turn: Callable[[Batch, Merged], None],
         now: datetime,
     ) -> None:
-        if workers < 1:
-            raise ValueError("a MergePool needs at least one worker")
+        if workers < 0:
+            raise ValueError("workers must be 0 or more")
         self.workers = workers
         self._merge, self._on_turn, self._now = merge, on_turn, now
         self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=1)
@@ -279,12 +280,17 @@ class MergePool:
             if dropped:
                 rows = kept
                 mentions = [m for m in mentions if m[0] not in in_flight]
-        self._recent.append({row["reddit_id"] for row in rows})
-        # When a worker takes this batch, every batch `workers` or more back has committed (the
-        # queue is FIFO and the commits are in order): only the last workers - 1 can overlap it.
-        del self._recent[: -self.workers]
+        if self.workers > 1:
+            # When a worker takes this batch, every batch `workers` or more back has committed
+            # (the queue is FIFO and the commits are in order): only the last workers - 1 can
+            # overlap the next one.
+            self._recent.append({row["reddit_id"] for row in rows})
+            del self._recent[: len(self._recent) - (self.workers - 1)]
         batch = Batch(seq=self._seq, rows=rows, mentions=mentions, line_no=line_no, offset=offset, dropped=dropped)
         self._seq += 1
+        if not self._threads:
+            self._finish(batch, self._commit(batch))
+            return
         while True:
             self._raise_if_failed()
             try:
@@ -307,13 +313,12 @@ class MergePool:
     def close(self) -> list[tuple[Batch, Merged]]:
         """Wait for every queued batch to commit; the last results. Raises a worker's error after the wait."""
         for _ in self._threads:
-            while True:
+            while any(thread.is_alive() for thread in self._threads):  # the workers drain the queue to the end
                 try:
                     self._queue.put(None, timeout=0.2)
                     break
                 except queue.Full:
-                    if self._error is not None and not any(t.is_alive() for t in self._threads):
-                        break
+                    continue
         for thread in self._threads:
             thread.join()
         return self.results()
@@ -321,6 +326,24 @@ class MergePool:
     def _raise_if_failed(self) -> None:
         if self._error is not None:
             raise self._error
+
+    # -- the merge of one batch
+
+    def _commit(self, batch: Batch) -> Merged:
+        """Merge the batch in one transaction and commit it in its turn (raises MergeAborted if that never comes)."""
+        started = time.monotonic()
+        with transaction.atomic():
+            merged = self._merge(batch.rows, batch.mentions, self._now) if batch.rows else Merged()
+            self._wait_turn(batch.seq)
+            self._on_turn(batch, merged)
+        merged.seconds = time.monotonic() - started
+        return merged
+
+    def _finish(self, batch: Batch, merged: Merged) -> None:
+        with self._cond:
+            self._turn = batch.seq + 1
+            self._cond.notify_all()
+        self._done.put((batch, merged))
 
     # -- worker side
 
@@ -332,12 +355,8 @@ class MergePool:
                     return
                 if self._error is not None:
                     continue  # drain: nothing after a failure commits
-                started = time.monotonic()
                 try:
-                    with transaction.atomic():
-                        merged = self._merge(batch.rows, batch.mentions, self._now) if batch.rows else Merged()
-                        self._wait_turn(batch.seq)
-                        self._on_turn(batch, merged)
+                    merged = self._commit(batch)
                 except MergeAborted:
                     continue
                 except BaseException as exc:  # handed to the caller's thread
@@ -346,11 +365,7 @@ class MergePool:
                             self._error = exc
                         self._cond.notify_all()
                     continue
-                merged.seconds = time.monotonic() - started
-                with self._cond:
-                    self._turn = batch.seq + 1
-                    self._cond.notify_all()
-                self._done.put((batch, merged))
+                self._finish(batch, merged)
         finally:
             connection.close()
 
