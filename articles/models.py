@@ -157,9 +157,7 @@ class Article(models.Model):
             models.Index(fields=["-created_utc"], name="article_created_idx"),
             models.Index(fields=["subreddit", "-created_utc"], name="article_sub_created_idx"),
             models.Index(fields=["parent_post_id"], name="article_parent_idx"),
-            # The sentiment backlog: unscored articles, oldest first seen first.
-            models.Index(fields=["first_seen_at"], condition=Q(scored_at__isnull=True), name="article_unscored_idx"),
-            # The claim order of analyze_sentiment: the backlog, newest created first (issue 14).
+            # The sentiment backlog, in analyze_sentiment's claim order: newest created first (issue 14).
             models.Index(
                 fields=["-created_utc", "-id"],
                 condition=Q(scored_at__isnull=True, is_removed=False),
@@ -235,7 +233,8 @@ class Mention(models.Model):
 
     # No index of its own on `article`: the unique (article, ticker) index starts with it.
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="mentions", db_index=False)
-    ticker = models.ForeignKey(Ticker, on_delete=models.CASCADE, related_name="mentions")
+    # Nor on `ticker`: mention_ticker_created_idx starts with it.
+    ticker = models.ForeignKey(Ticker, on_delete=models.CASCADE, related_name="mentions", db_index=False)
     confidence = models.FloatField(default=1.0)
     matched_text = models.CharField(max_length=64, blank=True)
     # Denormalised from the article so "newest articles for TSLA" is one index range scan.
