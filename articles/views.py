@@ -23,6 +23,7 @@ from django.views.decorators.http import require_safe
 from pydantic import ValidationError
 
 from articles import charts, leaderboard, schemas, selectors
+from articles.models import LABEL_TO_STANCE
 from marketpulse.runs import scraper_freshness
 
 
@@ -130,8 +131,11 @@ def ticker_detail(request: HttpRequest, symbol: str) -> HttpResponse:
         "kind": kind or "all",
         "ranges": [(r, _query(request, range=r, cursor=None)) for r in selectors.RANGES],
         "sorts": [(s, _query(request, sort=s, cursor=None)) for s in selectors.SORTS],
+        # The filter is on each mention's stance on this ticker; `label=` keeps the API's values
+        # (positive = bullish), the links say what they filter.
         "labels": [
-            (x, _query(request, label=None if x == "all" else x, cursor=None)) for x in ("all", *selectors.LABELS)
+            (x, LABEL_TO_STANCE.get(x, x), _query(request, label=None if x == "all" else x, cursor=None))
+            for x in ("all", *selectors.LABELS)
         ],
         "kinds": [(x, _query(request, kind=None if x == "all" else x, cursor=None)) for x in ("all", *selectors.KINDS)],
         "freshness": scraper_freshness(),

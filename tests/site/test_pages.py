@@ -158,6 +158,15 @@ def test_ticker_filters_by_label_and_kind(client, site_data):
     # Each article shows its stance on this ticker; ?label=negative means bearish on it.
     assert tags and set(tags) == {"bearish"}
     assert "comment in r/" not in html
+    # The filter links name the stance they filter on and keep the API's label= values.
+    filters = html.split('aria-label="Article filters"', 1)[1].split("</nav>", 1)[0]
+    assert "<span>Stance:</span>" in filters and "Label:" not in filters
+    links = re.findall(r'<a href="([^"]*)"( aria-current="true" class="current")?>(\w+)</a>', filters)
+    stance_links = {name: (href.replace("&amp;", "&"), bool(current)) for href, current, name in links}
+    assert stance_links["bearish"] == ("?label=negative&kind=post", True)
+    assert stance_links["bullish"][0] == "?label=positive&kind=post"
+    assert stance_links["neutral"][0] == "?label=neutral&kind=post"
+    assert "positive" not in {name for _, _, name in links}
     # A reviewer's stance wins over the model's.
     html = client.get("/t/AAPL/?label=positive").content.decode()
     assert "bullish (reviewed)" in html
