@@ -83,31 +83,17 @@ resource "aws_ecs_task_definition" "import_dump" {
     name = "tmp"
   }
 
-  container_definitions = jsonencode([{
-    name  = "import-dump"
-    image = local.job_image
+  container_definitions = jsonencode([merge(local.job_container, {
+    name = "import-dump"
     # `manage.py ecs run import-dump --file s3://...` overrides this with `import_dump FILE`.
-    command                = ["import_dump", "--help"]
-    essential              = true
-    cpu                    = var.import_dump_task_size.cpu
-    memory                 = var.import_dump_task_size.memory
-    user                   = var.container_user
-    readonlyRootFilesystem = true
     # SIGTERM (Spot interruption) commits the current batch and exits 143; a rerun resumes.
-    stopTimeout     = 120
-    linuxParameters = { initProcessEnabled = true }
-    mountPoints     = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
-    environment     = [for k in sort(keys(local.job_environment)) : { name = k, value = local.job_environment[k] }]
-    secrets = [for s in ["django-secret-key", "database-url"] : {
-      name = local.secrets[s], valueFrom = local.secret_arns[s]
-    }]
+    command = ["import_dump", "--help"]
+    cpu     = var.import_dump_task_size.cpu
+    memory  = var.import_dump_task_size.memory
+    secrets = [for s in ["django-secret-key", "database-url"] : { name = local.secrets[s], valueFrom = local.secret_arns[s] }]
     logConfiguration = {
       logDriver = "awslogs"
-      options = {
-        awslogs-group         = aws_cloudwatch_log_group.import_dump.name
-        awslogs-region        = local.region
-        awslogs-stream-prefix = "ecs"
-      }
+      options   = merge(local.job_log_options, { awslogs-group = aws_cloudwatch_log_group.import_dump.name })
     }
-  }])
+  })])
 }

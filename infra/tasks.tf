@@ -27,6 +27,23 @@ locals {
     # The stance model store (training.tf): train-stance writes it, sentiment reads the promoted model.
     STANCE_MODEL_STORE = local.stance_model_store
   })
+
+  # What every job container has in common (the scheduled jobs here, import-dump in
+  # import_dump.tf, train-stance in training.tf): each adds its name, command, size,
+  # secrets and log group. jsonencode writes the keys sorted, so a merge renders the same
+  # JSON as the keys written out.
+  job_container = {
+    image                  = local.job_image
+    essential              = true
+    user                   = var.container_user
+    readonlyRootFilesystem = true
+    # SIGTERM (a Spot interruption) stops every job cleanly within the Fargate maximum.
+    stopTimeout     = 120
+    linuxParameters = { initProcessEnabled = true }
+    mountPoints     = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
+    environment     = [for k in sort(keys(local.job_environment)) : { name = k, value = local.job_environment[k] }]
+  }
+  job_log_options = { awslogs-region = local.region, awslogs-stream-prefix = "ecs" }
 }
 
 resource "aws_ecs_task_definition" "jobs" {
@@ -50,27 +67,15 @@ resource "aws_ecs_task_definition" "jobs" {
     name = "tmp"
   }
 
-  container_definitions = jsonencode([{
-    name                   = each.key
-    image                  = local.job_image
-    essential              = true
-    command                = each.value.command
-    cpu                    = each.value.size.cpu
-    memory                 = each.value.size.memory
-    user                   = var.container_user
-    readonlyRootFilesystem = true
-    stopTimeout            = 120
-    linuxParameters        = { initProcessEnabled = true }
-    mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
-    environment            = [for k in sort(keys(local.job_environment)) : { name = k, value = local.job_environment[k] }]
-    secrets                = [for s in each.value.secrets : { name = local.secrets[s], valueFrom = local.secret_arns[s] }]
+  container_definitions = jsonencode([merge(local.job_container, {
+    name    = each.key
+    command = each.value.command
+    cpu     = each.value.size.cpu
+    memory  = each.value.size.memory
+    secrets = [for s in each.value.secrets : { name = local.secrets[s], valueFrom = local.secret_arns[s] }]
     logConfiguration = {
       logDriver = "awslogs"
-      options = {
-        awslogs-group         = aws_cloudwatch_log_group.jobs[each.key].name
-        awslogs-region        = local.region
-        awslogs-stream-prefix = "ecs"
-      }
+      options   = merge(local.job_log_options, { awslogs-group = aws_cloudwatch_log_group.jobs[each.key].name })
     }
-  }])
+  })])
 }

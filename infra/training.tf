@@ -253,30 +253,18 @@ resource "aws_ecs_task_definition" "train_stance" {
     name = "tmp"
   }
 
-  # The same container shape as the scheduled jobs (tasks.tf).
-  container_definitions = jsonencode([{
-    name                   = local.train_stance_job
-    image                  = local.job_image
-    essential              = true
-    command                = local.train_stance_command
-    cpu                    = var.train_stance_task_size.cpu
-    memory                 = var.train_stance_task_size.memory
-    user                   = var.container_user
-    readonlyRootFilesystem = true
-    stopTimeout            = 120
-    linuxParameters        = { initProcessEnabled = true }
-    mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
-    environment            = [for k in sort(keys(local.job_environment)) : { name = k, value = local.job_environment[k] }]
-    secrets                = [for s in local.train_stance_secrets : { name = local.secrets[s], valueFrom = local.secret_arns[s] }]
+  # The same container shape as the scheduled jobs (local.job_container, tasks.tf).
+  container_definitions = jsonencode([merge(local.job_container, {
+    name    = local.train_stance_job
+    command = local.train_stance_command
+    cpu     = var.train_stance_task_size.cpu
+    memory  = var.train_stance_task_size.memory
+    secrets = [for s in local.train_stance_secrets : { name = local.secrets[s], valueFrom = local.secret_arns[s] }]
     logConfiguration = {
       logDriver = "awslogs"
-      options = {
-        awslogs-group         = aws_cloudwatch_log_group.train_stance.name
-        awslogs-region        = local.region
-        awslogs-stream-prefix = "ecs"
-      }
+      options   = merge(local.job_log_options, { awslogs-group = aws_cloudwatch_log_group.train_stance.name })
     }
-  }])
+  })])
 }
 
 # --- The weekly schedule (DISABLED by default) ----------------------------------------------------

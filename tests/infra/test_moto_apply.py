@@ -145,6 +145,25 @@ def test_task_definition_runs_the_job_read_only_as_non_root(stack: Stack, aws, j
     assert logs["options"]["awslogs-group"] == f"/ecs/{PREFIX}{job}"
 
 
+def test_every_job_container_has_the_same_common_settings(stack: Stack, aws):
+    """local.job_container (tasks.tf) is the one definition of what every job container shares:
+    the scheduled jobs, import-dump and train-stance differ only in name, command, size,
+    secrets and log group."""
+    own = {"name", "command", "cpu", "memory", "secrets", "logConfiguration"}
+    common = {}
+    for job in (*JOBS, "import-dump", "train-stance"):
+        td = aws("ecs").describe_task_definition(taskDefinition=f"{PREFIX}{job}")["taskDefinition"]
+        (c,) = td["containerDefinitions"]
+        common[job] = {k: v for k, v in c.items() if k not in own}
+        logs = c["logConfiguration"]
+        assert logs["options"]["awslogs-stream-prefix"] == "ecs" and logs["logDriver"] == "awslogs", job
+        assert c["name"] == job
+    first = common[JOBS[0]]
+    assert first["stopTimeout"] == 120 and first["readonlyRootFilesystem"] is True and first["environment"]
+    for job, settings in common.items():
+        assert settings == first, job
+
+
 def test_cluster_has_both_fargate_capacity_providers(stack: Stack, aws):
     (cluster,) = aws("ecs").describe_clusters(clusters=[CLUSTER])["clusters"]
     assert set(cluster.get("capacityProviders", [])) == {"FARGATE", "FARGATE_SPOT"}
