@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import (
     Case,
     Count,
@@ -24,11 +24,13 @@ from django.db.models import (
     Min,
     OuterRef,
     Q,
+    QuerySet,
     Sum,
     Value,
     When,
 )
 from django.db.models.functions import Coalesce, NullIf, TruncHour
+from django.utils import timezone
 
 from articles.models import Article, Mention, StanceLabel, Ticker, TickerHourly
 
@@ -84,15 +86,32 @@ def rollups_refresh(
 
 
 def _rollups_refresh_scope(ticker_ids: list[int], since: datetime | None, until: datetime | None) -> int:
-    mentions = Mention.objects.filter(ticker_id__in=ticker_ids)
     scope = TickerHourly.objects.filter(ticker_id__in=ticker_ids)
     if since is not None:
-        mentions = mentions.filter(created_utc__gte=since)
         scope = scope.filter(hour__gte=since)
     if until is not None:
-        mentions = mentions.filter(created_utc__lt=until)
         scope = scope.filter(hour__lt=until)
+    # An hour whose mentions are all gone (unlinked, never-link) loses its row; the
+    # database finds those rows itself rather than shipping the scope to Python.
+    still_mentioned = Mention.objects.filter(
+        ticker_id=OuterRef("ticker_id"),
+        created_utc__gte=OuterRef("hour"),
+        created_utc__lt=ExpressionWrapper(OuterRef("hour") + timedelta(hours=1), output_field=DateTimeField()),
+    )
+    with transaction.atomic():
+        scope.filter(~Exists(still_mentioned)).delete()
+        return _rollups_upsert(rollup_rows(ticker_ids, since, until))
 
+
+def rollup_rows(ticker_ids: list[int], since: datetime | None, until: datetime | None) -> QuerySet:
+    """The rollup rows of these tickers' mentions in [since, until): a values() queryset of
+    ticker_id, hour and `_ROLLUP_FIELDS`, one row per (ticker, hour) with a mention (the one
+    definition of what a rollup row holds)."""
+    mentions = Mention.objects.filter(ticker_id__in=ticker_ids)
+    if since is not None:
+        mentions = mentions.filter(created_utc__gte=since)
+    if until is not None:
+        mentions = mentions.filter(created_utc__lt=until)
     # Each mention counts by its effective stance on this ticker (`Mention.effective_stance`);
     # the rollup columns keep their names: positive = bullish, negative = bearish.
     effective = Coalesce(NullIf(F("reviewed_stance"), Value("")), NullIf(F("stance"), Value("")))
@@ -103,7 +122,7 @@ def _rollups_refresh_scope(ticker_ids: list[int], since: datetime | None, until:
         default=Coalesce(F("stance_score"), Value(0.0)),
         output_field=FloatField(),
     )
-    rows = (
+    return (
         mentions.annotate(hour=TruncHour("created_utc"), label=effective)
         .values("ticker_id", "hour")
         .annotate(
@@ -118,28 +137,39 @@ def _rollups_refresh_scope(ticker_ids: list[int], since: datetime | None, until:
             neutral=Count("id", filter=Q(label=StanceLabel.NEUTRAL)),
             sentiment_sum=Coalesce(Sum(signed, filter=Q(label__isnull=False)), Value(0.0)),
         )
-        # Upserts in (ticker, hour) order, the order every refresh takes its row locks
-        # in, so two refreshes running at once queue behind each other, not deadlock.
-        .order_by("ticker_id", "hour")
+        .order_by()
     )
-    objs = [TickerHourly(ticker_id=r["ticker_id"], hour=r["hour"], **{f: r[f] for f in _ROLLUP_FIELDS}) for r in rows]
-    # An hour whose mentions are all gone (unlinked, never-link) loses its row; the
-    # database finds those rows itself rather than shipping the scope to Python.
-    still_mentioned = Mention.objects.filter(
-        ticker_id=OuterRef("ticker_id"),
-        created_utc__gte=OuterRef("hour"),
-        created_utc__lt=ExpressionWrapper(OuterRef("hour") + timedelta(hours=1), output_field=DateTimeField()),
+
+
+def _rollups_upsert(rows: QuerySet) -> int:
+    """Write the aggregate `rows` (ticker_id, hour and `_ROLLUP_FIELDS`, by those names) into
+    TickerHourly in ONE statement, `INSERT ... SELECT ... ON CONFLICT (ticker, hour) DO
+    UPDATE`, on PostgreSQL and SQLite alike; returns the rows written.
+
+    The aggregate stays `rollup_rows` (its SQL is Django's); only the write is ours. The
+    rows never come to Python: a TickerHourly per row and a bulk upsert of them (the way
+    before) cost about 90 us of client CPU per rollup row, most of a refresh
+    (`benchmarks/bench_rollups.py`, BENCHMARKS.md "Rollup refresh").
+    They are written in (ticker, hour) order, the order every refresh takes its row locks
+    in, so two refreshes running at once queue behind each other, not deadlock. SQLite
+    needs the WHERE to parse an upsert whose rows come from a SELECT.
+    """
+    connection = connections[rows.db]
+    select, params = rows.query.get_compiler(connection=connection).as_sql()
+    quote = connection.ops.quote_name
+    keys = ["ticker_id", "hour"]
+    columns = ", ".join(quote(c) for c in [*keys, *_ROLLUP_FIELDS, "updated_at"])
+    values = ", ".join(f"r.{quote(c)}" for c in [*keys, *_ROLLUP_FIELDS])
+    updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in [*_ROLLUP_FIELDS, "updated_at"])
+    statement = (
+        f"INSERT INTO {quote(TickerHourly._meta.db_table)} ({columns}) "
+        f"SELECT {values}, %s FROM ({select}) r WHERE 1 = 1 ORDER BY r.{quote('ticker_id')}, r.{quote('hour')} "
+        f"ON CONFLICT ({', '.join(quote(c) for c in keys)}) DO UPDATE SET {updates}"
     )
-    with transaction.atomic():
-        scope.filter(~Exists(still_mentioned)).delete()
-        TickerHourly.objects.bulk_create(
-            objs,
-            batch_size=_UPSERT_BATCH,
-            update_conflicts=True,
-            unique_fields=["ticker", "hour"],
-            update_fields=[*_ROLLUP_FIELDS, "updated_at"],
-        )
-    return len(objs)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [now, *params])
+        return cursor.rowcount
 
 
 def rollups_refresh_for_articles(*, article_ids: Iterable[int], ticker_ids: Iterable[int] = ()) -> int:

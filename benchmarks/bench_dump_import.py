@@ -2,6 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/mp_bench_dump \\
         .venv/bin/python benchmarks/bench_dump_import.py [--lines 1000000] [--small 100000] [--compare 50000]
+            [--only-import | --only-compare] [--compare-runs 3] [--without-search-indexes]
 
 Files (made once under var/bench_dumps/, reused): RC-style comments from
 `benchmarks/gen_dump.py`, seed 14, zstd level 3 with window_log 27 (what `zstd --long`
@@ -17,9 +18,12 @@ checkpoints and job runs first; tickers: articles/data/tickers.csv):
    (merge_seconds, rollups_seconds).
 2. Per row, on the same --compare accepted rows (validated beforehand, so only the
    writes and the linking are timed), into empty tables: the import's merge (binary COPY +
-   INSERT ... ON CONFLICT, batches of 5000, then one rollups refresh), on the pool and on
-   one connection, against `articles_upsert` (the scraper's write path: batches of 500,
-   rollups refreshed per batch).
+   INSERT ... ON CONFLICT, batches of 5000, then the rollups of the merged hours as
+   import_dump rebuilds them), on the pool (rollups on as many connections) and on one
+   connection, against `articles_upsert` (the scraper's write path: batches of 500,
+   rollups refreshed per batch); --compare-runs rounds (default 3), the three ways in
+   turn in each, every round printed and the medians after (a shared machine's speed
+   drifts by a fifth from one minute to the next: one round proves little).
 3. Peak RSS of reading the window_log 31 file (the decoder's window), no database.
 The per-item CPU on one core (parse + validate + link) is `benchmarks/bench_dump_rows.py`.
 Prints Markdown for BENCHMARKS.md.
@@ -40,7 +44,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketpulse.settings")
-os.environ.setdefault("DJANGO_DEBUG", "true")
+# As the jobs run in production: DEBUG off (Django keeps no query log), so the ORM path of
+# articles_upsert is timed without the debug cursor; a throwaway key, as nothing is signed.
+os.environ.setdefault("DJANGO_DEBUG", "false")
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-dump-import-" + os.urandom(24).hex())
 os.environ.setdefault("MARKETPULSE_IGNORE_DOTENV", "1")
 
 SEED = 14
@@ -175,12 +182,9 @@ def rows_for(path: Path, n: int) -> list[dict]:
 
 def writes_compare(path: Path, n: int, workers: int) -> dict:
     """Wall and Python CPU seconds to write the same `n` rows three ways, each into empty tables."""
-    from datetime import timedelta
-
     from django.db import transaction
     from django.utils import timezone
 
-    from articles.services import rollups_refresh
     from ingest import dump_import
     from ingest.dump_merge import Merged, MergePool, mention_rows, merge_postgres
     from ingest.upsert import articles_upsert, ticker_index_load
@@ -189,11 +193,12 @@ def writes_compare(path: Path, n: int, workers: int) -> dict:
     size = dump_import.BATCH_SIZE
     out = {"rows": len(rows)}
 
-    def merged_all(results: list[Merged]) -> None:
-        tickers = set().union(*(m.tickers for m in results))
-        lo = min(m.since for m in results if m.since)
-        hi = max(m.until for m in results if m.until)
-        rollups_refresh(ticker_ids=tickers, since=lo, until=hi + timedelta(microseconds=1))
+    def merged_all(results: list[Merged], parts: int) -> None:
+        """The rollups of the merged hours, as import_dump rebuilds them (tickers split over `parts` connections)."""
+        scope = dump_import._Scope()
+        for m in results:
+            scope.add(m.since, m.until, m.tickers)
+        dump_import._rollups_rebuild(scope, parts=parts)
 
     def one_connection() -> None:
         results = []
@@ -201,14 +206,14 @@ def writes_compare(path: Path, n: int, workers: int) -> dict:
             batch = rows[start : start + size]
             with transaction.atomic():
                 results.append(merge_postgres(batch, mention_rows(batch, index), now))
-        merged_all(results)
+        merged_all(results, parts=1)
 
     def pool() -> None:
         merges = MergePool(workers=workers, merge=merge_postgres, on_turn=lambda b, m: None, now=now)
         for start in range(0, len(rows), size):
             batch = rows[start : start + size]
             merges.submit(batch, mention_rows(batch, index), line_no=start + len(batch), offset=0)
-        merged_all([m for _, m in merges.close()])
+        merged_all([m for _, m in merges.close()], parts=workers)
 
     def upsert() -> None:
         for start in range(0, len(rows), 500):
@@ -282,6 +287,10 @@ def main() -> None:
     parser.add_argument("--skip-big", action="store_true", help="only the small file end to end")
     parser.add_argument("--workers", type=int, default=2, help="import_dump --workers (default 2)")
     parser.add_argument("--only-import", action="store_true", help="the end-to-end table alone")
+    parser.add_argument("--only-compare", action="store_true", help="the per-row comparison alone")
+    parser.add_argument(
+        "--compare-runs", type=int, default=3, help="rounds of the per-row comparison, the ways in turn (default 3)"
+    )
     parser.add_argument(
         "--without-search-indexes",
         action="store_true",
@@ -300,6 +309,20 @@ def main() -> None:
         without_search_indexes(big, args.workers)
         return
     print(f"load average at start: {os.getloadavg()}")
+    if not args.only_compare:
+        import_table(small, big, args)
+    if not args.only_import:
+        compare_table(small, args)
+    if not (args.skip_big or args.only_import or args.only_compare):
+        w31 = dump_file(directory, args.lines, 31)
+        print(
+            f"\nread-only peak RSS, {args.lines:,} lines: window_log 27 {read_rss(big):.0f} MiB, "
+            f"window_log 31 {read_rss(w31):.0f} MiB"
+        )
+    print(json.dumps({"load_average_end": os.getloadavg()}))
+
+
+def import_table(small: Path, big: Path, args: argparse.Namespace) -> None:
     print("\n--workers 0: every merge on the importer's own connection, one after the other (the way before the pool)")
     print(
         "\n| file | wall s | importer CPU s | PostgreSQL backend CPU s | peak RSS MiB | merge s | rollups s | rows/s wall |"
@@ -320,30 +343,38 @@ def main() -> None:
     for name, r in results.items():
         print(f"\n{name}: {r['status']}: {r['summary']}")
         print(f"  main thread blocked on the merges: {r['counters'].get('merge_wait_seconds', 0):.1f} s")
-    if args.only_import:
-        return
 
-    cmp = writes_compare(small, args.compare, args.workers)
-    n = cmp["rows"]
-    upsert_us = cmp["upsert"][0] / n * 1e6
-    print(f"\nwrites only, {n:,} rows (linking included), into empty tables:")
-    print("\n| write path | wall s | Python CPU s | per row (wall) | vs articles_upsert |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    for name, label in (
-        ("pool", f"import_dump merge, {args.workers} connections (MergePool)"),
-        ("merge", "import_dump merge, one connection"),
-        ("upsert", "articles_upsert (the scraper's)"),
-    ):
-        wall, cpu = cmp[name]
-        print(f"| {label} | {wall:.1f} | {cpu:.1f} | {wall / n * 1e6:.0f} us | {upsert_us / (wall / n * 1e6):.1f}x |")
 
-    if not args.skip_big:
-        w31 = dump_file(directory, args.lines, 31)
-        print(
-            f"\nread-only peak RSS, {args.lines:,} lines: window_log 27 {read_rss(big):.0f} MiB, "
-            f"window_log 31 {read_rss(w31):.0f} MiB"
-        )
-    print(json.dumps({"load_average_end": os.getloadavg()}))
+COMPARE_WAYS = ("pool", "merge", "upsert")
+
+
+def compare_table(small: Path, args: argparse.Namespace) -> None:
+    """--compare-runs rounds of the three write paths (in turn, so a slow spell of a shared
+    machine falls on all of them), every round printed, then the medians."""
+    from statistics import median
+
+    labels = {
+        "pool": f"import_dump merge, {args.workers} connections (MergePool)",
+        "merge": "import_dump merge, one connection",
+        "upsert": "articles_upsert (the scraper's)",
+    }
+    rounds = [writes_compare(small, args.compare, args.workers) for _ in range(args.compare_runs)]
+    n = rounds[0]["rows"]
+    print(f"\nwrites only, {n:,} rows (linking included), into empty tables, {len(rounds)} rounds:")
+    print("\n| round | write path | wall s | Python CPU s | per row (wall) | vs articles_upsert |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    for number, cmp in enumerate(rounds, start=1):
+        upsert_us = cmp["upsert"][0] / n * 1e6
+        for name in COMPARE_WAYS:
+            wall, cpu = cmp[name]
+            us = wall / n * 1e6
+            print(f"| {number} | {labels[name]} | {wall:.1f} | {cpu:.1f} | {us:.0f} us | {upsert_us / us:.1f}x |")
+    print("\n| write path | median per row (wall) | median of the rounds' ratios to articles_upsert |")
+    print("| --- | ---: | ---: |")
+    for name in COMPARE_WAYS:
+        per_row = median(cmp[name][0] / n * 1e6 for cmp in rounds)
+        ratio = median(cmp["upsert"][0] / cmp[name][0] for cmp in rounds)
+        print(f"| {labels[name]} | {per_row:.0f} us | {ratio:.1f}x |")
 
 
 if __name__ == "__main__":
