@@ -222,3 +222,20 @@ def test_refresh_rollups_command(tsla, capsys):
 
     with pytest.raises(CommandError, match="argument --since: not a valid date or time"):
         call_command("refresh_rollups", "--since", "last tuesday")
+
+
+def test_refresh_updates_rows_written_by_the_orm_in_place(tsla):
+    """The refresh writes with one INSERT ... SELECT ... ON CONFLICT (ticker, hour); a row the
+    ORM wrote (the way before, and what a database upgraded in place holds) must be found by
+    that conflict target and updated, never doubled: on SQLite the hour is text, so the SQL's
+    hour and the ORM's must be the same string."""
+    a = make_article("t1_orm", minutes=5, score=3, label="positive", sscore=0.9)
+    link(a, tsla)
+    hour = T0.replace(minute=0)
+    TickerHourly.objects.create(ticker=tsla, hour=hour, mentions=7, comments=7, upvotes=99)
+    before = TickerHourly.objects.get()
+    assert rollups_refresh(ticker_ids=[tsla.pk]) == 1
+    row = TickerHourly.objects.get()  # one row: updated, not a second one beside it
+    assert row.pk == before.pk and row.hour == hour
+    assert (row.mentions, row.comments, row.upvotes, row.scored, row.positive) == (1, 1, 3, 1, 1)
+    assert row.updated_at > before.updated_at
