@@ -86,21 +86,25 @@ def rollups_refresh(
 
 
 def _rollups_refresh_scope(ticker_ids: list[int], since: datetime | None, until: datetime | None) -> int:
+    with transaction.atomic():
+        _rollups_delete_emptied(ticker_ids, since, until)
+        return _rollups_upsert(rollup_rows(ticker_ids, since, until))
+
+
+def _rollups_delete_emptied(ticker_ids: list[int], since: datetime | None, until: datetime | None) -> None:
+    """Delete the rollup rows in scope whose hour has no mention left (unlinked, never-link);
+    the database finds them itself rather than shipping the scope to Python."""
     scope = TickerHourly.objects.filter(ticker_id__in=ticker_ids)
     if since is not None:
         scope = scope.filter(hour__gte=since)
     if until is not None:
         scope = scope.filter(hour__lt=until)
-    # An hour whose mentions are all gone (unlinked, never-link) loses its row; the
-    # database finds those rows itself rather than shipping the scope to Python.
     still_mentioned = Mention.objects.filter(
         ticker_id=OuterRef("ticker_id"),
         created_utc__gte=OuterRef("hour"),
         created_utc__lt=ExpressionWrapper(OuterRef("hour") + timedelta(hours=1), output_field=DateTimeField()),
     )
-    with transaction.atomic():
-        scope.filter(~Exists(still_mentioned)).delete()
-        return _rollups_upsert(rollup_rows(ticker_ids, since, until))
+    scope.filter(~Exists(still_mentioned)).delete()
 
 
 def rollup_rows(ticker_ids: list[int], since: datetime | None, until: datetime | None) -> QuerySet:

@@ -43,33 +43,31 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-from django.db.models import DateTimeField, Exists, ExpressionWrapper, OuterRef  # noqa: E402
 
 from articles.models import Mention, Ticker, TickerHourly  # noqa: E402
-from articles.services import _ROLLUP_FIELDS, rollup_rows, rollups_refresh  # noqa: E402
+from articles.services import (  # noqa: E402
+    _ROLLUP_FIELDS,
+    _TICKER_CHUNK,
+    _rollups_delete_emptied,
+    rollup_rows,
+    rollups_refresh,
+)
 
 FIELDS = ["ticker_id", "hour", *_ROLLUP_FIELDS]
 
 
 def naive() -> int:
-    """The way before: the rows in Python, then a bulk upsert (per chunk of 200 tickers, as rollups_refresh)."""
-    from datetime import timedelta
-
+    """The way before: the rows in Python, then a bulk upsert (per chunk of tickers, as rollups_refresh)."""
     ids = sorted(Ticker.objects.values_list("pk", flat=True))
     written = 0
-    for start in range(0, len(ids), 200):
-        chunk = ids[start : start + 200]
+    for start in range(0, len(ids), _TICKER_CHUNK):
+        chunk = ids[start : start + _TICKER_CHUNK]
         rows = rollup_rows(chunk, None, None).order_by("ticker_id", "hour")
         objs = [
             TickerHourly(ticker_id=r["ticker_id"], hour=r["hour"], **{f: r[f] for f in _ROLLUP_FIELDS}) for r in rows
         ]
-        still_mentioned = Mention.objects.filter(
-            ticker_id=OuterRef("ticker_id"),
-            created_utc__gte=OuterRef("hour"),
-            created_utc__lt=ExpressionWrapper(OuterRef("hour") + timedelta(hours=1), output_field=DateTimeField()),
-        )
         with transaction.atomic():
-            TickerHourly.objects.filter(ticker_id__in=chunk).filter(~Exists(still_mentioned)).delete()
+            _rollups_delete_emptied(chunk, None, None)
             TickerHourly.objects.bulk_create(
                 objs,
                 batch_size=1000,

@@ -7,8 +7,9 @@ a stream by `ingest.dumps` (format and kind told by the content).
 Same meaning as live data. Every record goes through `ingest.validation.item_validate`
 (by way of `ingest.dump_rows`, which compiles its common case), the one builder of article
 rows (a dump row and a scraped row of an item have the same fullname, so they are one
-row), and `ingest.upsert.item_mentions`, the scraper's linker call. Lines that are not JSON or not a Reddit item are counted and skipped with their
-line number (the first `BAD_LINES_LOGGED` logged); rejections are counted by reason.
+row), and `ingest.upsert.item_mentions`, the scraper's linker call. Lines that are not
+JSON or not a Reddit item are counted and skipped with their line number (the first
+`BAD_LINES_LOGGED` logged); rejections are counted by reason.
 
 The merge rule: **a dump never overwrites a row that exists**. Rows are inserted with
 `ON CONFLICT (reddit_id) DO NOTHING`, and mentions are written only for the articles the
