@@ -220,11 +220,18 @@ class ArticleAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """Django's search over `search_fields` (each term, split as Django splits them, in
-        title, body or author, or equal to the Reddit id), with one difference: titles are
-        searched on posts only. A comment has no title (`item_validate` stores "" for every
-        comment), so the results are the same, and the title's trigram index can leave the
-        comments out (migration 0009: an index entry per comment cost the import and the
-        scraper about 11 us of database CPU each, for a title that is always empty).
+        title, body or author, or equal to the Reddit id), with two differences that give
+        the same rows and spare the import and the scraper index entries:
+
+        * titles are searched on posts only. A comment has no title (`item_validate` stores
+          "" for every comment), and the title's trigram index leaves the comments out
+          (migration 0009: about 11 us of database CPU per comment, for an empty title);
+        * the id is compared in lower case (`reddit_id = lower(term)`) through the unique
+          index, where Django's `=reddit_id` compares `UPPER(reddit_id)` and needed an index
+          of its own (dropped by migration 0010). A stored id is a fullname as
+          `item_validate` writes it, lower-case ASCII, so an ASCII term finds the same row;
+          a term with other characters matches no id (PostgreSQL's UPPER would turn a
+          dotless "ı" into "I"; no Reddit id is written so).
         """
         # A Reddit fullname is looked up through its unique index, not a text scan.
         term = search_term.strip()
@@ -234,12 +241,10 @@ class ArticleAdmin(admin.ModelAdmin):
         for bit in smart_split(search_term):
             if bit.startswith(('"', "'")) and bit[0] == bit[-1]:
                 bit = unescape_string_literal(bit)
-            terms.append(
-                Q(kind=Article.Kind.POST, title__icontains=bit)
-                | Q(body__icontains=bit)
-                | Q(author__icontains=bit)
-                | Q(reddit_id__iexact=bit)
-            )
+            term = Q(kind=Article.Kind.POST, title__icontains=bit) | Q(body__icontains=bit) | Q(author__icontains=bit)
+            if bit.isascii():
+                term |= Q(reddit_id=bit.lower())
+            terms.append(term)
         return queryset.filter(*terms), False
 
     def changelist_view(self, request, extra_context=None):

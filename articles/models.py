@@ -114,9 +114,10 @@ class Article(models.Model):
         COMMENT = "comment", "Comment"
 
     kind = models.CharField(max_length=8, choices=Kind.choices)
-    reddit_id = models.CharField(
-        "Reddit id", max_length=20, unique=True, help_text="Fullname: t3_ for posts, t1_ for comments."
-    )
+    # Unique through `article_reddit_id_unique` (Meta.constraints), not `unique=True`: on
+    # PostgreSQL that would add a second, `varchar_pattern_ops` index for LIKE queries,
+    # which nothing runs (migration 0010).
+    reddit_id = models.CharField("Reddit id", max_length=20, help_text="Fullname: t3_ for posts, t1_ for comments.")
     subreddit = models.CharField(max_length=64)
     parent_post_id = models.CharField(
         max_length=20, blank=True, help_text="For a comment: the fullname (t3_…) of the post it belongs to."
@@ -144,8 +145,15 @@ class Article(models.Model):
 
     # Human review (written by reviewers only; overrides the model label in rollups).
     reviewed_label = models.CharField(max_length=8, choices=SentimentLabel.choices, blank=True)
+    # Indexed by `article_reviewed_by_idx`, on the reviewed rows only (an FK index would hold a
+    # NULL entry for every article never reviewed: nearly all of them).
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviewed_articles"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reviewed_articles",
+        db_index=False,
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
 
@@ -164,8 +172,12 @@ class Article(models.Model):
                 name="article_unscored_newest_idx",
             ),
             models.Index(fields=["-reviewed_at"], condition=Q(reviewed_at__isnull=False), name="article_reviewed_idx"),
+            models.Index(
+                fields=["reviewed_by"], condition=Q(reviewed_by__isnull=False), name="article_reviewed_by_idx"
+            ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["reddit_id"], name="article_reddit_id_unique"),
             models.CheckConstraint(condition=Q(kind__in=["post", "comment"]), name="article_kind_valid"),
             models.CheckConstraint(
                 condition=Q(sentiment_score__isnull=True) | Q(sentiment_score__gte=-1.0, sentiment_score__lte=1.0),

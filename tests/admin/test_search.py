@@ -54,6 +54,7 @@ def corpus(make_article, tickers):
         "nothing-like-this",
         "t1_",
         "gme diamond",
+        "héllo ape",
         "",
     ],
 )
@@ -69,6 +70,9 @@ def test_search_terms_and_ids(corpus):
     # every term must match, each in any field: the id by one term, the body by the other
     assert _our_search(f"{post.reddit_id} moon") == {post.reddit_id}
     assert _our_search(f"{post.reddit_id} bear") == set()
+    # an id among other terms, in any case, as Django's iexact finds it (0010: through the unique index)
+    for term in (f"{post.reddit_id.upper()} moon", f"moon {post.reddit_id.upper()}", f"{comment.reddit_id} hands"):
+        assert _our_search(term) == _django_search(term) != set(), term
 
 
 def test_search_page_shows_the_matches(admin_client, corpus):
@@ -87,9 +91,21 @@ def test_every_branch_of_the_search_uses_an_index(postgres_only, corpus):
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = qs.order_by().explain()
-    for index in ("article_title_trgm", "article_body_trgm", "article_author_trgm", "article_reddit_id_upper"):
+    for index in ("article_title_trgm", "article_body_trgm", "article_author_trgm", "article_reddit_id_unique"):
         assert f"Bitmap Index Scan on {index}" in plan, plan
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'article_title_trgm'")
         (definition,) = cursor.fetchone()
     assert "WHERE ((kind)::text = 'post'::text)" in definition, definition
+
+
+def test_reddit_id_has_one_unique_index_and_no_like_index(postgres_only, db):
+    """0010: the uniqueness is the named constraint; Django's `varchar_pattern_ops` twin of a
+    `unique=True` CharField and the UPPER(reddit_id) index of 0005 are gone."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'articles_article'")
+        indexes = dict(cursor.fetchall())
+    on_id = {name: definition for name, definition in indexes.items() if "reddit_id" in definition}
+    assert list(on_id) == ["article_reddit_id_unique"], on_id
+    assert "UNIQUE INDEX" in on_id["article_reddit_id_unique"]
+    assert "WHERE (reviewed_by_id IS NOT NULL)" in indexes["article_reviewed_by_idx"]
