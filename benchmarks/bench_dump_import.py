@@ -3,6 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/mp_bench_dump \\
         .venv/bin/python benchmarks/bench_dump_import.py [--lines 1000000] [--small 100000] [--compare 50000]
             [--only-import | --only-compare] [--compare-runs 3] [--without-search-indexes]
+            [--migrations 0009_lighter_indexes,0010_leaner_id_indexes --rounds 3]
 
 Files (made once under var/bench_dumps/, reused): RC-style comments from
 `benchmarks/gen_dump.py`, seed 14, zstd level 3 with window_log 27 (what `zstd --long`
@@ -279,6 +280,28 @@ def without_search_indexes(path: Path, workers: int) -> None:
     print(json.dumps({"load_average_end": os.getloadavg()}))
 
 
+def migrations_ab(path: Path, targets: list[str], workers: int, rounds: int) -> None:
+    """The same import with the `articles` schema at each target in turn (each run from empty tables,
+    so a migration is quick), `rounds` times; then every app at its newest migration again, the
+    last run's rows kept."""
+    from django.core.management import call_command
+
+    print(f"load average at start: {os.getloadavg()}; {path.name}, --workers {workers}, {rounds} rounds")
+    print("\n| round | articles migrated to | wall s | importer CPU s | PostgreSQL backend CPU s | started at load |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    try:
+        for number in range(1, rounds + 1):
+            for target in targets:
+                db_reset()  # import_run empties the tables again: here it makes the migration quick
+                call_command("migrate", "articles", target, verbosity=0)
+                load = os.getloadavg()[0]
+                r = import_run(path, workers)
+                print(f"| {number} | {target} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['pg_cpu']:.1f} | {load:.2f} |")
+    finally:  # the last run's rows stay (bench_index_costs.py reads them)
+        call_command("migrate", verbosity=0)
+    print(json.dumps({"load_average_end": os.getloadavg()}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000, help="the big file (default 1000000)")
@@ -296,6 +319,13 @@ def main() -> None:
         action="store_true",
         help="the 1M runs only, with the three pg_trgm indexes of the admin search dropped (put back after)",
     )
+    parser.add_argument(
+        "--migrations",
+        metavar="A,B",
+        help="the 1M run alone, with `articles` migrated to each of these migrations in turn (an index A/B), "
+        "--rounds times; migrated to the newest after",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --migrations (default 3)")
     args = parser.parse_args()
     _setup_django()
     from django.db import connection
@@ -307,6 +337,9 @@ def main() -> None:
 
     if args.without_search_indexes:
         without_search_indexes(big, args.workers)
+        return
+    if args.migrations:
+        migrations_ab(big, args.migrations.split(","), args.workers, args.rounds)
         return
     print(f"load average at start: {os.getloadavg()}")
     if not args.only_compare:
