@@ -241,10 +241,10 @@ class ArticleAdmin(admin.ModelAdmin):
         for bit in smart_split(search_term):
             if bit.startswith(('"', "'")) and bit[0] == bit[-1]:
                 bit = unescape_string_literal(bit)
-            term = Q(kind=Article.Kind.POST, title__icontains=bit) | Q(body__icontains=bit) | Q(author__icontains=bit)
+            match = Q(kind=Article.Kind.POST, title__icontains=bit) | Q(body__icontains=bit) | Q(author__icontains=bit)
             if bit.isascii():
-                term |= Q(reddit_id=bit.lower())
-            terms.append(term)
+                match |= Q(reddit_id=bit.lower())
+            terms.append(match)
         return queryset.filter(*terms), False
 
     def changelist_view(self, request, extra_context=None):

@@ -4,10 +4,11 @@ Measured on 100,000 comments copied in psql, and in the 1M-comment dump import
 (BENCHMARKS.md, "Dump import end to end", round 4):
 
 * `reddit_id` was `unique=True`, for which Django adds, on PostgreSQL, a second index
-  with `varchar_pattern_ops` (`..._like`) for LIKE queries on the column. Nothing runs one
-  (the one prefix test, `analyze_sentiment --source reddit`, reads the backlog index
-  anyway). The uniqueness is now the named constraint `article_reddit_id_unique`: the
-  same unique index, which `ON CONFLICT (reddit_id)` and every lookup use.
+  with `varchar_pattern_ops` (`..._like`) for LIKE queries on the column. Nothing needs
+  one: the one prefix test (`analyze_sentiment --source reddit`: t1_ or t3_) matches
+  every row, and PostgreSQL reads it off the newest-first walk (EXPLAIN at 1M rows).
+  The uniqueness is now the named constraint `article_reddit_id_unique`: the same
+  unique index, which `ON CONFLICT (reddit_id)` and every lookup use.
 * `article_reddit_id_upper` (migration 0005) served the admin search's `reddit_id__iexact`.
   A stored id is a fullname as `item_validate` writes it: lower case (`t1_`/`t3_` and
   base 36), so the search now compares the term in lower case (`ArticleAdmin.
