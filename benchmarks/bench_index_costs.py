@@ -27,12 +27,10 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketpulse.settings")
-os.environ.setdefault("DJANGO_DEBUG", "false")
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-index-costs-" + os.urandom(24).hex())
-os.environ.setdefault("MARKETPULSE_IGNORE_DOTENV", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The companion of bench_dump_import (it reads that benchmark's rows): the same environment
+# (the repository on sys.path, DEBUG off, a throwaway secret key, no .env) and setup.
+import bench_dump_import
 
 SCRATCH = ("bench_src_article", "bench_dst_article", "bench_src_mention", "bench_dst_mention")
 
@@ -57,9 +55,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000, help="articles copied (default 100000)")
     parser.add_argument("--runs", type=int, default=3, help="timed inserts of each case, best kept (default 3)")
     args = parser.parse_args()
-    import django
-
-    django.setup()
+    bench_dump_import._setup_django()
     import psycopg
     from django.db import connection
 
