@@ -6,7 +6,8 @@
 Needs a PostgreSQL benchmark database that holds at least --rows imported comments and
 their mentions (run benchmarks/bench_dump_import.py first; nothing is emptied here).
 It copies --rows stored articles and the mentions of as many rows into scratch tables,
-then times, on one connection, `INSERT INTO copy SELECT * FROM source` and its COMMIT:
+then times, on one connection in autocommit, `INSERT INTO copy SELECT * FROM source`
+(each statement its own transaction, its COMMIT included):
 
 * articles into an empty `LIKE articles_article INCLUDING ALL` (the same indexes and
   checks), with every index, then with each index dropped in turn (and put back);
@@ -36,18 +37,31 @@ SCRATCH = ("bench_src_article", "bench_dst_article", "bench_src_mention", "bench
 
 
 def timed_insert(cursor, target: str, source: str, runs: int) -> float:
-    """Best seconds of INSERT ... SELECT + COMMIT into the emptied target."""
+    """Best seconds of INSERT ... SELECT into the emptied target. The connection is in
+    autocommit, as Django leaves it: the statement commits, deferred FK checks included."""
     best = float("inf")
     for _ in range(runs):
         cursor.execute(f"TRUNCATE {target}")
-        cursor.connection.commit()
         started = time.perf_counter()
         cursor.execute(f"INSERT INTO {target} SELECT * FROM {source}")
-        cursor.connection.commit()
         best = min(best, time.perf_counter() - started)
     cursor.execute(f"TRUNCATE {target}")
-    cursor.connection.commit()
     return best
+
+
+def _count(cursor, table: str) -> int:
+    cursor.execute(f"SELECT count(*) FROM {table}")
+    return cursor.fetchone()[0]
+
+
+def _indexes(cursor, table: str) -> list[tuple[str, str]]:
+    cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", [table])
+    return cursor.fetchall()
+
+
+def _using(definition: str) -> str:
+    """An index definition after its name and table: what a copy's index shares with its original."""
+    return definition.split(" USING ", 1)[1]
 
 
 def main() -> None:
@@ -56,41 +70,27 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="timed inserts of each case, best kept (default 3)")
     args = parser.parse_args()
     bench_dump_import._setup_django()
-    import psycopg
     from django.db import connection
 
     if connection.vendor != "postgresql":
         sys.exit("bench_index_costs needs DATABASE_URL pointing at a PostgreSQL benchmark database")
-    s = connection.settings_dict
-    with psycopg.connect(
-        host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432, user=s["USER"], dbname=s["NAME"]
-    ) as conn:
-        cur = conn.cursor()
+    with connection.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {', '.join(SCRATCH)}")
         cur.execute(f"CREATE TABLE bench_src_article AS SELECT * FROM articles_article ORDER BY id LIMIT {args.rows}")
-        (rows,) = cur.execute("SELECT count(*) FROM bench_src_article").fetchone()
+        rows = _count(cur, "bench_src_article")
         if rows < args.rows:
             sys.exit(f"only {rows:,} articles stored: import at least --rows first (bench_dump_import.py)")
         cur.execute(
             "CREATE TABLE bench_src_mention AS SELECT m.* FROM articles_mention m "
             "JOIN bench_src_article a ON a.id = m.article_id"
         )
-        (mentions,) = cur.execute("SELECT count(*) FROM bench_src_mention").fetchone()
+        mentions = _count(cur, "bench_src_mention")
         cur.execute("CREATE TABLE bench_dst_article (LIKE articles_article INCLUDING ALL)")
-        cur.execute("CREATE TABLE bench_dst_mention (LIKE articles_mention INCLUDING ALL)")
-        conn.commit()
-        # The copy's indexes, named after the originals with the same definition (after USING).
-        names = {
-            definition.split(" USING ", 1)[1]: name
-            for name, definition in cur.execute(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'articles_article'"
-            )
-        }
+        # The copy's indexes, named after the originals with the same definition.
+        names = {_using(definition): name for name, definition in _indexes(cur, "articles_article")}
         indexes = sorted(
-            (names.get(definition.split(" USING ", 1)[1], name), name, definition)
-            for name, definition in cur.execute(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'bench_dst_article'"
-            ).fetchall()
+            (names.get(_using(definition), name), name, definition)
+            for name, definition in _indexes(cur, "bench_dst_article")
         )
         print(
             f"{rows:,} stored articles ({mentions:,} mentions) copied; load average {os.getloadavg()[0]:.2f}; "
@@ -106,13 +106,9 @@ def main() -> None:
             if definition.startswith("CREATE UNIQUE"):  # the primary key and reddit_id's: constraints, not options
                 continue
             cur.execute(f"DROP INDEX {name}")
-            conn.commit()
             without = timed_insert(cur, "bench_dst_article", "bench_src_article", args.runs) / rows * 1e6
             cur.execute(definition)
-            conn.commit()
-            print(
-                f"| without `{original}`: {definition.split(' USING ', 1)[1]} | {without:.1f} | {every - without:.1f} |"
-            )
+            print(f"| without `{original}`: {_using(definition)} | {without:.1f} | {every - without:.1f} |")
 
         print("\n| mentions inserted into a copy of the table (deferred FKs, checked at COMMIT) | us per mention |")
         print("| --- | ---: |")
@@ -121,15 +117,13 @@ def main() -> None:
             "ticker": "FOREIGN KEY (ticker_id) REFERENCES articles_ticker(id) DEFERRABLE INITIALLY DEFERRED",
         }
         for case in ((), ("article",), ("ticker",), ("article", "ticker")):
-            cur.execute("DROP TABLE bench_dst_mention")
+            cur.execute("DROP TABLE IF EXISTS bench_dst_mention")
             cur.execute("CREATE TABLE bench_dst_mention (LIKE articles_mention INCLUDING ALL)")
             for fk in case:
                 cur.execute(f"ALTER TABLE bench_dst_mention ADD {fks[fk]}")
-            conn.commit()
             seconds = timed_insert(cur, "bench_dst_mention", "bench_src_mention", args.runs)
             print(f"| {' and '.join(case) + ' FK' if case else 'no foreign key'} | {seconds / mentions * 1e6:.1f} |")
         cur.execute(f"DROP TABLE IF EXISTS {', '.join(SCRATCH)}")
-        conn.commit()
 
 
 if __name__ == "__main__":
