@@ -27,10 +27,12 @@ $(VENV)/.installed: requirements/base.txt requirements/web.txt requirements/jobs
 .PHONY: install  ## create .venv and install everything (idempotent)
 install: $(VENV)/.installed
 
-.PHONY: demo  ## the whole pipeline locally: migrate, load tickers, scrape the bundled replay, score, serve :8000
+SERVE ?= 1
+
+.PHONY: demo  ## the whole pipeline locally: migrate, load tickers, scrape the bundled replay, score, serve :8000 (SERVE=0: build the state and exit)
 demo: install
-	@echo ">> make demo: SQLite database db.sqlite3, site on http://127.0.0.1:$(PORT)"
-	PY=$(PY) PORT=$(PORT) bash scripts/demo.sh
+	@echo ">> make demo: SQLite database db.sqlite3, $(if $(filter 0,$(SERVE)),no server (SERVE=0),site on http://127.0.0.1:$(PORT))"
+	PY=$(PY) PORT=$(PORT) SERVE=$(SERVE) bash scripts/demo.sh
 
 .PHONY: test  ## run the whole test suite (SQLite unless DATABASE_URL is set)
 test: install
@@ -95,7 +97,7 @@ push-web-image: build-web-image
 .PHONY: ecs-run-scraper  ## run the scraper task on ECS now (schedule's network; ECS_ARGS="--on-demand" etc.)
 ecs-run-scraper: install
 	@echo ">> ECS RunTask: scraper"
-	$(OPS) ecs run scrape $(ECS_ARGS)
+	$(OPS) ecs run scraper $(ECS_ARGS)
 
 .PHONY: ecs-run-sentiment  ## run the sentiment task on ECS now
 ecs-run-sentiment: install

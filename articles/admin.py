@@ -18,9 +18,10 @@ import re
 from django.contrib import admin, messages
 from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
+from django.template.defaultfilters import linebreaksbr
 from django.urls import path
 from django.utils.html import format_html
-from django.utils.text import Truncator, smart_split, unescape_string_literal
+from django.utils.text import smart_split, unescape_string_literal
 
 from articles import admin_views, review
 from articles.admin_filters import (
@@ -30,18 +31,12 @@ from articles.admin_filters import (
     SubredditFilter,
     TickerFilter,
 )
-from articles.admin_views import cues_text, stance_text
+from articles.admin_views import article_snippet, cues_text, stance_text
 from articles.models import Article, Mention, SentimentLabel, StanceLabel, Ticker
 from marketpulse.admin import ReadOnlyAdminMixin
 
 REVIEW_PERMISSION = "articles.change_article"
 REDDIT_ID = re.compile(r"t[13]_[0-9a-zA-Z]{1,12}")
-
-
-def article_snippet(article: Article, length: int = 70) -> str:
-    if article.is_removed and not article.text:
-        return "[removed]"
-    return Truncator(" ".join(article.text.split())).chars(length) or "(no text)"
 
 
 # --- Articles ------------------------------------------------------------------------------
@@ -139,7 +134,7 @@ class ArticleAdmin(admin.ModelAdmin):
     change_list_template = "admin/articles/article/change_list.html"
     fieldsets = [
         ("Review", {"fields": ["reviewed_label", "reviewed_by", "reviewed_at"]}),
-        ("Text", {"fields": ["reddit_link", "title", "body", "author", "is_removed"]}),
+        ("Text", {"fields": ["reddit_link", "title_text", "body_text", "author_name", "is_removed"]}),
         (
             "Model output",
             {
@@ -177,9 +172,9 @@ class ArticleAdmin(admin.ModelAdmin):
         "reviewed_by",
         "reviewed_at",
         "reddit_link",
-        "title",
-        "body",
-        "author",
+        "title_text",
+        "body_text",
+        "author_name",
         "is_removed",
         "sentiment_label",
         "sentiment_confidence",
@@ -254,7 +249,21 @@ class ArticleAdmin(admin.ModelAdmin):
     # --- columns
     @admin.display(description="text")
     def snippet(self, obj: Article) -> str:
-        return article_snippet(obj)
+        return format_html("<bdi>{}</bdi>", article_snippet(obj))
+
+    # User text in the change form, isolated (<bdi>): a direction control stored before
+    # validation stripped them cannot reverse the page around it.
+    @admin.display(description="title")
+    def title_text(self, obj: Article) -> str:
+        return format_html("<bdi>{}</bdi>", obj.title)
+
+    @admin.display(description="body")
+    def body_text(self, obj: Article) -> str:
+        return format_html("<bdi>{}</bdi>", linebreaksbr(obj.body))
+
+    @admin.display(description="author")
+    def author_name(self, obj: Article) -> str:
+        return format_html("<bdi>{}</bdi>", obj.author)
 
     @admin.display(description="tickers")
     def ticker_list(self, obj: Article) -> str:

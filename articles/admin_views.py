@@ -1,20 +1,8 @@
 """Admin pages beyond the model admin: the "Needs review" queue and the model-quality page.
 
-Both are registered by `ArticleAdmin.get_urls` and wrapped in `admin_site.admin_view`
-(login, staff, CSRF). The queue works without JavaScript (one form, one row of buttons
-per decision and a "next" button); `static/admin-review/queue.js` adds the keys.
-
-The queue's rows (`review_rows`) for the current article:
-
-* one ticker: ONE row; its label (1 positive/bullish, 2 negative/bearish, 3 neutral)
-  is the text's label and that ticker's stance at once (`review.review_mark`), one key;
-* several tickers: one row per ticker (1 bullish, 2 bearish, 3 neutral; `review.stance_mark`),
-  then a last row for the whole text's label (1 positive, 2 negative, 3 neutral), which
-  takes the article out of the queue. The keys act on the focused row; the page opens
-  with the first row not yet reviewed focused, so 1/2/3 on each row in turn review a
-  two-ticker article in three keys; ↓/↑ move the focus to correct a row; j (or →)
-  skips the article.
-* no ticker: the whole-text row only.
+Both are registered by `ArticleAdmin.get_urls` behind `admin_site.admin_view`; the queue
+works without JavaScript, `static/admin-review/queue.js` adds the keys. Its rows and
+keys: docs/design/review.md.
 """
 
 from __future__ import annotations
@@ -28,6 +16,9 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.text import Truncator
 from django.views import View
 
 from articles import quality, review
@@ -37,6 +28,22 @@ QUEUE_UPCOMING = 20
 KEYS = {"positive": "1", "negative": "2", "neutral": "3"}
 STANCE_KEYS = {LABEL_TO_STANCE[label]: key for label, key in KEYS.items()}
 NEXT_KEY = "j"
+
+
+def article_snippet(article: Article, length: int = 70) -> str:
+    if article.is_removed and not article.text:
+        return "[removed]"
+    return Truncator(" ".join(article.text.split())).chars(length) or "(no text)"
+
+
+def article_name(article: Article) -> SafeString:
+    """An article in a message: its title (else its text), isolated (<bdi>), then its Reddit id as stored.
+
+    A message never starts with the id: the admin capitalises a message's first letter
+    (`capfirst`), which turned t3_101h2br into "T3_101h2br".
+    """
+    title = Truncator(" ".join(article.title.split())).chars(60) if article.title else article_snippet(article, 60)
+    return format_html("“<bdi>{}</bdi>” ({})", title, article.reddit_id)
 
 
 def stance_text(mention: Mention) -> str:
@@ -70,7 +77,7 @@ class ReviewRow:
 
 
 def review_rows(article: Article, mentions: list[Mention]) -> list[ReviewRow]:
-    """The queue's rows for `article` (see the module docstring); the first unreviewed one is focused."""
+    """The queue's rows for `article` (docs/design/review.md); the first unreviewed one is focused."""
 
     def label_buttons(stance_caption: bool) -> list[tuple[str, str, str, str]]:
         return [
@@ -246,19 +253,26 @@ class ReviewQueueView(_AdminPage):
         if label not in LABEL_VALUES or article_id is None:
             messages.error(request, "Nothing reviewed: pick one of the label buttons.")
             return HttpResponseRedirect(self._url(offset))
-        article = Article.objects.filter(pk=article_id).only("pk", "reddit_id", "reviewed_label").first()
+        article = (
+            Article.objects.filter(pk=article_id)
+            .only("pk", "reddit_id", "reviewed_label", "kind", "title", "body", "is_removed")
+            .first()
+        )
         if article is None:
             messages.error(request, "That article no longer exists.")
             return HttpResponseRedirect(self._url(offset))
         if article.reviewed_label:
             messages.warning(
-                request, f"{article.reddit_id} was already reviewed ({article.reviewed_label}); left as is."
+                request,
+                format_html("Left as is: {} was already reviewed ({}).", article_name(article), article.reviewed_label),
             )
             return HttpResponseRedirect(self._url(offset))
         if not review.review_mark(article_ids=[article.pk], label=label, reviewer=request.user, only_unreviewed=True):
-            messages.warning(request, f"{article.reddit_id} was reviewed by someone else just now; left as is.")
+            messages.warning(
+                request, format_html("Left as is: {} was reviewed by someone else just now.", article_name(article))
+            )
             return HttpResponseRedirect(self._url(offset))
-        messages.success(request, f"{article.reddit_id}: {label}.")
+        messages.success(request, format_html("Reviewed the whole text: {}, {}.", label, article_name(article)))
         # The reviewed article left the queue, so the same offset is the next one.
         return HttpResponseRedirect(self._url(offset))
 
@@ -275,14 +289,25 @@ class ReviewQueueView(_AdminPage):
         mention = (
             Mention.objects.filter(pk=mention_id, article_id=article_id)
             .select_related("ticker", "article")
-            .only("pk", "ticker__symbol", "article__reddit_id")
+            .only(
+                "pk",
+                "ticker__symbol",
+                "article__reddit_id",
+                "article__kind",
+                "article__title",
+                "article__body",
+                "article__is_removed",
+            )
             .first()
         )
         if mention is None:
             messages.error(request, "That ticker is no longer linked to this article.")
             return HttpResponseRedirect(self._url(offset))
         review.stance_mark(mention_ids=[mention.pk], stance=stance)
-        messages.success(request, f"{mention.article.reddit_id} {mention.ticker.symbol}: {stance}.")
+        messages.success(
+            request,
+            format_html("Reviewed {}: {}, in {}.", mention.ticker.symbol, stance, article_name(mention.article)),
+        )
         return HttpResponseRedirect(self._url(offset))
 
 

@@ -18,10 +18,11 @@ from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import path, reverse
 from ninja import NinjaAPI, Query
 from ninja.errors import Throttled, ValidationError
+from ninja.openapi.docs import Swagger
 
 from articles import leaderboard, schemas, selectors
 from articles.models import Article
@@ -61,6 +62,14 @@ class MarketPulseAPI(NinjaAPI):
         return schema
 
 
+class LocalSwagger(Swagger):
+    """django-ninja's Swagger UI page (its own templates and static files, no CDN: `ninja` is
+    an installed app), pointed at our name for the document's URL."""
+
+    def get_openapi_url(self, api: NinjaAPI, path_params: dict) -> str:
+        return reverse("articles:api-openapi")
+
+
 api = MarketPulseAPI(
     title="Market Pulse API",
     version="1.0.0",
@@ -69,7 +78,8 @@ api = MarketPulseAPI(
         "send If-None-Match for a 304. Requests are rate-limited per client address (429 with Retry-After)."
     ),
     urls_namespace="articles",
-    docs_url=None,  # the document only: an interactive page would load scripts our CSP refuses
+    docs_url="/docs",
+    docs=LocalSwagger(settings={"tryItOutEnabled": False, "defaultModelsExpandDepth": 0}),
     throttle=[ClientRateThrottle()],
 )
 
@@ -296,6 +306,34 @@ def status(request: HttpRequest):
     }
 
 
+def index(request: HttpRequest) -> HttpResponse:
+    """/api/v1/: what the API is and where everything is (the docs, the document, each endpoint)."""
+    document = api.get_openapi_schema(path_prefix=reverse("articles:api-root"))
+    endpoints = [
+        {
+            "method": method.upper(),
+            "path": route,
+            "url": request.build_absolute_uri(route),
+            "operation_id": operation.get("operationId", ""),
+            "summary": operation.get("summary", ""),
+        }
+        for route, item in document["paths"].items()
+        for method, operation in item.items()
+    ]
+    return api.create_response(
+        request,
+        {
+            "name": api.title,
+            "version": api.version,
+            "description": api.description,
+            "docs": request.build_absolute_uri(reverse("articles:api-docs")),
+            "openapi": request.build_absolute_uri(reverse("articles:api-openapi")),
+            "endpoints": endpoints,
+        },
+        status=200,
+    )
+
+
 def not_found(request: HttpRequest, *args, **kwargs) -> HttpResponse:
     return error(404, "no such API endpoint")
 
@@ -321,12 +359,18 @@ def read_only(view: Callable) -> Callable:
     return wrapper
 
 
+NAMES = {"openapi-json": "api-openapi", "openapi-view": "api-docs"}
+
+
 def urlpatterns(prefix: str = "api/v1/") -> list:
-    """django-ninja's URL patterns under `prefix`, each read-only; its root (the base of the
-    document's paths) answers the JSON 404; every other path under api/ too."""
+    """django-ninja's URL patterns under `prefix`, each read-only: its root (the base of the
+    document's paths) is the JSON index, `docs` the Swagger UI; `prefix` without its slash
+    redirects to the index."""
     patterns = []
     for pattern in api.urls[0]:
-        view = not_found if pattern.name == "api-root" else pattern.callback
-        name = "api-openapi" if pattern.name == "openapi-json" else pattern.name
-        patterns.append(path(prefix + str(pattern.pattern), read_only(view), name=name))
+        view = index if pattern.name == "api-root" else pattern.callback
+        patterns.append(
+            path(prefix + str(pattern.pattern), read_only(view), name=NAMES.get(pattern.name, pattern.name))
+        )
+    patterns.append(path(prefix.rstrip("/"), read_only(lambda request: HttpResponsePermanentRedirect("/" + prefix))))
     return patterns

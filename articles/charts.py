@@ -16,6 +16,8 @@ from datetime import datetime
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from articles.leaderboard import mood_label
+
 
 @dataclass
 class Bar:
@@ -69,7 +71,7 @@ def timeline_chart(points: Sequence, *, granularity: str, width: int = 720, heig
         x = pad_left + i * slot
         h = plot_h * p.mentions / top if top else 0
         net = p.sentiment
-        mood = "pos" if net is not None and net > 0.05 else "neg" if net is not None and net < -0.05 else "neu"
+        mood = {"bullish": "pos", "bearish": "neg"}.get(mood_label(net), "neu")
         label = f"{_fmt_time(p.start, granularity)}: {p.mentions} mentions"
         if net is not None:
             label += f", net sentiment {net:+.2f}"

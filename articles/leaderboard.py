@@ -1,22 +1,8 @@
 """The leaderboard (home page, /api/v1/tickers) and "the top tickers of the last 24 hours".
 
-Aggregates come from the hourly rollups (`TickerHourly`), never from raw articles.
-This module is the one home of three definitions every page, report and admin
-screen uses:
-
-* a window (`window_bounds`): whole rollup hours ending with the current, partial
-  hour, `[end - hours, end)` with `end = window_end(now)`; "the last 24 hours"
-  (`last_24h`) is the "24h" window: 24 hourly buckets, the current one included;
-* the ranking (`rank_key`, `RANK_ORDER`): most mentions first, then most upvotes,
-  then symbol A-Z (a stable, total order);
-* the scope: linkable tickers only (`Ticker.is_active`). A ticker flagged "never
-  link" keeps its past mentions until a reviewer unlinks them, but they are known to
-  be wrong, so it is ranked nowhere (not on the home page, the API, the daily
-  report or the review queue).
-
-`top_tickers` is the leaderboard's first rows with the per-ticker figures the daily
-report prints; `articles.review.top_ticker_ids` and the admin's ticker filter are
-made from it.
+Read from the hourly rollups, never raw articles; the one home of the window
+(`window_bounds`), the ranking (`rank_key`) and the scope (linkable tickers only).
+The definitions: docs/design/site.md.
 """
 
 from __future__ import annotations
@@ -37,7 +23,7 @@ LAST_24H = "24h"
 SPARK_BARS = 24
 MOOD_THRESHOLD = 0.05
 LEADERBOARD_CACHE_SECONDS = 60  # the version in the key catches rollup changes; this bounds ticker renames/ETF flags
-#: The scope of every ranking: linkable tickers only (see the module docstring).
+#: The scope of every ranking: linkable tickers only (docs/design/site.md).
 RANKED = Q(ticker__is_active=True)
 #: `rank_key` as a queryset ordering, over the annotations `m` (mentions), `up` (upvotes).
 RANK_ORDER = ("-m", "-up", "ticker__symbol")
@@ -74,8 +60,13 @@ def _pct(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def net_sentiment(sentiment_sum: float, scored: int) -> float | None:
-    return round(sentiment_sum / scored, 3) if scored else None
+def net_sentiment(*, positive: int, negative: int, scored: int) -> float | None:
+    """The net stance of the scored mentions, (bullish - bearish) / scored, in [-1, 1].
+
+    Made from the same counts as the bullish/neutral/bearish split, so a figure, a bar's
+    colour and the split beside it never disagree (docs/design/site.md, "Net sentiment").
+    """
+    return round((positive - negative) / scored, 3) if scored else None
 
 
 def mood_label(net: float | None) -> str:
@@ -245,7 +236,6 @@ def _leaderboard(
             pos=Sum("positive", filter=cur, default=0),
             neg=Sum("negative", filter=cur, default=0),
             neu=Sum("neutral", filter=cur, default=0),
-            ss=Sum("sentiment_sum", filter=cur, default=0.0),
         )
         .order_by()
     )
@@ -266,7 +256,11 @@ def _leaderboard(
         positive=sum(r["pos"] for r in current),
         negative=sum(r["neg"] for r in current),
         neutral=sum(r["neu"] for r in current),
-        sentiment=net_sentiment(sum(r["ss"] for r in current), sum(r["sc"] for r in current)),
+        sentiment=net_sentiment(
+            positive=sum(r["pos"] for r in current),
+            negative=sum(r["neg"] for r in current),
+            scored=sum(r["sc"] for r in current),
+        ),
     )
     offset = (page - 1) * page_size
     rows = [
@@ -284,7 +278,7 @@ def _leaderboard(
             positive=r["pos"],
             negative=r["neg"],
             neutral=r["neu"],
-            sentiment=net_sentiment(r["ss"], r["sc"]),
+            sentiment=net_sentiment(positive=r["pos"], negative=r["neg"], scored=r["sc"]),
         )
         for i, r in enumerate(current[offset : offset + page_size], start=1)
     ]
@@ -351,7 +345,6 @@ def top_tickers(*, limit: int, window: str = LAST_24H, now: datetime | None = No
             pos=Sum("positive"),
             neg=Sum("negative"),
             neu=Sum("neutral"),
-            ss=Sum("sentiment_sum"),
         )
         .filter(m__gt=0)
         .order_by(*RANK_ORDER)[:limit]
@@ -368,7 +361,7 @@ def top_tickers(*, limit: int, window: str = LAST_24H, now: datetime | None = No
             positive=r["pos"],
             negative=r["neg"],
             neutral=r["neu"],
-            sentiment=net_sentiment(r["ss"], r["sc"]),
+            sentiment=net_sentiment(positive=r["pos"], negative=r["neg"], scored=r["sc"]),
         )
         for r in rows
     ]

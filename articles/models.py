@@ -2,7 +2,8 @@
 
 Data flows one way: ingest writes Article and Mention, sentiment writes the
 sentiment fields, reviewers write the review fields, and the rollups
-(`TickerHourly`) summarise them per ticker per hour for the pages.
+(`TickerHourly`) summarise them per ticker per hour for the pages; `detect_surges`
+writes `Surge` events from the rollups and the alert job logs each webhook send (`AlertDelivery`).
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ def article_text(*, kind: str, title: str, body: str) -> str:
 
 
 REDDIT_BASE_URL = "https://www.reddit.com"
+#: The range of an Article's counts (score: +-COUNT_MAX, num_comments: 0..COUNT_MAX): the edge
+#: clamps to it (`ingest.validation`), the rollups clamp what they add to it. Reddit's are far below.
+COUNT_MAX = 2**31 - 1
 
 
 def safe_reddit_url(permalink: str) -> str:
@@ -238,7 +242,7 @@ class Mention(models.Model):
     "Sold my TSLA, all in NVDA calls" is one article, two mentions: TSLA bearish, NVDA
     bullish. `analyze_sentiment` writes the model's stance (`stance`, `stance_score`,
     `stance_model`, `stance_cues`) together with the article's sentiment, in the same
-    transaction (`sentiment.stance`); a reviewer's correction is `reviewed_stance`. The
+    transaction (`sentiment.stance.scoring`); a reviewer's correction is `reviewed_stance`. The
     effective stance (`effective_stance`: the reviewer's, else the model's) is what the
     rollups, and so every page, count. '' means not scored yet.
     """
@@ -322,7 +326,8 @@ class TickerHourly(models.Model):
     bullish mentions, `negative` bearish ones, `neutral` neutral ones (the column
     names predate per-mention stance and are kept to spare every reader a rename);
     `scored` counts mentions with a stance, and `sentiment_sum` adds +1/−1/0 for
-    reviewed stances, the model's `stance_score` otherwise.
+    reviewed stances, the model's `stance_score` otherwise. The net sentiment the site
+    shows is made from the counts (`leaderboard.net_sentiment`), not from `sentiment_sum`.
     """
 
     ticker = models.ForeignKey(Ticker, on_delete=models.CASCADE, related_name="hourly")
@@ -362,3 +367,107 @@ class TickerHourly(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticker_id} {self.hour:%Y-%m-%d %H}:00"
+
+
+class Surge(models.Model):
+    """A ticker talked about far above its own usual level: one event, written by `detect_surges`.
+
+    It opens at its first flagged hour (`started_at`), stays open (`ended_at` empty) while
+    the ticker stays high, and closes at the first hour back to normal. The counts add up
+    the event's hours so far; `expected*` is what the ticker's own baseline predicted for
+    them. One event per ticker and start hour, so a replay over the same range rewrites it.
+    """
+
+    ticker = models.ForeignKey(Ticker, on_delete=models.CASCADE, related_name="surges")
+    started_at = models.DateTimeField(help_text="The first flagged hour (its start, UTC).")
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="The first hour back to normal; empty while open.")
+    peak_at = models.DateTimeField(help_text="The event's hour with the highest distinct-author score.")
+    last_hour = models.DateTimeField(help_text="The latest hour judged part of the event.")
+    mentions = models.PositiveIntegerField(default=0)
+    expected_mentions = models.FloatField(default=0.0)
+    unique_authors = models.PositiveIntegerField(default=0)
+    expected = models.FloatField(default=0.0, help_text="Distinct authors the baseline expected over the event.")
+    score = models.FloatField(default=0.0, help_text="-log10 p of the event's distinct authors under the baseline.")
+    bullish = models.PositiveIntegerField(default=0)
+    bearish = models.PositiveIntegerField(default=0)
+    neutral = models.PositiveIntegerField(default=0)
+    usual_bullish_pct = models.FloatField(
+        null=True, blank=True, help_text="The ticker's split over its baseline weeks."
+    )
+    usual_bearish_pct = models.FloatField(null=True, blank=True)
+    detected_at = models.DateTimeField(
+        help_text="When the job first recorded it (the replayed hour's end on a replay)."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at", "ticker"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticker", "started_at"], name="surge_ticker_started_unique"),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gt=models.F("started_at")),
+                name="surge_ends_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["-started_at"], name="surge_started_idx"),  # the API's and feed's newest first
+            # (one ticker's surges: the unique (ticker, started_at) index, read backwards)
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticker_id} surge from {self.started_at:%Y-%m-%d %H}:00"
+
+    @property
+    def ratio(self) -> float | None:
+        """How many times its usual level (distinct authors); None without a baseline."""
+        return self.unique_authors / self.expected if self.expected > 0 else None
+
+    @property
+    def bullish_pct(self) -> float | None:
+        scored = self.bullish + self.bearish + self.neutral
+        return 100.0 * self.bullish / scored if scored else None
+
+    @property
+    def bearish_pct(self) -> float | None:
+        scored = self.bullish + self.bearish + self.neutral
+        return 100.0 * self.bearish / scored if scored else None
+
+
+class AlertDelivery(models.Model):
+    """The delivery log: one row per surge and webhook URL, so each surge is sent once per URL.
+
+    A sender claims a row (`claimed_at`, `claimed_by`) before it posts and marks it `sent`
+    after; a failure sets `next_attempt_at` (backoff) and `last_error`. A claim older than
+    the send timeout is taken over, which is how a send killed mid-way is retried.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed", "failed (gave up)"
+
+    surge = models.ForeignKey(Surge, on_delete=models.CASCADE, related_name="deliveries")
+    url_hash = models.CharField(
+        max_length=64, help_text="sha256 of the URL: the log never stores a webhook's secret path."
+    )
+    url_label = models.CharField(max_length=200, help_text="The URL's scheme and host, for the operator.")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["surge", "url_hash"], name="alertdelivery_surge_url_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="alertdelivery_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"surge {self.surge_id} -> {self.url_label} ({self.state})"

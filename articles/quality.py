@@ -26,6 +26,7 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncMonth
 
 from articles.models import LABEL_VALUES, Article
+from marketpulse.spreadsheet import cell_protect
 
 
 @dataclass
@@ -177,7 +178,10 @@ def reviews_export_rows(*, chunk_size: int = 1000) -> Iterable[dict]:
 
 
 def reviews_export(*, fmt: str, stream) -> int:
-    """Write the reviewed set to a text stream as csv or jsonl; return the row count."""
+    """Write the reviewed set to a text stream as csv or jsonl; return the row count.
+
+    CSV cells that a spreadsheet would run as a formula are quoted (`cell_protect`).
+    """
     import csv
     import json
 
@@ -189,7 +193,7 @@ def reviews_export(*, fmt: str, stream) -> int:
         writer.writeheader()
         for row in reviews_export_rows():
             row = {**row, "tickers": " ".join(row["tickers"])}
-            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+            writer.writerow({k: "" if v is None else cell_protect(v) for k, v in row.items()})
             count += 1
     else:
         for row in reviews_export_rows():

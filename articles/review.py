@@ -1,35 +1,8 @@
 """Sentiment review: the writes reviewers make, and the "Needs review" queue.
 
-Two things are reviewed: an article's label (`reviewed_label`: the sentiment of the
-whole text, what the quality page measures the model against) and each mention's
-stance on its ticker (`Mention.reviewed_stance`: what the rollups and pages count).
-For an article that mentions exactly one ticker the two are one decision: reviewing
-its label sets that mention's stance too (positive -> bullish, negative -> bearish,
-neutral -> neutral), and clearing it clears both. For a multi-ticker article each
-ticker's stance is reviewed on its own (`stance_mark`), and the article label only
-says what the whole text says.
-
-Every write here is one transaction followed by a rollup refresh for exactly the
-tickers and hours it touched (`articles.services.rollups_refresh_for_articles`), so
-the public pages change as soon as a reviewer acts. A review never touches the
-model's own output (`sentiment_*`, `vader_*`): the quality page compares the two.
-
-The queue's review value (higher = review first), for unreviewed, scored,
-not-removed articles::
-
-    value = 2.0 * (1 - sentiment_confidence)              # the model was unsure
-          + 1.5 * [vader_label set and != sentiment_label] # VADER and the model disagree
-          + min(1, ln(1 + max(upvotes, 0)) / ln(1001))     # many people saw it (1.0 at 1000 upvotes)
-          + 1.0 * [mentions a ticker in today's top list]  # it feeds a figure many people read
-
-Only articles written in the last QUEUE_DAYS days are queued: they feed the figures
-readers see now, and the bound keeps the queue query to an index range at a
-million articles (older ones stay reachable through the article list's filters).
-
-"Today's top list" is the first QUEUE_TOP_N rows of the home page's 24-hour
-leaderboard (`articles.leaderboard.top_tickers`: most mentions, then upvotes, then
-symbol; linkable tickers only). Ties in the queue itself break on upvotes, then
-newest first.
+A review sets an article's label and its mentions' stances (one decision for a
+one-ticker article), in one transaction followed by a rollup refresh of exactly what it
+touched, so pages change at once. The queue's review value: docs/design/review.md.
 """
 
 from __future__ import annotations
@@ -290,7 +263,7 @@ def top_ticker_ids(*, now: datetime | None = None, limit: int | None = None) -> 
 def review_queue(*, now: datetime | None = None, top_ids: list[int] | None = None) -> QuerySet[Article]:
     """Unreviewed, scored, not-removed articles of the last QUEUE_DAYS days, most worth reviewing first.
 
-    Annotates `review_value` (see the module docstring for the formula);
+    Annotates `review_value` (the formula: docs/design/review.md);
     `review_value_parts` splits it for display.
     """
     now = now or timezone.now()

@@ -166,7 +166,10 @@ Timestamp = Annotated[
 
 Count = Annotated[int, doc(minimum=0)]
 Pct = Annotated[float | None, doc(minimum=0, maximum=100)]
-Net = Annotated[float | None, doc(minimum=-1, maximum=1)]
+Net = Annotated[
+    float | None,
+    doc(minimum=-1, maximum=1, description="Net stance of the scored mentions: (bullish - bearish) / scored."),
+]
 MoodLabel = Literal["bullish", "bearish", "neutral", "unknown"]
 
 

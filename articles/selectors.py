@@ -67,7 +67,7 @@ class TimelinePoint(LabelSplit):
 
     @property
     def sentiment(self) -> float | None:
-        return net_sentiment(self.sentiment_sum, self.scored)
+        return net_sentiment(positive=self.positive, negative=self.negative, scored=self.scored)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from django.db import connections, transaction
 from django.db.models import (
+    BigIntegerField,
     Case,
     Count,
     DateTimeField,
@@ -29,10 +30,10 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, NullIf, TruncHour
+from django.db.models.functions import Coalesce, Greatest, Least, NullIf, TruncHour
 from django.utils import timezone
 
-from articles.models import Article, Mention, StanceLabel, Ticker, TickerHourly
+from articles.models import COUNT_MAX, Article, Mention, StanceLabel, Ticker, TickerHourly
 
 _ROLLUP_FIELDS = [
     "mentions",
@@ -47,6 +48,9 @@ _ROLLUP_FIELDS = [
     "sentiment_sum",
 ]
 _UPSERT_BATCH = 1000
+#: The most a rollup row's `upvotes` can hold: 2**16 of them (seven years of one ticker's
+#: hours) still sum within a bigint, as the leaderboard sums them.
+UPVOTES_MAX = 2**47 - 1
 
 
 def _floor_hour(moment: datetime) -> datetime:
@@ -134,7 +138,7 @@ def rollup_rows(ticker_ids: list[int], since: datetime | None, until: datetime |
             posts=Count("id", filter=Q(article__kind=Article.Kind.POST)),
             comments=Count("id", filter=Q(article__kind=Article.Kind.COMMENT)),
             unique_authors=Count("article__author", distinct=True, filter=~Q(article__author__in=["", "[deleted]"])),
-            upvotes=Coalesce(Sum("article__score"), 0),
+            upvotes=_clamped(Coalesce(Sum(_clamped(F("article__score"), COUNT_MAX)), 0), UPVOTES_MAX),
             scored=Count("id", filter=Q(label__isnull=False)),
             positive=Count("id", filter=Q(label=StanceLabel.BULLISH)),
             negative=Count("id", filter=Q(label=StanceLabel.BEARISH)),
@@ -143,6 +147,13 @@ def rollup_rows(ticker_ids: list[int], since: datetime | None, until: datetime |
         )
         .order_by()
     )
+
+
+def _clamped(expression, bound: int):
+    """`expression` within [-bound, bound], in SQL: a score stored before the edge clamped
+    counts (up to the bigint maximum) adds at most COUNT_MAX, and a total never overflows."""
+    big = BigIntegerField()
+    return Least(Greatest(expression, Value(-bound), output_field=big), Value(bound), output_field=big)
 
 
 def _rollups_upsert(rows: QuerySet) -> int:

@@ -1,26 +1,8 @@
 """Ticker list files: detect the format, parse, validate.
 
-Four file formats are understood (detected from the content, or named):
-
-* ``csv`` — the curated list bundled in ``articles/data/tickers.csv``:
-  ``symbol,name,exchange,is_etf[,aliases]`` with pipe-separated aliases.
-  Strict: a bad symbol, a bad flag or a duplicate symbol is an error with its line.
-* ``sec-json`` — the SEC's ``company_tickers.json``
-  (``{"0": {"cik_str": 320193, "ticker": "AAPL", "title": "Apple Inc."}, ...}``).
-  No exchange and no ETF flag: those fields of existing rows are left alone.
-* ``sec-exchange-json`` — the SEC's ``company_tickers_exchange.json``
-  (``{"fields": ["cik", "name", "ticker", "exchange"], "data": [[...], ...]}``).
-* ``nasdaqlisted`` / ``otherlisted`` — NASDAQ Trader's pipe-delimited symbol
-  directory files, each ending with a ``File Creation Time: ...`` footer (a file
-  without it is treated as truncated). Test issues are skipped; otherlisted
-  exchange codes are mapped to names.
-
-External lists hold symbols our `Ticker.symbol` check constraint does not accept
-(``ABR$D`` preferreds, ``ACAH+`` warrants...): those rows are skipped and counted,
-never an error. The SEC writes share classes with a hyphen (``BRK-B``); they are
-normalised to the dotted form the rest of the project uses (``BRK.B``).
-
-Loading the parsed rows into `Ticker` is `articles.tickers.tickers_load`.
+The bundled CSV, the SEC's JSON files and NASDAQ Trader's symbol directory, told by
+content; symbols our check constraint refuses are skipped and counted, share classes
+normalised to `BRK.B`. The formats: docs/design/tickers.md.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ The process is pinned to one CPU (`os.sched_setaffinity`). Two text sets:
   * stocktwits: the 424 hand-written messages of `sentiment/data/stance_eval.csv`
     (short, one or two cues each), repeated to --n.
 
-Ours: `sentiment.cues.cue_score` (a digit-gated pass for option/percent regexes, then one
+Ours: `sentiment.stance.cues.cue_score` (a digit-gated pass for option/percent regexes, then one
 scan whose pattern starts with a character set, so `re` tries the phrase and negator tries
 only after non-word characters; emoji only in non-ASCII text; negation and question
 handling). The texts are distinct and nothing is cached: every call does the full work.
@@ -34,8 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sentiment.cues import cue_score, cue_score_naive, load_lexicon  # noqa: E402
 from sentiment.samples import generate_comments  # noqa: E402
+from sentiment.stance.cues import cue_score, cue_score_naive, load_lexicon  # noqa: E402
 
 EVAL_CSV = ROOT / "sentiment" / "data" / "stance_eval.csv"
 

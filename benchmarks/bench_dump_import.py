@@ -164,8 +164,8 @@ def import_run(path: Path, workers: int = 2) -> dict:
 
 
 def rows_for(path: Path, n: int) -> list[dict]:
-    from ingest.dump_records import BadLine
-    from ingest.dumps import DumpReader, dump_open
+    from ingest.dumps.reader import DumpReader, dump_open
+    from ingest.dumps.records import BadLine
     from ingest.validation import Accepted, item_validate
 
     rows = []
@@ -186,8 +186,8 @@ def writes_compare(path: Path, n: int, workers: int) -> dict:
     from django.db import transaction
     from django.utils import timezone
 
-    from ingest import dump_import
-    from ingest.dump_merge import Merged, MergePool, mention_rows, merge_postgres
+    from ingest.dumps import services as dump_import
+    from ingest.dumps.merge import Merged, MergePool, mention_rows, merge_postgres
     from ingest.upsert import articles_upsert, ticker_index_load
 
     rows = rows_for(path, n)
@@ -233,7 +233,7 @@ def writes_compare(path: Path, n: int, workers: int) -> dict:
 RSS_CHILD = """
 import sys
 sys.path.insert(0, {root!r})
-from ingest.dumps import DumpReader, dump_open
+from ingest.dumps.reader import DumpReader, dump_open
 n = 0
 with dump_open({path!r}) as stream:
     for _ in DumpReader(stream).records():

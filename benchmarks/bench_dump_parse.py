@@ -7,7 +7,7 @@ Files: RC-style comment dumps from `benchmarks/gen_dump.py` (seed 14, zstd with 
 
 Throughput (time.process_time, the process pinned to one CPU with sched_setaffinity), on
 the --lines file, side by side in the same run:
-* streaming: `ingest.dumps` (dump_open -> DumpReader.records -> item_validate -> article_text) and
+* streaming: `ingest.dumps.reader` (dump_open -> DumpReader.records -> item_validate -> article_text) and
   `ingest.linker.link` for each comment: decompress + split + json + link;
 * naive: the whole file read into memory, decompressed whole
   (`stream_reader(...).readall()`), split, `json.loads` per line, `link` per item with
@@ -45,8 +45,8 @@ import django  # noqa: E402
 django.setup()
 
 from articles.models import article_text  # noqa: E402
-from ingest.dump_records import BadLine, records_filter  # noqa: E402
-from ingest.dumps import JSON_LIBRARY, DumpReader, dump_open  # noqa: E402
+from ingest.dumps.reader import JSON_LIBRARY, DumpReader, dump_open  # noqa: E402
+from ingest.dumps.records import BadLine, records_filter  # noqa: E402
 from ingest.linker import TickerSet, link  # noqa: E402
 from ingest.validation import Accepted, item_validate  # noqa: E402
 

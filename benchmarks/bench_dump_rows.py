@@ -9,8 +9,8 @@ side in the same run, on the RC-style file of benchmarks/gen_dump.py (seed 14,
 window_log 27, made once under var/bench_dumps/ as benchmarks/bench_dump_import.py does):
 
 * reference: `DumpReader.records()` + `records_filter` + `item_validate` + `item_mentions`
-  for each accepted row (`ingest.dump_rows._dump_rows_reference`: what the importer did);
-* dump_rows: `ingest.dump_rows.dump_rows` + `item_mentions` for each accepted row.
+  for each accepted row (`ingest.dumps.rows._dump_rows_reference`: what the importer did);
+* dump_rows: `ingest.dumps.rows.dump_rows` + `item_mentions` for each accepted row.
 
 Stages (each a pass of its own, so a difference of two passes): decode = records()
 alone; rows = the way without item_mentions, minus decode; link = the whole way minus
@@ -50,9 +50,9 @@ django.setup()
 
 from bench_dump_import import dump_file  # noqa: E402
 
-from ingest.dump_records import COMMENTS, BadLine  # noqa: E402
-from ingest.dump_rows import _dump_rows_reference, dump_rows  # noqa: E402
-from ingest.dumps import DumpReader, dump_open  # noqa: E402
+from ingest.dumps.reader import DumpReader, dump_open  # noqa: E402
+from ingest.dumps.records import COMMENTS, BadLine  # noqa: E402
+from ingest.dumps.rows import _dump_rows_reference, dump_rows  # noqa: E402
 from ingest.linker import TickerSet  # noqa: E402
 from ingest.upsert import TickerIndex, item_mentions  # noqa: E402
 from ingest.validation import Rejected  # noqa: E402

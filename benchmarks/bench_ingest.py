@@ -104,7 +104,7 @@ def run(post_id: str, total: int, *, skip_naive: bool = False) -> None:
     from articles.models import Article, Mention, TickerHourly
     from articles.services import rollups_refresh_for_articles
     from ingest.models import ThreadCheckpoint
-    from ingest.reddit import RedditClient, comment_item, submission_item
+    from ingest.scrape.client import RedditClient, comment_item, submission_item
     from ingest.upsert import item_mentions, ticker_index_load
 
     call_command("migrate", verbosity=0)

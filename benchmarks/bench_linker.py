@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ingest.fakereddit.datagen import _EMOJI, _HOSTILE, Generator  # noqa: E402
+from ingest.fakereddit.datagen import EMOJI, HOSTILE, Generator  # noqa: E402
 from ingest.linker import TickerSet, link  # noqa: E402
 
 FILLER = (
@@ -43,9 +43,9 @@ def comments(n: int, seed: int, symbols: list[str]) -> list[str]:
             start = rng.randrange(len(FILLER) - 12)
             parts.append(" ".join(FILLER[start : start + rng.randrange(4, 12)]))
         if rng.random() < 0.25:
-            parts.append(f"{rng.choice(symbols)} {rng.choice(['calls', 'puts', 'shares'])} {rng.choice(_EMOJI)}")
+            parts.append(f"{rng.choice(symbols)} {rng.choice(['calls', 'puts', 'shares'])} {rng.choice(EMOJI)}")
         if rng.random() < 0.05:
-            parts.append(_HOSTILE[i % len(_HOSTILE)])
+            parts.append(HOSTILE[i % len(HOSTILE)])
         rng.shuffle(parts)
         out.append(" ".join(parts) if rng.random() < 0.7 else "\n\n".join(parts))
     return out

@@ -9,7 +9,7 @@ ticker it does not name when it names none (about 1.5 mentions per article). The
 alternating rounds on the same data, all articles are made unscored again and scored by
 `sentiment.services.articles_score` (claim, VADER, write, rollup refresh: the command's
 whole loop), once with the stance step replaced by a no-op (the old path: articles only)
-and once with it (`sentiment.stance.mention_stances_write`: read the chunk's mentions,
+and once with it (`sentiment.stance.scoring.mention_stances_write`: read the chunk's mentions,
 cue each ticker's clauses, combine with VADER's compound, one bulk UPDATE). Medians of
 CPU time (`time.process_time`, this process only: the database work of SQLite is in it,
 a PostgreSQL server's is not) and wall time. The process is pinned to one CPU.
@@ -98,7 +98,7 @@ def reset() -> None:
 def score_once(stance: bool) -> dict[str, float]:
     from sentiment import services
     from sentiment.analyzers import VaderAnalyzer
-    from sentiment.stance import mention_stances_write
+    from sentiment.stance.scoring import mention_stances_write
 
     vader = VaderAnalyzer()
     services.mention_stances_write = mention_stances_write if stance else (lambda **_: 0)

@@ -1,4 +1,4 @@
-"""Benchmark: `sentiment.training.train_linear` on 10,000 messages: wall time and peak RSS.
+"""Benchmark: `sentiment.stance.linear.train_linear` on 10,000 messages: wall time and peak RSS.
 
     .venv/bin/python benchmarks/bench_train.py [--n 10000] [--seed 0] [--json-out FILE]
 
@@ -58,7 +58,7 @@ def augmented(n: int, seed: int) -> tuple[list[str], list[str]]:
 
 
 def _child(n: int, seed: int, queue) -> None:
-    from sentiment.training import train_linear
+    from sentiment.stance.linear import train_linear
 
     texts, labels = augmented(n, seed)
     chars = sum(len(t) for t in texts)

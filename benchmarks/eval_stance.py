@@ -6,7 +6,7 @@ Scorers, all on `sentiment/data/stance_eval.csv` (424 retail messages, labelled 
 
   * vader:              VADER compound, +-0.05 thresholds (today's path);
   * cues:               cues alone (model score 0);
-  * cues+vader:         `sentiment.cues.combine` with VADER's compound;
+  * cues+vader:         `sentiment.stance.cues.combine` with VADER's compound;
   * linear (demo):      `train_linear` on `stance_demo_train.csv` (306 other messages);
   * linear (k-fold CV): k-fold cross-validation on the eval set itself (each message
                         predicted by a model that never saw it);
@@ -30,9 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sentiment import cues  # noqa: E402
-from sentiment.cues import combine, cue_score  # noqa: E402
-from sentiment.training import cross_validate, evaluate, train_linear  # noqa: E402
+from sentiment.stance import cues  # noqa: E402
+from sentiment.stance.cues import combine, cue_score  # noqa: E402
+from sentiment.stance.linear import cross_validate, evaluate, train_linear  # noqa: E402
 
 DATA = ROOT / "sentiment" / "data"
 

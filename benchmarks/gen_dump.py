@@ -35,6 +35,11 @@ from typing import Any, BinaryIO
 
 import zstandard
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ingest.ids import to36  # noqa: E402 - after the path is set
+
 MONTH_START = int(datetime(2021, 1, 1, tzinfo=UTC).timestamp())
 MONTH_END = int(datetime(2021, 2, 1, tzinfo=UTC).timestamp())
 BATCH_LINES = 2000
@@ -117,16 +122,6 @@ TEMPLATES = [
     "{w}\n\n{w} ${T} {s}",
 ]
 NAMES = ["diamond", "paper", "tendie", "ape", "theta", "gang", "bagholder", "yolo", "moon", "bear", "bull", "hands"]
-_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
-
-
-def _b36(value: int) -> str:
-    out = ""
-    while True:
-        value, rem = divmod(value, 36)
-        out = _ALPHABET[rem] + out
-        if value == 0:
-            return out
 
 
 class DumpGenerator:
@@ -180,7 +175,7 @@ class DumpGenerator:
         if not self.posts or rng.random() < 0.02:
             self.next_post += rng.randrange(1, 40)
             slug = rng.choice(["daily_discussion_thread", "what_are_your_moves_tomorrow", "gme_yolo_update"])
-            self.posts.append((_b36(self.next_post), slug))
+            self.posts.append((to36(self.next_post), slug))
             del self.posts[:-40]
         if rng.random() < 0.5:
             return self.posts[-1]  # the live daily thread takes half the comments
@@ -189,7 +184,7 @@ class DumpGenerator:
     def comment(self, i: int) -> dict[str, Any]:
         rng = self.rng
         self.next_comment += rng.randrange(1, 4)
-        cid = _b36(self.next_comment)
+        cid = to36(self.next_comment)
         created = self.created(i)
         sub = rng.choice(self.subs)
         post_id, slug = self.thread(created)
@@ -241,7 +236,7 @@ class DumpGenerator:
                 "author_flair_text": rng.choice([None, None, None, "🦍", "Diamond Hands"]),
                 "author_flair_text_color": None,
                 "author_flair_type": "text",
-                "author_fullname": f"t2_{_b36(rng.randrange(36**7))}",
+                "author_fullname": f"t2_{to36(rng.randrange(36**7))}",
                 "author_patreon_flair": False,
                 "author_premium": rng.random() < 0.1,
                 "awarders": [],
@@ -284,7 +279,7 @@ class DumpGenerator:
     def submission(self, i: int) -> dict[str, Any]:
         rng = self.rng
         self.next_post += rng.randrange(1, 4)
-        pid = _b36(self.next_post)
+        pid = to36(self.next_post)
         created = self.created(i)
         sub = rng.choice(self.subs)
         t1 = rng.choice(TICKERS)
@@ -335,7 +330,7 @@ class DumpGenerator:
             record.update(
                 {
                     "all_awardings": [],
-                    "author_fullname": f"t2_{_b36(rng.randrange(36**7))}",
+                    "author_fullname": f"t2_{to36(rng.randrange(36**7))}",
                     "gilded": 0,
                     "name": f"t3_{pid}",
                     "removed_by_category": removed_by,

@@ -29,6 +29,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketpulse.settings")
 os.environ.setdefault("DJANGO_DEBUG", "true")
 
+from ingest.ids import to36  # noqa: E402 - after the path is set
+
 # Real symbols first (so /t/TSLA/ is the busiest page, as in real life), then synthetic ones.
 POPULAR = [
     "TSLA",
@@ -101,16 +103,6 @@ def _symbols(n: int, rng: np.random.Generator) -> list[str]:
     return out
 
 
-def _b36(n: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    s = ""
-    while True:
-        n, r = divmod(n, 36)
-        s = digits[r] + s
-        if n == 0:
-            return s
-
-
 def seed(*, articles: int, mentions: int, tickers: int, days: int, seed_value: int, out=sys.stdout) -> dict:
     import django
 
@@ -170,7 +162,7 @@ def seed(*, articles: int, mentions: int, tickers: int, days: int, seed_value: i
                 aid = i + 1
                 created = start + timedelta(seconds=int(secs[i]))
                 post = bool(is_post[i])
-                rid = f"t3_{_b36(aid)}" if post else f"t1_{_b36(aid)}"
+                rid = f"t3_{to36(aid)}" if post else f"t1_{to36(aid)}"
                 s = bool(scored[i])
                 r = bool(reviewed[i])
                 cp.write_row(
@@ -179,11 +171,11 @@ def seed(*, articles: int, mentions: int, tickers: int, days: int, seed_value: i
                         "post" if post else "comment",
                         rid,
                         "wallstreetbets",
-                        "" if post else f"t3_{_b36(max(1, aid - 7))}",
+                        "" if post else f"t3_{to36(max(1, aid - 7))}",
                         f"Synthetic post {aid} about the market" if post else "",
                         f"Body of article {aid}: calls or puts?",
                         f"user{int(authors[i])}",
-                        f"/r/wallstreetbets/comments/{_b36(aid)}/",
+                        f"/r/wallstreetbets/comments/{to36(aid)}/",
                         int(scores[i]),
                         0,
                         False,

@@ -68,7 +68,7 @@ resource "aws_sns_topic_subscription" "email" {
 # --- A scheduled run that never started -----------------------------------------------------
 
 resource "aws_cloudwatch_metric_alarm" "dlq" {
-  for_each = local.jobs
+  for_each = local.scheduled_jobs
 
   alarm_name          = "${var.name_prefix}${each.key}-dlq"
   alarm_description   = "A scheduled ${each.key} run could not be started (RunTask kept failing); the event is in ${aws_sqs_queue.dlq[each.key].name}."

@@ -51,7 +51,7 @@ data "aws_iam_policy_document" "execution" {
   statement {
     sid       = "WriteTheJobLogGroups"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = [for g in aws_cloudwatch_log_group.jobs : "${g.arn}:log-stream:*"]
+    resources = [for k, g in aws_cloudwatch_log_group.jobs : "${g.arn}:log-stream:*" if local.jobs[k].log_policy == null]
   }
 
   dynamic "statement" {
@@ -93,6 +93,25 @@ resource "aws_iam_role_policy" "execution" {
   policy = data.aws_iam_policy_document.execution.json
 }
 
+# The jobs with a log_policy of their own (jobs.tf): the ECS agent writes their log group.
+data "aws_iam_policy_document" "execution_logs" {
+  for_each = { for name, job in local.jobs : name => job if job.log_policy != null }
+
+  statement {
+    sid       = "WriteThe${replace(title(replace(each.key, "-", " ")), " ", "")}LogGroup"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.jobs[each.key].arn}:log-stream:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "execution_logs" {
+  for_each = data.aws_iam_policy_document.execution_logs
+
+  name   = local.jobs[each.key].log_policy
+  role   = aws_iam_role.execution.id
+  policy = each.value.json
+}
+
 resource "aws_iam_role" "task" {
   name               = "${var.name_prefix}task"
   description        = "Market Pulse: the scheduled jobs themselves (no AWS permissions: they call no AWS API)"
@@ -100,7 +119,7 @@ resource "aws_iam_role" "task" {
 }
 
 data "aws_iam_policy_document" "scheduler_trust" {
-  for_each = local.jobs
+  for_each = local.scheduled_jobs
 
   statement {
     sid     = "EventBridgeSchedulerForThisSchedule"
@@ -123,7 +142,7 @@ data "aws_iam_policy_document" "scheduler_trust" {
 }
 
 resource "aws_iam_role" "scheduler" {
-  for_each = local.jobs
+  for_each = local.scheduled_jobs
 
   name               = "${var.name_prefix}scheduler-${each.key}"
   description        = "Market Pulse: EventBridge Scheduler runs the ${each.key} task"
@@ -131,7 +150,7 @@ resource "aws_iam_role" "scheduler" {
 }
 
 data "aws_iam_policy_document" "scheduler" {
-  for_each = local.jobs
+  for_each = local.scheduled_jobs
 
   statement {
     sid       = "RunThisJobsTaskDefinitionInThisCluster"
@@ -159,7 +178,7 @@ data "aws_iam_policy_document" "scheduler" {
   statement {
     sid       = "PassExactlyTheTaskRolesToEcsTasks"
     actions   = ["iam:PassRole"]
-    resources = [aws_iam_role.execution.arn, lookup(local.job_task_role_arns, each.key, aws_iam_role.task.arn)]
+    resources = [aws_iam_role.execution.arn, each.value.task_role]
     condition {
       test     = "StringEquals"
       variable = "iam:PassedToService"
@@ -186,7 +205,7 @@ data "aws_iam_policy_document" "scheduler" {
 }
 
 resource "aws_iam_role_policy" "scheduler" {
-  for_each = local.jobs
+  for_each = local.scheduled_jobs
 
   name   = "run-${each.key}"
   role   = aws_iam_role.scheduler[each.key].id

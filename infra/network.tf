@@ -1,5 +1,18 @@
-# The tasks' security group: no ingress at all, egress only where the jobs go, and one
-# rule on the existing PostgreSQL security group that lets the tasks in on 5432.
+# The tasks' network (var.network_mode): private subnets behind the VPC's NAT gateway, or
+# public subnets with a public IP and no NAT. Either way the security group has no ingress
+# at all, egress only where the jobs go, and one rule on the existing PostgreSQL security
+# group lets the tasks in on 5432.
+
+locals {
+  task_public_ip  = var.network_mode == "public"
+  task_subnet_ids = local.task_public_ip ? var.public_subnet_ids : var.private_subnet_ids
+  # Every schedule's awsvpc configuration (schedules.tf); `manage.py ecs run` copies it.
+  task_network = {
+    subnets          = local.task_subnet_ids
+    security_groups  = [aws_security_group.tasks.id]
+    assign_public_ip = local.task_public_ip
+  }
+}
 
 resource "aws_security_group" "tasks" {
   #checkov:skip=CKV2_AWS_5:Attached to the tasks through the schedules' awsvpc network configuration (aws_scheduler_schedule.jobs), which checkov's graph does not follow.
@@ -10,10 +23,17 @@ resource "aws_security_group" "tasks" {
   tags = {
     Name = "${var.name_prefix}tasks"
   }
+
+  lifecycle {
+    precondition {
+      condition     = length(local.task_subnet_ids) > 0
+      error_message = "network_mode = \"${var.network_mode}\" needs ${var.network_mode}_subnet_ids: a non-empty list of subnet ids."
+    }
+  }
 }
 
 # HTTPS out: Reddit's API, and ECR, CloudWatch Logs and Secrets Manager (through NAT or
-# VPC interface endpoints). Reddit's addresses are not fixed, hence 0.0.0.0/0 on 443 only.
+# VPC interface endpoints, or the internet gateway in public mode). Reddit's addresses are not fixed, hence 0.0.0.0/0 on 443 only.
 resource "aws_security_group_rule" "tasks_https_out" {
   type              = "egress"
   description       = "HTTPS to Reddit and AWS APIs"

@@ -66,8 +66,18 @@ output "task_security_group_id" {
 }
 
 output "private_subnet_ids" {
-  description = "Subnets the tasks run in."
+  description = "The private subnets given (the tasks run there when network_mode = \"private\")."
   value       = var.private_subnet_ids
+}
+
+output "network_mode" {
+  description = "public (public IP, no NAT) or private (private subnets, NAT)."
+  value       = var.network_mode
+}
+
+output "task_subnet_ids" {
+  description = "Subnets the tasks run in (network_mode picks public_subnet_ids or private_subnet_ids)."
+  value       = local.task_subnet_ids
 }
 
 output "alarms_topic_arn" {
@@ -102,20 +112,20 @@ output "models_bucket" {
 
 output "train_stance_task_definition_arn" {
   description = "Task definition ARN (with revision) of the train-stance job."
-  value       = aws_ecs_task_definition.train_stance.arn
+  value       = aws_ecs_task_definition.jobs["train-stance"].arn
 }
 
 output "train_stance_schedule_name" {
   description = "EventBridge Scheduler schedule of the weekly train-stance run (default group; DISABLED unless var.train_stance_schedule_enabled)."
-  value       = aws_scheduler_schedule.train_stance.name
+  value       = aws_scheduler_schedule.jobs["train-stance"].name
 }
 
 output "job_task_role_arns" {
   description = "The task role of each scheduled job (sentiment has its own, with read access to the model store) and of train-stance."
-  value       = merge({ for k in keys(local.jobs) : k => lookup(local.job_task_role_arns, k, aws_iam_role.task.arn) }, { (local.train_stance_job) = aws_iam_role.train_stance_task.arn })
+  value       = { for k, job in local.jobs : k => job.task_role if job.schedule != null }
 }
 
 output "import_dump_task_definition" {
   description = "The import-dump task definition (family and ARN): no schedule, started by manage.py ecs run import-dump --file s3://..."
-  value       = { family = aws_ecs_task_definition.import_dump.family, arn = aws_ecs_task_definition.import_dump.arn }
+  value       = { family = aws_ecs_task_definition.jobs["import-dump"].family, arn = aws_ecs_task_definition.jobs["import-dump"].arn }
 }

@@ -1,11 +1,12 @@
-# EventBridge Scheduler schedules (default group), named <prefix><job> so that
-# `manage.py ecs schedules ...` finds them. Created DISABLED unless var.schedules_enabled.
+# EventBridge Scheduler schedules (default group), one per job of local.jobs with a schedule
+# (jobs.tf), named <prefix><job> so that `manage.py ecs schedules ...` finds them. Created
+# DISABLED unless the job's `enabled` (var.schedules_enabled, var.train_stance_schedule_enabled).
 # Each runs its task on FARGATE_SPOT, retries a failed RunTask, gives up after a maximum
 # event age, and then sends the event to its own encrypted SQS dead-letter queue. Schedules
 # are encrypted with an AWS owned key, or the project CMK when var.kms_cmk_enabled.
 
 resource "aws_sqs_queue" "dlq" {
-  for_each = local.jobs
+  for_each = local.scheduled_jobs
 
   name                      = "${var.name_prefix}${each.key}-dlq"
   message_retention_seconds = 1209600 # 14 days, the SQS maximum: time to read why a run never started
@@ -13,14 +14,14 @@ resource "aws_sqs_queue" "dlq" {
 }
 
 resource "aws_scheduler_schedule" "jobs" {
-  for_each = local.jobs
+  for_each = local.scheduled_jobs
 
   name                         = "${var.name_prefix}${each.key}"
   group_name                   = "default"
   description                  = "Market Pulse: ${join(" ", each.value.command)}"
   schedule_expression          = each.value.schedule
   schedule_expression_timezone = "UTC"
-  state                        = var.schedules_enabled ? "ENABLED" : "DISABLED"
+  state                        = each.value.enabled ? "ENABLED" : "DISABLED"
   kms_key_arn                  = local.cmk_arn
 
   flexible_time_window {
@@ -44,9 +45,9 @@ resource "aws_scheduler_schedule" "jobs" {
       }
 
       network_configuration {
-        subnets          = var.private_subnet_ids
-        security_groups  = [aws_security_group.tasks.id]
-        assign_public_ip = false
+        subnets          = local.task_network.subnets
+        security_groups  = local.task_network.security_groups
+        assign_public_ip = local.task_network.assign_public_ip
       }
     }
 

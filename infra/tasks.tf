@@ -1,4 +1,4 @@
-# One Fargate task definition per job, all on the jobs image (ENTRYPOINT python manage.py).
+# One Fargate task definition per job of local.jobs (jobs.tf), all on the jobs image (ENTRYPOINT python manage.py).
 # Each container: its own CPU/memory, non-root user, read-only root filesystem with a
 # writable /tmp scratch volume, stopTimeout 120 (the Fargate maximum; a Spot interruption
 # gives two minutes' warning and the jobs stop cleanly on SIGTERM), an init process that
@@ -28,9 +28,8 @@ locals {
     STANCE_MODEL_STORE = local.stance_model_store
   })
 
-  # What every job container has in common (the scheduled jobs here, import-dump in
-  # import_dump.tf, train-stance in training.tf): each adds its name, command, size,
-  # secrets and log group. jsonencode writes the keys sorted, so a merge renders the same
+  # What every job container has in common: each adds its name, command, size, secrets
+  # and log group. jsonencode writes the keys sorted, so a merge renders the same
   # JSON as the keys written out.
   job_container = {
     image                  = local.job_image
@@ -55,7 +54,7 @@ resource "aws_ecs_task_definition" "jobs" {
   cpu                      = tostring(each.value.size.cpu)
   memory                   = tostring(each.value.size.memory)
   execution_role_arn       = aws_iam_role.execution.arn
-  task_role_arn            = lookup(local.job_task_role_arns, each.key, aws_iam_role.task.arn) # sentiment: its own (training.tf)
+  task_role_arn            = each.value.task_role
 
   runtime_platform {
     operating_system_family = "LINUX"

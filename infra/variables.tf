@@ -34,13 +34,36 @@ variable "vpc_id" {
   }
 }
 
-variable "private_subnet_ids" {
-  description = "Private subnets for the tasks (awsvpc). They need a route to the internet (NAT) or VPC endpoints for ECR, Logs and Secrets Manager, and Reddit over HTTPS."
-  type        = list(string)
+variable "network_mode" {
+  description = "Where the tasks run. private: in private_subnet_ids, no public IP, out through the VPC's NAT gateway (Reddit needs one) and any VPC endpoints. public: in public_subnet_ids with a public IP and no NAT gateway; the security group stays egress-only, so nothing can reach the tasks. `make cost` counts the chosen mode's network cost (NAT hours and data, or the public IPv4 charge)."
+  type        = string
+  default     = "private"
 
   validation {
-    condition     = length(var.private_subnet_ids) > 0 && alltrue([for s in var.private_subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
-    error_message = "The private_subnet_ids must be a non-empty list of subnet ids (subnet-...)."
+    condition     = contains(["public", "private"], var.network_mode)
+    error_message = "The network_mode must be \"public\" or \"private\"."
+  }
+}
+
+variable "private_subnet_ids" {
+  description = "Private subnets for the tasks (awsvpc), network_mode = \"private\". They need a route to the internet (NAT) for Reddit over HTTPS, and to ECR, Logs and SSM / Secrets Manager (NAT or VPC endpoints)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for s in var.private_subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
+    error_message = "The private_subnet_ids must be a list of subnet ids (subnet-...)."
+  }
+}
+
+variable "public_subnet_ids" {
+  description = "Public subnets (a route to an internet gateway) for the tasks, network_mode = \"public\"; each task gets a public IP."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for s in var.public_subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
+    error_message = "The public_subnet_ids must be a list of subnet ids (subnet-...)."
   }
 }
 

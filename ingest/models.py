@@ -77,9 +77,10 @@ class ScrapeLock(models.Model):
 class DumpCheckpoint(models.Model):
     """How far `import_dump` got in one dump file, and (on SQLite) who is importing it now.
 
-    One row per file identity (`ingest.dumps.dump_identity`: source, size, version = mtime
-    or ETag), so a changed file starts over instead of resuming at a line that now means
-    something else. `line_no`/`byte_offset` are `DumpReader.position` after the last
+    One row per file identity (`ingest.dumps.reader.dump_identity`: source, size, version = mtime
+    or ETag) and filters (`ingest.dumps.services.checkpoint_filters`), so a changed file starts
+    over instead of resuming at a line that now means something else, and a run with other
+    filters reads the file from its first line instead of skipping lines another run filtered. `line_no`/`byte_offset` are `DumpReader.position` after the last
     merged batch, written in that batch's transaction. `scope_*` accumulate what the
     committed batches inserted (hour range and tickers), so the rollups refresh after a
     kill covers the batches of the killed run too. `finished_at` is set once the whole
@@ -92,6 +93,9 @@ class DumpCheckpoint(models.Model):
     source = models.CharField(max_length=1024)
     size = models.BigIntegerField()
     version = models.CharField(max_length=128, blank=True, help_text="mtime in ns (local file) or the S3 ETag.")
+    filters = models.CharField(
+        max_length=2048, blank=True, default="", help_text="The run's --subreddit/--since/--until/--kind, as JSON."
+    )
     kind = models.CharField(max_length=16, blank=True, help_text="comments or submissions, told by the content.")
     line_no = models.BigIntegerField(default=0, help_text="Lines done (the last line of the last merged batch).")
     byte_offset = models.BigIntegerField(
@@ -113,7 +117,7 @@ class DumpCheckpoint(models.Model):
         ordering = ["-updated_at"]
         indexes = [models.Index(fields=["-updated_at"], name="dumpckpt_updated_idx")]
         constraints = [
-            models.UniqueConstraint(fields=["source", "size", "version"], name="dumpckpt_identity_unique"),
+            models.UniqueConstraint(fields=["source", "size", "version", "filters"], name="dumpckpt_identity_unique"),
             models.CheckConstraint(condition=Q(line_no__gte=0, byte_offset__gte=0), name="dumpckpt_position_nonneg"),
         ]
 

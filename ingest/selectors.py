@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from articles.models import Article
+from articles.selectors import backlog_summary
 from ingest.models import ScrapeLock, SubredditCheckpoint, ThreadCheckpoint
 from marketpulse.models import JobRun
 
@@ -19,18 +20,21 @@ class ScrapeStatus:
     threads: list[ThreadCheckpoint]
     subreddits: list[SubredditCheckpoint]
     runs: list[JobRun]
-    backlog: int
-    articles: int
+    backlog: int  # articles.selectors' backlog: unscored and not removed
+    articles: int  # the articles that can be scored (not removed)
+    removed: int  # removed on Reddit: never scored, never backlog
     locks: list[ScrapeLock]
 
 
 def scrape_status_get(*, threads: int = 10, runs: int = 5) -> ScrapeStatus:
+    backlog = backlog_summary()  # the one definition, as analyze_sentiment, daily_status and /api/v1/status
     return ScrapeStatus(
         threads=list(ThreadCheckpoint.objects.order_by("-created_utc")[:threads]),
         subreddits=list(SubredditCheckpoint.objects.order_by("subreddit")),
         runs=list(JobRun.objects.filter(command="scrape_reddit").order_by("-started_at")[:runs]),
-        backlog=Article.objects.filter(scored_at__isnull=True).count(),
-        articles=Article.objects.count(),
+        backlog=backlog.unscored,
+        articles=backlog.total,
+        removed=Article.objects.count() - backlog.total,
         locks=list(ScrapeLock.objects.all()),
     )
 
@@ -68,7 +72,8 @@ def status_lines(status: ScrapeStatus) -> list[str]:
         lines.append(
             f"Lock held: r/{lock.subreddit} by pid {lock.pid} on {lock.hostname}, heartbeat {when(lock.heartbeat_at)}"
         )
-    lines.append(f"Backlog: {status.backlog} of {status.articles} articles not scored yet")
+    removed = f" ({status.removed} removed on Reddit, never scored)" if status.removed else ""
+    lines.append(f"Backlog: {status.backlog} of {status.articles} articles not scored yet{removed}")
     return lines
 
 

@@ -1,19 +1,9 @@
-"""Reddit items -> Article and Mention rows: the write side of scrape_reddit, with no praw.
+"""Reddit items -> Article and Mention rows: the scraper's writes, and the merge rule of both writers.
 
-An *item* is a dict of Article fields (`ingest.reddit.submission_item` /
-`comment_item` make them from praw objects; the benchmarks and tests build them by
-hand). Nothing here imports praw or `ingest.reddit`.
-
-Writes are batched: `articles_upsert` stores up to `BATCH_SIZE` items with a fixed
-number of queries (look up existing rows, upsert new/changed ones, replace the
-mentions of re-linked articles, move the checkpoint, refresh the rollups), all in
-one transaction. So the checkpoint can never run ahead of the rows, and a run
-killed at any line leaves either the whole batch or none of it; the next run
-re-fetches and upserts by Reddit fullname, so nothing is lost or doubled.
-
-The rollups are refreshed inside the batch's transaction (the contract asks for a
-refresh after every committed batch; doing it before the commit makes the two
-atomic, so a kill between them cannot leave stale rollups behind).
+`articles_upsert` stores a batch with a fixed number of queries in one transaction
+(rows, mentions, checkpoint, rollups), so the checkpoint never runs ahead of the rows.
+`article_change` is the one rule a live scrape and a dump import follow on the same row.
+Design: docs/design/dump-import.md ("One row, two writers").
 """
 
 from __future__ import annotations
@@ -23,7 +13,8 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import Any, NamedTuple
 
 from django.db import OperationalError, transaction
 
@@ -98,6 +89,67 @@ def item_mentions(item: dict[str, Any], index: TickerIndex) -> list[Match]:
     return link(item["body"], index.tickers)
 
 
+# ----------------------------------------------------------------- the merge rule
+
+
+class Writer(StrEnum):
+    """Who writes an item: the two writers of article rows."""
+
+    LIVE = "live"  # scrape_reddit: what Reddit shows now
+    ARCHIVE = "archive"  # import_dump: a snapshot the archiver took, usually hours after the item was made
+
+
+class Change(StrEnum):
+    NEW = "new"  # no such row: insert it
+    TEXT = "text"  # replace its text (and counts), relink, back to the sentiment backlog
+    COUNTS = "counts"  # replace its score and num_comments
+    NONE = "none"  # leave the row as it is
+
+
+class StoredArticle(NamedTuple):
+    reddit_id: str
+    id: int
+    score: int
+    num_comments: int
+    title: str
+    body: str
+    is_removed: bool
+    author: str
+
+
+def stored_articles(reddit_ids: Iterable[str]) -> dict[str, StoredArticle]:
+    """The stored rows of these fullnames, as `article_change` compares them (one query per `_CHUNK`)."""
+    out: dict[str, StoredArticle] = {}
+    for chunk in chunks(list(reddit_ids)):
+        for row in Article.objects.filter(reddit_id__in=chunk).values_list(*StoredArticle._fields):
+            out[row[0]] = StoredArticle(*row)
+    return out
+
+
+def article_change(stored: StoredArticle | None, item: dict[str, Any], *, writer: Writer) -> Change:
+    """What writing `item` over the `stored` row changes: the one merge rule of both writers.
+
+    A missing row is inserted by either writer. A stored row is changed by a LIVE write
+    only, the newest look at the item: its text when that differs (an edit, or Reddit's own
+    [deleted]/[removed]), else its counts. An ARCHIVE write never changes a stored row (its
+    snapshot is no newer than a live one, and of two snapshots the first stored stays);
+    `ingest.dumps.merge.merge_postgres` writes that case as `ON CONFLICT DO NOTHING`. So the
+    row ends as the last live write, or else the first write, in any order of the writers.
+    See docs/design/dump-import.md ("One row, two writers").
+    """
+    if stored is None:
+        return Change.NEW
+    if writer is not Writer.LIVE:
+        return Change.NONE
+    if (stored.title, stored.body, stored.is_removed) != (item["title"], item["body"], item["is_removed"]) or (
+        item["is_removed"] and stored.author != item["author"]
+    ):
+        return Change.TEXT
+    if (stored.score, stored.num_comments) != (item["score"], item["num_comments"]):
+        return Change.COUNTS
+    return Change.NONE
+
+
 # ----------------------------------------------------------------- writes
 
 
@@ -133,28 +185,25 @@ def articles_upsert(
     if not by_id and on_commit_state is None:
         return result
     with transaction.atomic():
-        existing: dict[str, tuple] = {}
-        for chunk in chunks(list(by_id)):
-            for row in Article.objects.filter(reddit_id__in=chunk).values_list(
-                "reddit_id", "id", "score", "num_comments", "title", "body", "is_removed", "author"
-            ):
-                existing[row[0]] = row
-        new, counts, texts = [], [], []
+        plan: dict[Change, list[dict[str, Any]]] = {change: [] for change in Change}
+        existing = stored_articles(by_id)
         for rid, item in by_id.items():
-            row = existing.get(rid)
-            if row is None:
-                new.append(item)
-            elif (row[4], row[5], row[6]) != (item["title"], item["body"], item["is_removed"]) or (
-                item["is_removed"] and row[7] != item["author"]
-            ):
-                texts.append(item)
-            elif (row[2], row[3]) != (item["score"], item["num_comments"]):
-                counts.append(item)
-            else:
-                result.unchanged += 1
-        if new or counts:
+            plan[article_change(existing.get(rid), item, writer=Writer.LIVE)].append(item)
+        new = plan[Change.NEW]
+        if new:
+            # Another writer (a dump import) may have inserted some of them since the lookup:
+            # those inserts are skipped here, and the items planned again against those rows.
+            Article.objects.bulk_create([Article(**item) for item in new], batch_size=BATCH_SIZE, ignore_conflicts=True)
+            now_stored = stored_articles(item["reddit_id"] for item in new)
+            plan[Change.NEW] = []
+            for item in new:  # NONE: the row is the one just inserted (or the same as it)
+                change = article_change(now_stored[item["reddit_id"]], item, writer=Writer.LIVE)
+                plan[Change.NEW if change is Change.NONE else change].append(item)
+        new, texts, counts = plan[Change.NEW], plan[Change.TEXT], plan[Change.COUNTS]
+        result.unchanged = len(plan[Change.NONE])
+        if counts:
             Article.objects.bulk_create(
-                [Article(**item) for item in [*new, *counts]],
+                [Article(**item) for item in counts],
                 batch_size=BATCH_SIZE,
                 update_conflicts=True,
                 unique_fields=["reddit_id"],

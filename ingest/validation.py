@@ -1,66 +1,14 @@
 """Validate at the edge: one Reddit item in, a clean Article row or a reason out.
 
-Reddit data is hostile input. A praw object from the API, a `t1`/`t3` JSON dict
-from a listing, or a line of a Pushshift/Arctic-Shift dump can carry a lone
-surrogate or a NUL byte (PostgreSQL refuses both), a score of "12abc" or 3e9, a
-created_utc of "yesterday" or the year 3000, or a `javascript:` permalink.
-`item_validate` is the one gate between that data and `articles_upsert`: it
-returns either `Accepted(row)` -- a dict with exactly the keys and meanings of
-`ingest.reddit.comment_item`/`submission_item`, every value safe to write -- or
-`Rejected(fullname_or_id, reason)` with a short machine reason (`Reason`).
-
-It is pure: no database, no network, no clock unless `now` is left out. It never
-fetches a lazy praw attribute: it reads the object's `__dict__` only.
-
-Decisions, field by field:
-
-* **identity**: `id` (base 36, no prefix; a dump's `t1_abc` is accepted) and
-  `name` (the fullname) must agree; either is enough. The row's `reddit_id` is
-  always `t1_<id>`/`t3_<id>`, lower-case base 36, so a dump row and a scraped row
-  of the same item are one row. Anything else in `id`/`name` is rejected: an id
-  is never guessed or repaired.
-* **kind**: from the `{"kind": "t1", "data": ...}` wrapper, the praw class, the
-  fullname prefix or the `kind=` argument ("post"/"comment"/"t3"/"t1"); these must
-  agree. Without any of them, a dict with `link_id` or a `body` (and no `title`)
-  is a comment, one with `title`/`selftext` a post.
-* **text** (title, body, author, subreddit): NUL removed, lone surrogates replaced
-  by U+FFFD (proper surrogate pairs are joined), cut to the column's max_length;
-  title and body have no column limit and are cut at `TEXT_MAX_CHARS` (Reddit's own
-  limit is 40 000), so a corrupt dump line cannot write megabytes. A value of the
-  wrong type (number, list, dict) is dropped to ''.
-* **author**: missing, None (praw's deleted author), '' or not a string ->
-  "[deleted]", like `comment_item`.
-* **removed**: a comment whose body is "[deleted]"/"[removed]", a post whose
-  selftext is, or whose `removed_by_category` is deleted/moderator/author: kept
-  with `is_removed=True` and no text, as `comment_item`/`submission_item` do.
-* **subreddit**: lower-cased (the scraper's targets and locks are lower-case; all
-  lookups are `iexact`); a leading "r/" is dropped; it must then be Reddit's
-  `[a-z0-9_]` (or the historical "reddit.com"), at most the column length, else
-  `subreddit_invalid`; missing -> the `subreddit=` argument (the thread's, like
-  `comment_item`), else `subreddit_missing`.
-* **counts** (score, num_comments): int, integral float or numeric string
-  ("12", "1e3", " 7 "); clamped to the column's range (`SCORE_MIN..SCORE_MAX`,
-  `0..NUM_COMMENTS_MAX`: BigIntegerField, read from the model at import). Junk (non-numeric strings,
-  fractions, NaN, inf, booleans, lists) counts as 0: a bad count must not cost
-  the text. A missing score is the `ups` (old dump files). A comment's
-  num_comments is 0.
-* **created_utc**: int, float or numeric string, required (`created_utc_missing`,
-  `created_utc_invalid`); before Reddit existed (`REDDIT_EPOCH`) ->
-  `created_before_reddit`; more than `FUTURE_TOLERANCE` after `now` ->
-  `created_in_future` (a future timestamp once poisoned a checkpoint).
-* **permalink**: kept only as a Reddit path (`/r/`, `/user/` or `/comments/`,
-  printable ASCII, no whitespace, no backslash or quote, fits the column); a
-  reddit.com https URL is reduced to its path. Missing in an old dump -> the
-  canonical path built from the validated subreddit and ids. Present but not a
-  Reddit path (`javascript:...`, `//evil`, ...) -> '' (dropped, not rejected).
-* **link_id** (comments): `t3_<id>` or a bare id; otherwise `link_id_missing` /
-  `link_id_invalid` (a comment must belong to a post).
-* **edited**, and every other field: not stored, so never a reason to reject
-  (`False`, `True` or a dump's timestamp are all fine).
+`item_validate` is the one gate between hostile Reddit data (a praw object, listing JSON,
+a dump line) and `articles_upsert`: `Accepted(row)` or `Rejected(id, reason)`. It is pure
+(no database, no network). The rules, field by field: docs/design/edge-validation.md.
 """
 
 from __future__ import annotations
 
+import html
+import html.entities
 import math
 import re
 from dataclasses import dataclass
@@ -70,7 +18,7 @@ from typing import Any
 
 from django.db.backends.base.operations import BaseDatabaseOperations
 
-from articles.models import Article
+from articles.models import COUNT_MAX, Article
 
 # ------------------------------------------------------------------ limits
 
@@ -84,17 +32,16 @@ AUTHOR_MAX: int = _field("author").max_length  # type: ignore[assignment]
 PERMALINK_MAX: int = _field("permalink").max_length  # type: ignore[assignment]
 #: title and body are TextFields (no column limit): this is ours. Reddit allows 40 000.
 TEXT_MAX_CHARS = 100_000
-#: The keys of an accepted row, in order: what `ingest.upsert` and `ingest.dump_import` write.
+#: The keys of an accepted row, in order: what `ingest.upsert` and `ingest.dumps.services` write.
 ROW_KEYS = tuple(
     "reddit_id kind subreddit parent_post_id title body author permalink score num_comments is_removed created_utc".split()
 )
 
-_RANGES = BaseDatabaseOperations.integer_field_ranges
-BIGINT_MIN, BIGINT_MAX = _RANGES["BigIntegerField"]
-#: The clamp ranges of the counts: the range of the column's type (IntegerField today,
-#: BigIntegerField once the planned migration lands), so a clamped value always fits.
-SCORE_MIN, SCORE_MAX = _RANGES[_field("score").get_internal_type()]
-NUM_COMMENTS_MAX: int = _RANGES[_field("num_comments").get_internal_type()][1]
+BIGINT_MIN, BIGINT_MAX = BaseDatabaseOperations.integer_field_ranges["BigIntegerField"]
+#: The clamp ranges of the counts: +-`articles.models.COUNT_MAX`, far inside the columns
+#: (BigIntegerField), so that sums of them (the rollups) never overflow.
+SCORE_MIN, SCORE_MAX = -COUNT_MAX, COUNT_MAX
+NUM_COMMENTS_MAX = COUNT_MAX
 
 #: Reddit opened in June 2005: nothing on it is older.
 REDDIT_EPOCH = datetime(2005, 6, 1, tzinfo=UTC)
@@ -102,14 +49,14 @@ REDDIT_EPOCH = datetime(2005, 6, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = timedelta(hours=1)
 
 REMOVED_MARKERS = frozenset({"[deleted]", "[removed]"})
-_REMOVED_CATEGORIES = frozenset({"deleted", "moderator", "author"})  # as submission_item
+REMOVED_CATEGORIES = frozenset({"deleted", "moderator", "author"})  # as submission_item
 _DELETED_AUTHOR = "[deleted]"
 
 _ID36_RE = re.compile(rf"[0-9a-z]{{1,{REDDIT_ID_MAX - 3}}}", re.ASCII)
 # Reddit's names, plus "reddit.com": the default subreddit until 2011, all over old dump files.
 _SUBREDDIT_RE = re.compile(rf"[a-z0-9_]{{1,{SUBREDDIT_MAX}}}|reddit\.com", re.ASCII)
 # A Reddit path: printable ASCII without space, backslash, quotes or angle brackets.
-_PERMALINK_RE = re.compile(r"/(?:r|user|comments)/[!#-&(-;=?-\[\]-~]*", re.ASCII)
+PERMALINK_RE = re.compile(r"/(?:r|user|comments)/[!#-&(-;=?-\[\]-~]*", re.ASCII)
 _REDDIT_URL_RE = re.compile(r"https://(?:www\.|old\.|new\.)?reddit\.com(/.*)", re.ASCII | re.DOTALL)
 _INT_RE = re.compile(r"[+-]?[0-9]+", re.ASCII)
 _FLOAT_RE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
@@ -193,6 +140,47 @@ def text_clean(value: Any, limit: int | None = None) -> str:
     return text[:limit] if limit is not None else text
 
 
+#: Unicode's bidirectional controls: embeddings and overrides (U+202A-U+202E), isolates
+#: (U+2066-U+2069) and the marks LRM, RLM (U+200E, U+200F) and ALM (U+061C). In user text
+#: they reorder what follows them on a page; no title, body or name needs them.
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_BIDI_RE = re.compile(f"[{BIDI_CONTROLS}]")
+# A character reference with its semicolon, as Markdown decodes one (html.unescape alone
+# would also decode "&not" in "&nothing").
+_ENTITY_RE = re.compile(r"&(?:#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def _entity(match: re.Match[str]) -> str:
+    reference = match.group()
+    if reference[1] == "#":
+        return html.unescape(reference)  # HTML's rules for bad code points (U+FFFD, ...)
+    return _NAMED.get(reference[1:], reference)  # exactly a known name: never a prefix of it
+
+
+_NAMED = html.entities.html5
+
+
+def bidi_strip(text: str) -> str:
+    """`text` without `BIDI_CONTROLS`."""
+    return text if text.isascii() else _BIDI_RE.sub("", text)
+
+
+def reddit_text(value: Any, limit: int | None = TEXT_MAX_CHARS) -> str:
+    """A title or body as Reddit's readers see it, safe to store: Reddit's one HTML escape undone
+    (`&lt;b&gt;` -> `<b>`, `&amp;` -> `&`, `&#x1F680;` -> the emoji; `&amp;lt;` -> `&lt;`: once),
+    then `text_clean`, without `BIDI_CONTROLS`, at most `limit` chars. Anything but a str is ''.
+
+    The one text gate of both ways in (scraper and dumps): the page escapes what is stored once.
+    """
+    if not isinstance(value, str):
+        return ""
+    text = str.__str__(value)
+    if "&" in text:
+        text = _ENTITY_RE.sub(_entity, text)
+    text = bidi_strip(text_clean(text))
+    return text[:limit] if limit is not None else text
+
+
 def _number(value: Any) -> int | float | None:
     """An int or a finite float from an int, a float or a numeric string; None for anything else."""
     if isinstance(value, bool):
@@ -213,7 +201,7 @@ def _number(value: Any) -> int | float | None:
     return None
 
 
-def _count(value: Any, low: int, high: int) -> int:
+def count_clamp(value: Any, low: int, high: int) -> int:
     """A count clamped to [low, high]; junk (not an integral number) is 0."""
     number = _number(value)
     if isinstance(number, float):
@@ -223,7 +211,8 @@ def _count(value: Any, low: int, high: int) -> int:
     return max(low, min(number, high))
 
 
-def _now(now: datetime | float | None) -> datetime:
+def now_resolve(now: datetime | float | None) -> datetime:
+    """`now` as an aware datetime: the clock when None, UTC when naive, an epoch number converted."""
     if now is None:
         return datetime.now(tz=UTC)
     if isinstance(now, datetime):
@@ -238,7 +227,7 @@ def created_clamp(created: datetime, now: datetime | float | None = None) -> dat
     covers the tolerance itself, so a checkpoint written from an accepted item
     created five minutes "from now" (clock skew) still stops at now.
     """
-    moment = _now(now)
+    moment = now_resolve(now)
     return moment if created > moment else created
 
 
@@ -371,20 +360,26 @@ def _created(value: Any, now: datetime) -> datetime | Reason:
     return datetime.fromtimestamp(float(number), tz=UTC)
 
 
-def _permalink(value: Any, *, default: str) -> str:
+def permalink_clean(value: Any, *, default: str) -> str:
+    """A Reddit path (`PERMALINK_RE`, a reddit.com URL reduced to its path); `default` when
+    missing, '' when present but not a Reddit path."""
     if value is None or value == "":
         return default
     if not isinstance(value, str):
         return ""
     url = _REDDIT_URL_RE.fullmatch(value)
     path = url.group(1) if url else value
-    if len(path) > PERMALINK_MAX or not _PERMALINK_RE.fullmatch(path):
+    if len(path) > PERMALINK_MAX or not PERMALINK_RE.fullmatch(path):
         return ""
     return path
 
 
-def _author(value: Any) -> str:
-    author = text_clean(value, AUTHOR_MAX).strip() if isinstance(value, str) else ""
+def author_clean(value: Any) -> str:
+    """A clean author name (`text_clean`, no `BIDI_CONTROLS`), cut to the column; "[deleted]" when
+    missing, empty or not a string."""
+    if not isinstance(value, str):
+        return _DELETED_AUTHOR
+    author = bidi_strip(text_clean(value[: AUTHOR_MAX * 4]))[:AUTHOR_MAX].strip()
     return author or _DELETED_AUTHOR
 
 
@@ -426,12 +421,12 @@ def item_validate(
     if isinstance(sub, Rejected):
         return Rejected(fullname, sub.reason)
 
-    created = _created(data.get("created_utc"), _now(now))
+    created = _created(data.get("created_utc"), now_resolve(now))
     if isinstance(created, Reason):
         return Rejected(fullname, created)
 
-    score = _count(data["score"] if data.get("score") is not None else data.get("ups"), SCORE_MIN, SCORE_MAX)
-    author = _author(data.get("author"))
+    score = count_clamp(data["score"] if data.get("score") is not None else data.get("ups"), SCORE_MIN, SCORE_MAX)
+    author = author_clean(data.get("author"))
     if item_kind == "comment":
         link = data.get("link_id")
         if link is None or link == "":
@@ -440,7 +435,7 @@ def item_validate(
         if link_kind not in {None, "post"} or not _ID36_RE.fullmatch(link36):
             return Rejected(fullname, Reason.LINK_ID_INVALID)
         parent_post_id = f"t3_{link36}"
-        body_raw = text_clean(data.get("body"))
+        body_raw = reddit_text(data.get("body"), None)
         removed = body_raw.strip() in REMOVED_MARKERS
         return Accepted(
             {
@@ -451,28 +446,28 @@ def item_validate(
                 "title": "",
                 "body": "" if removed else body_raw[:TEXT_MAX_CHARS],
                 "author": author,
-                "permalink": _permalink(data.get("permalink"), default=f"/r/{sub}/comments/{link36}/_/{id36}/"),
+                "permalink": permalink_clean(data.get("permalink"), default=f"/r/{sub}/comments/{link36}/_/{id36}/"),
                 "score": score,
                 "num_comments": 0,
                 "is_removed": removed,
                 "created_utc": created,
             }
         )
-    body_raw = text_clean(data.get("selftext"))
+    body_raw = reddit_text(data.get("selftext"), None)
     category = data.get("removed_by_category")
-    removed = body_raw.strip() in REMOVED_MARKERS or (isinstance(category, str) and category in _REMOVED_CATEGORIES)
+    removed = body_raw.strip() in REMOVED_MARKERS or (isinstance(category, str) and category in REMOVED_CATEGORIES)
     return Accepted(
         {
             "reddit_id": fullname,
             "kind": "post",
             "subreddit": sub,
             "parent_post_id": "",
-            "title": "" if removed else text_clean(data.get("title"), TEXT_MAX_CHARS),
+            "title": "" if removed else reddit_text(data.get("title")),
             "body": "" if removed else body_raw[:TEXT_MAX_CHARS],
             "author": author,
-            "permalink": _permalink(data.get("permalink"), default=f"/r/{sub}/comments/{id36}/"),
+            "permalink": permalink_clean(data.get("permalink"), default=f"/r/{sub}/comments/{id36}/"),
             "score": score,
-            "num_comments": _count(data.get("num_comments"), 0, NUM_COMMENTS_MAX),
+            "num_comments": count_clamp(data.get("num_comments"), 0, NUM_COMMENTS_MAX),
             "is_removed": removed,
             "created_utc": created,
         }

@@ -11,6 +11,7 @@ class MarketPulseConfig(AppConfig):
     def ready(self) -> None:
         # Every job ends with one CloudWatch Embedded Metric Format line (marketpulse.metrics).
         # Both modules are light (no boto3): the metrics reach CloudWatch through the log stream.
+        from marketpulse import checks  # noqa: F401 - registers the deploy checks
         from marketpulse.jobs import on_finish
         from marketpulse.metrics import metrics_emit
 

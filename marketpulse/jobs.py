@@ -1,24 +1,8 @@
-"""The JobRun helper every job uses.
+"""The JobRun helper every job uses: `with job_run(name, arguments=options) as run: ...`.
 
-    with job_run("scrape_reddit", arguments=options) as run:
-        ...
-        run.incr("comments_new", 10)
-        if run.stop_requested:   # SIGTERM/SIGINT arrived: finish the batch, then leave
-            break
-
-On a normal exit the row is marked succeeded; on an exception, failed (with the error
-text, and the exception propagates); when SIGTERM or SIGINT arrived, interrupted.
-The signal handler only sets a flag, so a write in progress is never cut in half;
-the job checks `stop_requested` between batches. Counters are saved at the end and
-whenever `run.save_counters()` is called (after each committed batch).
-
-Hooks registered with `on_finish(callback)` run after the row is final (used to log
-the CloudWatch metrics line); a failing hook is logged, never raised.
-
-`job_run(..., dry_run=True)` handles the signals the same way but writes no row and
-runs no hooks (a dry run writes nothing). After the block, `exit_if_stopped(run)`
-ends a stopped command with 128 + the signal (143 for SIGTERM), the conventional code
-ECS and shells read as "ended by SIGTERM".
+The row ends succeeded, failed or interrupted (SIGTERM/SIGINT only set a flag the job
+reads between batches, `run.stop_requested`); `exit_if_stopped` exits 128 + the signal.
+The lifecycle, hooks and dry runs: docs/design/jobs-and-metrics.md.
 """
 
 from __future__ import annotations

@@ -1,46 +1,8 @@
 """CloudWatch Embedded Metric Format (EMF): one JSON line at the end of every job.
 
-CloudWatch Logs turns the line into metrics as it ingests the task's stdout (the
-`awslogs` driver), so the jobs make no PutMetricData calls and need no IAM for it.
-The Terraform alarms read `ArticlesScraped` and `ScoreBacklog` with the dimension
-`Job` = the management command (scrape_reddit, analyze_sentiment).
-
-The line is for CloudWatch, not for a person: it is printed when stdout is not a
-terminal (the `awslogs` driver, a pipe) or when METRICS_EMF=true (the Terraform task
-definitions set it); METRICS_EMF=false turns it off.
-
-The line is written straight to stdout, not through the logging formatter: with
-LOG_FORMAT=json the formatter would wrap it inside another object and CloudWatch
-would no longer see the `_aws` envelope at the top level.
-
-Values, computed from the run's counters (the names every job keeps) and its JobRun row.
-Every value is in the line (Logs Insights can query all of them for free); only the three
-in METRICS are declared as CloudWatch metrics, because a custom metric costs $0.30 a
-month per name and dimension and only these three feed an alarm (issue 16; `make cost`):
-
-    ArticlesScraped   scrape_reddit     posts + comments stored (new or updated)  METRIC (alarm: none for an hour)
-    ScoreBacklog      analyze_sentiment unscored articles left at the end        METRIC (alarm: above a bound)
-    CommentsScraped   scrape_reddit     comments stored (new or updated)         property
-    RedditRequests    scrape_reddit     HTTP requests made to Reddit             property
-    ItemsRejected     scrape_reddit     items refused at the edge (counters["rejected"],
-                                        {reason: n}; see ingest.scraper)        METRIC (alarm: a burst: Reddit's
-                                                                                format changed under us)
-    ArticlesScored    analyze_sentiment articles scored in this run              property
-    ArticlesImported  import_dump       posts + comments the dump added          property
-    DumpLinesRead     import_dump       lines of the file read in this run       property
-    DumpBadLines      import_dump       lines that were not JSON / not an item   property
-    DumpItemsRejected import_dump       items item_validate rejected             property
-    DurationSeconds   every job         finished_at - started_at                 property
-    Failures          every job         1 when the run failed, plus counters["errors"]:
-                                        units of work lost in a run that went on
-                                        (a skipped thread, a failed subreddit)   property
-
-Failures need no metric: a failed job exits non-zero, and the EventBridge rule on ECS
-task state changes (infra/alarms.tf) mails the operator for free. A job with no metric
-(daily_status, load_tickers, ...) writes the line with an empty metric list.
-
-A job only reports the values that mean something for it: a scrape run has no
-opinion on the backlog, and a 0 from it would mislead an alarm.
+CloudWatch Logs turns the line into metrics as it ingests stdout, so no job calls
+PutMetricData; only the three values in METRICS are metrics (each feeds an alarm), the
+rest are fields for Logs Insights. The values and why: docs/design/jobs-and-metrics.md.
 """
 
 from __future__ import annotations

@@ -1,24 +1,8 @@
-"""Response headers for the public site and API: Content-Security-Policy, Cache-Control, ETag/304.
+"""Response headers for the public site and API: CSP, Cache-Control, ETag/304, NUL and database-down answers.
 
-`SecurityHeadersMiddleware` sets a strict CSP on every response: scripts and styles
-only from our own origin (no `unsafe-inline` scripts anywhere; the public pages use
-no inline styles either). The admin (other templates, some inline `style`
-attributes) gets `style-src 'self' 'unsafe-inline'`, still no inline scripts.
-
-`PublicCacheMiddleware` gives successful GET/HEAD responses that did not choose
-their own caching a public `Cache-Control` (API: `max-age=60`; HTML pages:
-`max-age=0, must-revalidate`, so browsers revalidate every load) and a
-content-hash `ETag`, and answers a matching `If-None-Match` with 304 (Django's
-conditional-GET rules).
-Responses that set cookies, the admin and /health (never_cache) are left alone.
-
-`RejectNulMiddleware` answers 400 to a query string with a NUL byte anywhere (raw or
-`%00`, admin included): no view, filter or database driver ever sees one.
-
-`DatabaseUnavailableMiddleware` turns a view's `OperationalError`/`InterfaceError`
-(the database is down or unreachable) into a 503 with `Retry-After`: a short HTML page,
-or JSON under /api/. It logs one WARNING line, not a traceback; any other exception
-is still a 500.
+One middleware per concern: `SecurityHeadersMiddleware`, `PublicCacheMiddleware`,
+`RejectNulMiddleware`, `DatabaseUnavailableMiddleware` (503 with Retry-After). What each
+sets and why: docs/design/site.md.
 """
 
 from __future__ import annotations

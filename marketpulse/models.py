@@ -49,3 +49,23 @@ class JobRun(models.Model):
         if self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+class RateLimitWindow(models.Model):
+    """One client's fixed-window request count, for the API rate limit without Redis.
+
+    One row per client key, rewritten in place when a new window starts (an atomic upsert:
+    `marketpulse.ratelimit`), so no other client's traffic can push a live window out;
+    expired rows are deleted now and then. docs/design/rate-limit.md.
+    """
+
+    key = models.CharField(max_length=200, primary_key=True)
+    window_start = models.BigIntegerField(help_text="Unix time the window began.")
+    expires_at = models.BigIntegerField(help_text="Unix time the window ends.")
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="ratelimit_expires_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.hits} since {self.window_start}"

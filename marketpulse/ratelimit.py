@@ -1,27 +1,31 @@
-"""Who the client is, and how often it may call the API.
+"""Who the client is (`client_ip`), and how often it may call the API (`ClientRateThrottle`).
 
-`client_ip`: the peer's address (REMOTE_ADDR), or, when the peer is a proxy we trust
-(FORWARDED_ALLOW_IPS, the variable gunicorn reads too: comma-separated addresses or
-networks, `*` for any), the last X-Forwarded-For entry: the one the load balancer
-itself appended (earlier entries are whatever the client claimed). Used by the API's
-rate limit and by django-axes (AXES_CLIENT_IP_CALLABLE) for admin logins.
-
-`ClientRateThrottle`: django-ninja's sliding-window throttle (`AnonRateThrottle`)
-keyed by `client_ip`, at API_RATE_LIMIT (e.g. `120/m`; `off` turns it off), with its
-counters in the `ratelimit` cache (Django's database cache, or CACHE_URL), so every
-worker and process shares them. Over the limit ninja answers 429 with Retry-After.
+Fixed windows counted atomically where every worker sees them: Redis INCR when the
+`ratelimit` cache is Redis (CACHE_URL=redis://..., what production needs), else one
+upserted row per client in `RateLimitWindow`. docs/design/rate-limit.md.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
+import random
 import threading
+import time
+from dataclasses import dataclass
 from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import connection
 from django.http import HttpRequest
-from ninja.throttling import AnonRateThrottle, BaseThrottle
+from ninja.throttling import BaseThrottle
+from redis.exceptions import RedisError
+
+from marketpulse.models import RateLimitWindow
+
+logger = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=8)
@@ -49,6 +53,8 @@ def is_trusted_proxy(address: str) -> bool:
 
 
 def client_ip(request: HttpRequest) -> str:
+    """The peer's address, or the last X-Forwarded-For entry (the one our load balancer
+    appended) when the peer is a trusted proxy (FORWARDED_ALLOW_IPS). Also axes' callable."""
     remote = request.META.get("REMOTE_ADDR", "") or ""
     if is_trusted_proxy(remote):
         forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
@@ -57,21 +63,86 @@ def client_ip(request: HttpRequest) -> str:
     return remote
 
 
-class _IPThrottle(AnonRateThrottle):
-    scope = "api"
-    cache_format = "mp:api-rate:%(ident)s"
+PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+KEY_PREFIX = "mp:api-rate:"
+CLEANUP_ONE_IN = 64  # new windows; each cleanup deletes the expired rows only
 
-    def __init__(self, rate: str) -> None:
-        self.cache = caches[settings.RATELIMIT_CACHE_ALIAS]
-        super().__init__(rate)
 
-    def get_ident(self, request: HttpRequest) -> str:
-        return client_ip(request)
+def rate_parse(rate: str) -> tuple[int, int]:
+    """ "120/m" -> (120, 60); "10/5m" -> (10, 300). The format the settings checked."""
+    count, rest = rate.split("/", 1)
+    unit = next(u for u in sorted(PERIODS, key=len, reverse=True) if rest.endswith(u))
+    return int(count), int(rest[: -len(unit)] or 1) * PERIODS[unit]
+
+
+@dataclass(frozen=True)
+class Hit:
+    count: int  # requests in this window, this one included
+    reset_in: int  # seconds until the window ends
+
+
+def rate_hit(*, ident: str, duration: int, now: float | None = None) -> Hit:
+    """Count one request of `ident` in the current fixed window of `duration` seconds, atomically."""
+    now = time.time() if now is None else now
+    window_start = int(now // duration * duration)
+    cache = caches[settings.RATELIMIT_CACHE_ALIAS]
+    if isinstance(cache, RedisCache):
+        count = _redis_hit(cache, ident, window_start, duration)
+    else:
+        count, window_start = _database_hit(ident, window_start, duration)
+    return Hit(count=count, reset_in=max(1, int(window_start + duration - now + 0.999)))
+
+
+def _redis_hit(cache: RedisCache, ident: str, window_start: int, duration: int) -> int:
+    """SET NX EX then INCR in one MULTI: the key is born with its expiry, so it never outlives its window."""
+    key = cache.make_and_validate_key(f"{KEY_PREFIX}{ident}:{window_start}")
+    client = cache._cache.get_client(key, write=True)  # Django's own redis client and pool
+    pipe = client.pipeline(transaction=True)
+    pipe.set(key, 0, ex=duration + 1, nx=True)
+    pipe.incr(key)
+    return int(pipe.execute()[1])
+
+
+def _database_hit(ident: str, window_start: int, duration: int) -> tuple[int, int]:
+    """One upsert: a new window resets the count, the current one adds one (the row is locked
+    while it does), a late request from an older window counts in the newer one."""
+    table = connection.ops.quote_name(RateLimitWindow._meta.db_table)
+    key = connection.ops.quote_name("key")
+    statement = (
+        f"INSERT INTO {table} AS w ({key}, window_start, expires_at, hits) VALUES (%s, %s, %s, 1) "
+        f"ON CONFLICT ({key}) DO UPDATE SET "
+        "hits = CASE WHEN w.window_start >= excluded.window_start THEN w.hits + 1 ELSE 1 END, "
+        "expires_at = CASE WHEN w.window_start >= excluded.window_start THEN w.expires_at ELSE excluded.expires_at END, "
+        "window_start = CASE WHEN w.window_start >= excluded.window_start THEN w.window_start "
+        "ELSE excluded.window_start END "
+        "RETURNING hits, window_start"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [f"{KEY_PREFIX}{ident}", window_start, window_start + duration])
+        hits, started = cursor.fetchone()
+    if hits == 1 and random.randrange(CLEANUP_ONE_IN) == 0:  # sampling, not security
+        RateLimitWindow.objects.filter(expires_at__lt=window_start).delete()
+    return hits, started
+
+
+def rate_counters_clear() -> None:
+    """Forget every count (tests; an operator lifting limits at once)."""
+    RateLimitWindow.objects.all().delete()
+    cache = caches[settings.RATELIMIT_CACHE_ALIAS]
+    if isinstance(cache, RedisCache):
+        client = cache._cache.get_client(write=True)
+        pattern = cache.make_and_validate_key(f"{KEY_PREFIX}*")
+        for key in client.scan_iter(match=pattern, count=500):
+            client.delete(key)
 
 
 class ClientRateThrottle(BaseThrottle):
-    """One ninja throttle object serves every request (and thread): the per-request state
-    (history, wait) lives in a fresh `_IPThrottle` and a thread-local."""
+    """API_RATE_LIMIT per `client_ip` (`off`: none); over it ninja answers 429 with Retry-After.
+
+    One throttle object serves every request and thread: the wait lives in a thread-local.
+    If the Redis holding the counts is unreachable, requests are let through (logged):
+    the limit must not take the API down with it.
+    """
 
     def __init__(self) -> None:
         self._local = threading.local()
@@ -81,10 +152,15 @@ class ClientRateThrottle(BaseThrottle):
         rate = settings.API_RATE_LIMIT
         if not rate:
             return True
-        throttle = _IPThrottle(rate)
-        if throttle.allow_request(request):
+        limit, duration = rate_parse(rate)
+        try:
+            hit = rate_hit(ident=client_ip(request), duration=duration)
+        except RedisError as exc:
+            logger.warning("API rate limit not counted: %s", exc)
             return True
-        self._local.wait = max(1.0, throttle.wait() or throttle.duration)
+        if hit.count <= limit:
+            return True
+        self._local.wait = float(hit.reset_in)
         return False
 
     def wait(self) -> float | None:

@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "ninja",  # its Swagger UI templates and static files, for /api/v1/docs (no CDN)
     "marketpulse",
     "articles",
     "ingest",
@@ -247,9 +248,10 @@ for _proxy in FORWARDED_ALLOW_IPS:
         ) from None
 
 # "default": per-process memory (the pages' and API's render caches: keys carry the data's
-# version). "ratelimit": shared by every worker and process; the database (table
-# `mp_cache`, made by migration marketpulse 0002) unless CACHE_URL names another
-# (redis://HOST:6379/N uses the `redis` package, pinned in requirements/base.txt).
+# version). "ratelimit": shared by every worker and process; Django's database cache (table
+# `mp_cache`) unless CACHE_URL names another. The API rate limit counts in it when it is
+# Redis (what production needs: redis://HOST:6379/N), else in its own table
+# (marketpulse.ratelimit, docs/design/rate-limit.md).
 RATELIMIT_CACHE_ALIAS = "ratelimit"
 CACHE_URL = env.str("CACHE_URL", default="")
 if CACHE_URL:
@@ -349,7 +351,7 @@ SENTIMENT_MAX_TOKENS = env.int_at_least("SENTIMENT_MAX_TOKENS", 256, minimum=8)
 # torch threads for FinBERT; 0 = the CPUs the task really has (affinity mask and cgroup quota).
 SENTIMENT_THREADS = env.int_at_least("SENTIMENT_THREADS", 0, minimum=0)
 # The stance model store (train_stance writes versions there, analyze_sentiment reads the
-# promoted one): a directory, or s3://bucket/prefix (the jobs on ECS). sentiment/stance_store.py.
+# promoted one): a directory, or s3://bucket/prefix (the jobs on ECS). sentiment/stance/store.py.
 STANCE_MODEL_STORE = env.str("STANCE_MODEL_STORE", default="var/stance-models").strip() or "var/stance-models"
 if "://" not in STANCE_MODEL_STORE:  # a relative directory is relative to the project, not the cwd
     STANCE_MODEL_STORE = str(BASE_DIR / Path(STANCE_MODEL_STORE).expanduser())
@@ -371,3 +373,20 @@ ECS_NAME_PREFIX = env.str("ECS_NAME_PREFIX", default="market-pulse-")
 # Where `manage.py setup_secrets` writes the job secrets: ssm (SSM Parameter Store
 # SecureString, the Terraform default) or secretsmanager (infra variable secrets_backend).
 SECRETS_BACKEND = env.choice("SECRETS_BACKEND", "ssm", ("ssm", "secretsmanager"))
+
+# --- Alerts (issue 29: detect_surges posts each new surge to these webhooks) -------------
+
+# Comma-separated http(s) webhook URLs (Slack or Discord incoming webhooks, or your own).
+ALERT_WEBHOOK_URLS = env.list("ALERT_WEBHOOK_URLS", default=[])
+# Signs each body: header X-MarketPulse-Signature: sha256=<hex HMAC-SHA256 of the raw body>.
+ALERT_WEBHOOK_SECRET = env.str("ALERT_WEBHOOK_SECRET", default="")
+# The watch list (comma-separated symbols); empty = every ticker.
+ALERT_SYMBOLS = [s.upper().lstrip("$") for s in env.list("ALERT_SYMBOLS", default=[])]
+ALERT_MIN_SCORE = env.float("ALERT_MIN_SCORE", default=0.0)
+# Connect and read timeout of one webhook POST, in seconds.
+ALERT_TIMEOUT_SECONDS = env.float("ALERT_TIMEOUT_SECONDS", default=5.0)
+if not 0 < ALERT_TIMEOUT_SECONDS <= 60:
+    raise ImproperlyConfigured(f"ALERT_TIMEOUT_SECONDS must be more than 0 and at most 60, not {ALERT_TIMEOUT_SECONDS}")
+# The site's public address (https://marketpulse.example.com), for absolute links in alerts;
+# empty: the alerts carry the ticker page's path only.
+SITE_URL = env.str("SITE_URL", default="").strip().rstrip("/")

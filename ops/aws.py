@@ -1,30 +1,6 @@
-"""The operator's AWS plumbing: names, the boto3 client, one-line errors, ECR login.
+"""The operator's AWS plumbing: the job names (`JOBS`), the boto3 client, one-line errors, ECR login.
 
-The AWS work itself lives beside it: `ops.ecs` (EventBridge Scheduler, ECS tasks,
-CloudWatch Logs, under `manage.py ecs`) and `ops.secrets` (Secrets Manager, under
-`manage.py setup_secrets`). boto3 is imported lazily, inside `client_for`, so nothing
-on the web path ever loads it (the web image does not even have it; `.importlinter`
-keeps it that way).
-
-Names follow `settings.ECS_NAME_PREFIX` (default `market-pulse-`), the same names the
-Terraform in `infra/` creates:
-
-    job        task definition family / schedule   log group
-    scraper    market-pulse-scraper                 /ecs/market-pulse-scraper
-    sentiment  market-pulse-sentiment               /ecs/market-pulse-sentiment
-    status     market-pulse-status                  /ecs/market-pulse-status
-    train-stance market-pulse-train-stance          /ecs/market-pulse-train-stance  (weekly, infra/training.tf)
-    import-dump market-pulse-import-dump (no schedule) /ecs/market-pulse-import-dump
-
-The job secrets live under the prefix without its trailing dash: SSM parameters
-`/market-pulse/<name>` (SecureString; the default, `settings.SECRETS_BACKEND=ssm`) or
-Secrets Manager secrets `market-pulse/<name>` (`secretsmanager`), whichever the
-Terraform variable `secrets_backend` made.
-
-Credentials, region and endpoint come the way boto3 reads them (AWS_PROFILE,
-AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_REGION/AWS_DEFAULT_REGION,
-AWS_ENDPOINT_URL, ...). Every AWS failure is raised as `AwsError` with one line of
-text; the commands turn it into `CommandError` and a non-zero exit.
+boto3 is imported lazily, so the web path never loads it. See docs/design/operations.md.
 """
 
 from __future__ import annotations
@@ -32,30 +8,28 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 
-#: job name -> the management command its task definition runs (for help texts and the runbook)
-JOBS: dict[str, str] = {
-    "scraper": "scrape_reddit --mode incremental",
-    "sentiment": "analyze_sentiment --source reddit",
-    "status": "daily_status",
-    "train-stance": "train_stance --promote",
-}
-#: Jobs with a task definition and no schedule: started by `manage.py ecs run` only.
-#: import-dump: one task per dump file (`ecs run import-dump --file s3://...`), issue 14.
-ONE_OFF_JOBS: dict[str, str] = {"import-dump": "import_dump s3://BUCKET/KEY"}
-#: What `ecs run` accepts (the verb the operator thinks in) -> job name.
-RUN_ALIASES: dict[str, str] = {
-    "scrape": "scraper",
-    "scraper": "scraper",
-    "sentiment": "sentiment",
-    "status": "status",
-    "train": "train-stance",
-    "train-stance": "train-stance",
-    "import-dump": "import-dump",
-    "import_dump": "import-dump",
+
+@dataclass(frozen=True)
+class Job:
+    """One job of the Terraform in infra/ (a key of its `local.jobs`)."""
+
+    command: str  # the management command its task definition runs
+    schedule: str | None  # the Terraform default schedule; None: no schedule, `manage.py ecs run` only
+
+
+#: The job names, the one set `manage.py ecs run`, `ecs logs` and `ecs schedules` accept; the
+#: keys of `local.jobs` in infra/ (tests/infra/test_contracts.py holds them equal).
+JOBS: dict[str, Job] = {
+    "scraper": Job("scrape_reddit --mode incremental", "rate(15 minutes)"),
+    "sentiment": Job("analyze_sentiment --source reddit", "rate(15 minutes)"),
+    "status": Job("daily_status", "cron(0 4 * * ? *)"),
+    "train-stance": Job("train_stance --promote", "cron(0 3 ? * SUN *)"),
+    "import-dump": Job("import_dump s3://BUCKET/KEY", None),
 }
 
 #: Where the job secrets can live (settings.SECRETS_BACKEND, Terraform's secrets_backend).
@@ -87,10 +61,10 @@ def name_prefix() -> str:
 
 
 def job_name_resolve(job: str) -> str:
-    """'scrape'/'scraper'/'sentiment'/'status'/'train'/'train-stance' -> the job name; AwsError otherwise."""
-    resolved = RUN_ALIASES.get(job.strip().lower())
-    if resolved is None:
-        raise AwsError(f"unknown job {job!r}: expected one of {', '.join(sorted([*JOBS, *ONE_OFF_JOBS]))}")
+    """A job name (a key of JOBS), checked; AwsError otherwise."""
+    resolved = job.strip().lower()
+    if resolved not in JOBS:
+        raise AwsError(f"unknown job {job!r}: expected one of {', '.join(JOBS)}")
     return resolved
 
 

@@ -1,7 +1,6 @@
 """ECS work for `manage.py ecs`: EventBridge Scheduler schedules, ECS tasks, CloudWatch Logs.
 
-Names come from `ops.aws` (the `ECS_NAME_PREFIX` names the Terraform in `infra/`
-creates); every AWS failure is an `ops.aws.AwsError` with one line of text.
+Every AWS failure is an `ops.aws.AwsError` of one line. See docs/design/operations.md.
 """
 
 from __future__ import annotations

@@ -1,10 +1,6 @@
-"""The job secrets for `manage.py setup_secrets` (`ops.aws.SECRETS`), in either backend:
+"""The job secrets for `manage.py setup_secrets`: SSM SecureString parameters or Secrets Manager.
 
-- `parameter_put`: SSM Parameter Store SecureString parameters `/market-pulse/<name>` (the
-  default; Terraform makes them with a placeholder value and ignores the value after);
-- `secret_put`: Secrets Manager secrets `market-pulse/<name>`.
-
-A value is never logged or returned."""
+A value is never logged or returned. See docs/design/operations.md."""
 
 from __future__ import annotations
 

@@ -17,6 +17,9 @@ The model, per scheduled job:
     process         the measured wall time on 1 CPU; on a task with less than 1 vCPU the CPU
                     part stretches: wall + cpu x (1/vCPU - 1)
     $ an hour       vCPU x P_vcpu + GB x P_gb (Fargate Spot: the schedules use FARGATE_SPOT)
+and the network of the chosen `network_mode`: private, a NAT gateway's hours and the GB of
+image pulls it processes (none with an S3 gateway endpoint); public, the public IPv4
+address of each task for its billed hours. The total says which mode it assumes.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ JOBS: dict[str, tuple[str, str, str, str]] = {
     "sentiment": ("sentiment_task_size", "sentiment_schedule", "sentiment_{quant}", "sentiment_empty"),
     "status": ("status_task_size", "status_schedule", "daily_status", "daily_status"),
 }
-#: The secrets each job's task definition names (infra/versions.tf local.jobs).
+#: The secrets each job's task definition names (infra/jobs.tf local.jobs).
 SECRETS_PER_JOB = {"scraper": 4, "sentiment": 2, "status": 2}
 
 
@@ -68,9 +71,18 @@ def terraform_variables(variables_tf: Path, tfvars: Path | None) -> dict[str, An
     return values
 
 
-def alarm_counts(infra: Path, jobs: int) -> tuple[int, list[tuple[str, str]]]:
+def scheduled_job_count(infra: Path) -> int:
+    """The jobs of local.jobs (infra/jobs.tf) with a schedule: one DLQ alarm each."""
+    jobs: dict[str, Any] = {}
+    for block in _hcl(infra / "jobs.tf").get("locals", []):
+        jobs.update(block.get("jobs", {}))
+    return sum(1 for job in jobs.values() if job.get("schedule") is not None)
+
+
+def alarm_counts(infra: Path) -> tuple[int, list[tuple[str, str]]]:
     """(metric alarms, the custom metric/dimension pairs they read) from every infra/*.tf;
     an alarm with for_each is one per scheduled job."""
+    jobs = scheduled_job_count(infra)
     alarms = [
         body
         for path in sorted(infra.glob("*.tf"))
@@ -144,6 +156,7 @@ def estimate(variables: dict[str, Any], runtimes: dict[str, Any], prices: dict[s
     log_bytes = 0.0
     fargate = 0.0
     ondemand = 0.0
+    task_hours = 0.0
     for job, (size_var, schedule_var, typical, quiet) in JOBS.items():
         size = variables[size_var]
         vcpu, gb = size["cpu"] / 1024, size["memory"] / 1024
@@ -155,6 +168,7 @@ def estimate(variables: dict[str, Any], runtimes: dict[str, Any], prices: dict[s
         hours = runs * billed / 3600
         dollars = hours * rate
         fargate += dollars
+        task_hours += hours
         ondemand += hours * hourly(vcpu, gb, prices, spot=False)
         starts += runs
         secret_reads += runs * SECRETS_PER_JOB[job]
@@ -211,11 +225,11 @@ def estimate(variables: dict[str, Any], runtimes: dict[str, Any], prices: dict[s
         )
     )
 
-    alarms, custom = alarm_counts(infra, len(JOBS))
+    alarms, custom = alarm_counts(infra)
     lines.append(
         Line(
             "CloudWatch alarms",
-            f"{alarms} metric alarms (a DLQ each for the {len(JOBS)} job schedules and train-stance's, "
+            f"{alarms} metric alarms (a DLQ each for the {scheduled_job_count(infra)} job schedules, train-stance's too, "
             f"{len(custom)} on the jobs' metrics) x ${prices['cloudwatch_alarm_standard_month']}",
             alarms * prices["cloudwatch_alarm_standard_month"],
         )
@@ -257,16 +271,18 @@ def estimate(variables: dict[str, Any], runtimes: dict[str, Any], prices: dict[s
     if variables.get("train_stance_schedule_enabled", False):
         notes.append("train-stance's weekly schedule is ENABLED: its run time is not measured, not in the total")
     else:
-        notes.append("train-stance (infra/training.tf): weekly schedule disabled by default; only its DLQ alarm counts")
+        notes.append("train-stance (infra/jobs.tf): weekly schedule disabled by default; only its DLQ alarm counts")
     if insights:
         notes.append("Container Insights is ON (enable_container_insights): billed per metric, not in the total")
     else:
         notes.append("Container Insights: off (enable_container_insights = false)")
-    nat = starts * prices["jobs_image_compressed_gb"] * prices["nat_gateway_per_gb"]
+    mode = variables.get("network_mode", "private")
+    lines.extend(network_lines(mode, variables, prices, starts=starts, task_hours=task_hours))
+    endpoints = INTERFACE_ENDPOINTS * 2 * days * 24 * prices["vpc_interface_endpoint_az_hour"]
     notes.append(
-        f"image pulls: {starts:,.0f} x {prices['jobs_image_compressed_gb']} GB = "
-        f"{starts * prices['jobs_image_compressed_gb']:,.0f} GB; free through an S3 gateway endpoint "
-        f"(s3_gateway_route_table_ids), ${nat:,.0f} through a NAT gateway: not in the total"
+        f"interface endpoints instead of NAT data (ECR api + dkr, Logs, SSM: {INTERFACE_ENDPOINTS} x 2 AZs x "
+        f"{days * 24:g} h x ${prices['vpc_interface_endpoint_az_hour']}) would be ${endpoints:.2f}/month, and Reddit "
+        "still needs the NAT gateway from private subnets"
     )
 
     # The alternative: scraping and scoring in one 15-minute task (run_pipeline).
@@ -284,15 +300,74 @@ def estimate(variables: dict[str, Any], runtimes: dict[str, Any], prices: dict[s
             f"for the scraper and sentiment tasks"
         )
     total = sum(line.dollars for line in lines)
-    return {"lines": lines, "total": total, "notes": notes, "fargate": fargate}
+    other = "public" if mode == "private" else "private"
+    other_network = sum(
+        line.dollars for line in network_lines(other, variables, prices, starts=starts, task_hours=task_hours)
+    )
+    network = sum(line.dollars for line in lines if line.item.startswith("Network"))
+    notes.append(
+        f"network_mode = {other!r} instead: ${total - network + other_network:.2f} "
+        f"(network ${other_network:.2f} instead of ${network:.2f})"
+    )
+    return {"lines": lines, "total": total, "notes": notes, "fargate": fargate, "network_mode": mode}
+
+
+#: The interface endpoints private subnets without a NAT gateway would need for the AWS side
+#: (ecr.api, ecr.dkr, logs, ssm); S3 is a free gateway endpoint.
+INTERFACE_ENDPOINTS = 4
+
+
+def network_lines(
+    mode: str, variables: dict[str, Any], prices: dict[str, Any], *, starts: float, task_hours: float
+) -> list[Line]:
+    """The network cost of `network_mode`: NAT hours and data (private) or public IPv4 hours (public)."""
+    hours = prices["days_per_month"] * 24
+    if mode == "public":
+        return [
+            Line(
+                "Network (public): public IPv4",
+                f"one public IP per task while it runs: {task_hours:,.1f} task-hours x ${prices['public_ipv4_hour']}; "
+                "no NAT gateway, image pulls through the internet gateway carry no data charge",
+                task_hours * prices["public_ipv4_hour"],
+            )
+        ]
+    if mode != "private":
+        raise ValueError(f"network_mode must be 'public' or 'private', not {mode!r}")
+    pulled = starts * prices["jobs_image_compressed_gb"]
+    if variables.get("s3_gateway_route_table_ids"):
+        data = Line(
+            "Network (private): NAT data",
+            f"{starts:,.0f} image pulls x {prices['jobs_image_compressed_gb']} GB = {pulled:,.0f} GB through the S3 "
+            "gateway endpoint (s3_gateway_route_table_ids): free",
+            0.0,
+        )
+    else:
+        data = Line(
+            "Network (private): NAT data",
+            f"{starts:,.0f} image pulls x {prices['jobs_image_compressed_gb']} GB = {pulled:,.0f} GB "
+            f"x ${prices['nat_gateway_per_gb']}/GB processed (no S3 gateway endpoint: s3_gateway_route_table_ids = [])",
+            pulled * prices["nat_gateway_per_gb"],
+        )
+    return [
+        Line(
+            "Network (private): NAT gateway",
+            f"one NAT gateway, {hours:g} h x ${prices['nat_gateway_hour']}",
+            hours * prices["nat_gateway_hour"],
+        ),
+        data,
+    ]
 
 
 def render(result: dict, *, runtimes: dict[str, Any], sources: list[str]) -> str:
-    out = [f"Market Pulse: AWS cost of the scheduled jobs per month ({', '.join(sources)})", ""]
+    out = [
+        f"Market Pulse: AWS cost of the scheduled jobs per month, network_mode = {result['network_mode']!r} "
+        f"({', '.join(sources)})",
+        "",
+    ]
     width = max(len(line.item) for line in result["lines"])
     for line in result["lines"]:
         out.append(f"  {line.item:<{width}}  ${line.dollars:7.2f}   {line.arithmetic}")
-    out.append(f"  {'TOTAL':<{width}}  ${result['total']:7.2f}")
+    out.append(f"  {'TOTAL':<{width}}  ${result['total']:7.2f}   with network_mode = {result['network_mode']!r}")
     out.append("")
     for note in result["notes"]:
         out.append(f"  note: {note}")
@@ -327,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
                 {
                     "lines": [line.__dict__ for line in result["lines"]],
                     "total": round(result["total"], 4),
+                    "network_mode": result["network_mode"],
                     "notes": result["notes"],
                 },
                 indent=2,

@@ -3,11 +3,13 @@
 #   migrate SQLite -> load tickers -> scrape (bundled replay, or live Reddit when
 #   REDDIT_CLIENT_ID/REDDIT_CLIENT_SECRET are set) -> import labelled examples, train and
 #   promote the stance model -> score -> serve on 127.0.0.1:$PORT
+# SERVE=0 builds the same state and exits instead of serving (.ci/run runs it before the tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY="${PY:-.venv/bin/python}"
 PORT="${PORT:-8000}"
+SERVE="${SERVE:-1}"
 REPLAY_PORT="${REPLAY_PORT:-8765}"
 export DJANGO_DEBUG="${DJANGO_DEBUG:-true}"
 export DATABASE_URL="${DATABASE_URL:-sqlite:///$PWD/db.sqlite3}"
@@ -67,5 +69,9 @@ else
   "$PY" manage.py analyze_sentiment --model vader
 fi
 
+if [ "$SERVE" = "0" ]; then
+  say "SERVE=0: the demo state is built (database $DATABASE_URL, stance store $STANCE_MODEL_STORE); not serving"
+  exit 0
+fi
 say "serving the site at http://127.0.0.1:$PORT/ (admin: http://127.0.0.1:$PORT/${ADMIN_URL:-admin/}, health: /health). Ctrl-C stops it."
 exec "$PY" manage.py runserver "127.0.0.1:$PORT" --noreload

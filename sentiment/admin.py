@@ -1,7 +1,7 @@
 """Admin for the stance training data and the trained versions (on the web path: models only).
 
 The versions come from `StanceModelVersion`, the table `train_stance` writes beside the
-model store; nothing here imports boto3, scikit-learn or `sentiment.training`
+model store; nothing here imports boto3, scikit-learn or `sentiment.stance.linear`
 (.importlinter, contract "web-slim-stance"). The side-by-side table of versions is the
 `stance_versions` template tag (`sentiment/templatetags/stance_admin.py`), shown on this
 changelist and on the articles' model-quality page.

@@ -1,32 +1,9 @@
-"""Sentiment analyzers behind one small interface.
+"""Sentiment analyzers behind one interface: `analyzer.score(texts) -> [(label, score, confidence)]`.
 
-    analyzer.score(texts) -> [(label, score, confidence), ...]
-
-label is positive/negative/neutral, score in [-1, 1], confidence in [0, 1].
-
-* `FinbertAnalyzer`: a transformers sequence classifier (FinBERT by default) from
-  a Hugging Face id found in the local cache or a directory saved with
-  `save_pretrained`. Labels come from the model's own `id2label`; score =
-  P(positive) - P(negative); confidence = the top probability.
-* `VaderAnalyzer`: VADER's compound score, labelled with the usual +-0.05
-  thresholds; confidence = VADER's share of the text with that polarity. It reads
-  the first `VADER_MAX_CHARS` characters only (`vader_text`): see there why.
-
-torch and transformers are imported inside the FinBERT functions only: importing
-this module costs nothing, and the web never imports `sentiment` at all.
-
-Which model runs (`analyzer_load`), decided once and written down in README.md:
-
-* `--model vader` / SENTIMENT_BACKEND=vader: VADER.
-* SENTIMENT_MODEL is a local path (absolute, `./`, `../`, `~`, or an existing
-  directory): it must load. Missing or broken -> `ModelBroken`, the command fails
-  fast (exit 3) before claiming anything. A jobs image whose baked-in model is
-  missing is a broken deploy; quietly scoring with VADER would poison weeks of data.
-* SENTIMENT_MODEL is a hub id (`ProsusAI/finbert`): loaded from the local cache
-  only (never downloaded at run time). Not in the cache, or torch/transformers not
-  installed -> `ModelUnavailable`: one loud warning and VADER scores instead (a
-  laptop, the demo); every row records `sentiment_model="vader"`. In the cache but
-  broken -> `ModelBroken` (fail fast).
+FinBERT (a local directory or a hub id already cached, never downloaded) or VADER;
+`analyzer_load` decides which, and a configured local model that is missing fails fast
+(`ModelBroken`) rather than quietly scoring with VADER. torch is imported lazily.
+Design: docs/design/analyzers.md.
 """
 
 from __future__ import annotations
@@ -422,7 +399,7 @@ def analyzer_load(
     threads: int | None = None,
     warn: Callable[[str], None] | None = None,
 ) -> Analyzer:
-    """The analyzer for `backend` (finbert|vader); see the module docstring for the rules.
+    """The analyzer for `backend` (finbert|vader); the rules: docs/design/analyzers.md.
 
     Raises ModelBroken (fail fast). On ModelUnavailable returns VADER after one
     loud warning per process (logged, and passed to `warn` for the command's stderr).

@@ -7,7 +7,7 @@
 - `StanceModelVersion`: one trained version, as `manage.py train_stance` recorded it: its
   held-out metrics beside the scorer it was compared with, the data it was trained on, and
   whether it is the promoted one. The model store (STANCE_MODEL_STORE, a directory or
-  s3://bucket/prefix; `sentiment.stance_store`) is the source of truth for what is
+  s3://bucket/prefix; `sentiment.stance.store`) is the source of truth for what is
   promoted: the jobs read it there. This table is the admin's read-only copy, so the web
   process never needs boto3 or scikit-learn.
 
@@ -78,7 +78,7 @@ class StanceModelVersion(models.Model):
     uri = models.CharField("location", max_length=500, help_text="Where the artefact is in the model store.")
     created_at = models.DateTimeField()
     git_sha = models.CharField(max_length=64, blank=True)
-    metrics = models.JSONField(default=dict, help_text="The held-out metrics (sentiment.training.evaluate).")
+    metrics = models.JSONField(default=dict, help_text="The held-out metrics (sentiment.stance.linear.evaluate).")
     baseline_name = models.CharField(max_length=200, blank=True, help_text="The scorer it was compared with.")
     baseline_metrics = models.JSONField(default=dict, help_text="That scorer on the same held-out examples.")
     data_counts = models.JSONField(default=dict, help_text="Examples per source and per label, train and held out.")

@@ -1,46 +1,8 @@
-"""Writes for analyze_sentiment: claim unscored articles, score them, write the scores.
+"""Writes for analyze_sentiment: claim unscored articles, score them, write the scores, one chunk at a time.
 
-One loop, one chunk at a time (`claim_size` articles, a few model batches):
-
-PostgreSQL — claim, score and write inside ONE transaction, then VADER after it:
-
-    BEGIN; SELECT ... FOR UPDATE SKIP LOCKED LIMIT n; <forward passes>; UPDATE ...; COMMIT
-    <VADER's second opinion on the rows written>; UPDATE vader_* ... (autocommit)
-
-The row locks are the claim: a second worker skips the locked rows and takes the
-next ones, so no article is scored twice and none is skipped; if the process dies
-(SIGKILL, OOM, Spot reclaim) the transaction aborts and the rows are simply
-unclaimed again. The price is a transaction open for one chunk's forward passes.
-We accept it, on purpose: a chunk is 4 model batches (about 1-10 s of CPU), the
-locked rows are ones nobody else writes (the scraper only updates score and
-comment counts of old rows, and would wait those seconds at most), and the
-alternative — a lease column (claimed_by/claimed_until) claimed in one short
-transaction and released in another — needs a schema change, expiry rules and a
-sweeper for leases of dead workers. SIGTERM is checked between model batches (and
-between two texts when VADER is the model), so the chunk ends early (the finished
-part is written, the rest is released) and the lock is never held past the stop.
-
-VADER's opinion beside the model's (`vader_label`/`vader_score`: the review queue
-ranks model/VADER disagreements) is not part of the claim: it is computed after the
-commit, for the rows this worker wrote, and written by a second UPDATE guarded by
-this run's `scored_at` and model (a row rescored meanwhile is left to its new
-scorer). It reads a bounded prefix (`sentiment.analyzers.VADER_MAX_CHARS`), so this
-pass costs at most claim_size x ~20 ms and is not cut short by SIGTERM: every row
-written gets its VADER opinion. (Issue 13: on the whole text, inside the claim, a
-chunk of 40 KB comments held the locks, and SIGTERM waited, for minutes.) A worker
-killed between the two UPDATEs leaves those rows scored without a VADER opinion, as
-a row scored before VADER existed; nothing else depends on it.
-
-SQLite — no row locks: read the chunk in autocommit, score it (model and VADER) with no transaction
-open (a read transaction held across the forward pass would make our write fail
-with SQLITE_BUSY_SNAPSHOT if anyone else wrote meanwhile), then write in one short
-transaction. The UPDATE repeats the claim condition (`scored_at IS NULL`, or
-older than this run with --rescore), so a second worker that raced us writes
-nothing twice; one worker at a time is the normal SQLite case.
-
-Either way, an article's scores are written exactly once per run, in one bulk
-UPDATE per chunk, and the rollups of the articles written are refreshed after
-the commit (`articles.services.rollups_refresh_for_articles`).
+On PostgreSQL the claim is `SELECT ... FOR UPDATE SKIP LOCKED` inside the chunk's one
+transaction (a dead worker's rows are simply unclaimed again); on SQLite the chunk is read,
+scored and written with a guarded UPDATE. Design: docs/design/analyzers.md.
 """
 
 from __future__ import annotations
@@ -57,11 +19,12 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from articles.models import Article
+from articles.selectors import articles_backlog_count
 from articles.services import rollups_refresh_for_articles
 from marketpulse.jobs import DryRunHandle, RunHandle
 from sentiment.analyzers import Analyzer, Score, VaderAnalyzer
 from sentiment.selectors import CLAIM_FIELDS, articles_claimable, claimable_condition
-from sentiment.stance import mention_stances_write
+from sentiment.stance.scoring import mention_stances_write
 from sentiment.text import scoring_text
 
 logger = logging.getLogger(__name__)
@@ -92,6 +55,51 @@ class ScoringOutcome:
     @property
     def items_per_second(self) -> float:
         return self.scored / self.seconds if self.seconds > 0 else 0.0
+
+
+LABELS = ("positive", "negative", "neutral")
+NOT_LOADED = "not loaded (nothing to score)"
+
+
+def scoring_skip_if_idle(*, run: RunHandle, source: str = "all", hours_back: int | None = None) -> int | None:
+    """The empty-backlog short-circuit: with nothing claimable, record the run (scored 0,
+    the model not loaded) and return the backlog; None when there is work. Checked before
+    the model is loaded: no torch import, no weights read, for the usual quiet 15 minutes."""
+    if articles_claimable(source=source, hours_back=hours_back).exists():
+        return None
+    backlog = articles_backlog_count()
+    for name in ("scored", *LABELS):
+        run.set(name, 0)
+    run.set("model", NOT_LOADED)
+    run.set("backlog", backlog)
+    return backlog
+
+
+def scoring_run_start(*, run: RunHandle, analyzer: Analyzer) -> None:
+    """The run's counters before the first chunk: the model, and zero of everything."""
+    run.set("model", analyzer.name)
+    for name in ("scored", *LABELS):
+        run.set(name, 0)
+    run.save_counters()
+
+
+def scoring_run_finish(*, run: RunHandle, outcome: ScoringOutcome) -> int:
+    """The run's closing counters (backlog left, speed, memory, lost races); returns the backlog."""
+    backlog = articles_backlog_count()
+    run.set("backlog", backlog)
+    run.set("items_per_s", round(outcome.items_per_second, 2))
+    run.set("peak_rss_mb", round(peak_rss_mb(), 1))
+    if outcome.lost_races:
+        run.set("lost_races", outcome.lost_races)
+    return backlog
+
+
+def dry_run_tally(outcome: ScoringOutcome) -> dict[str, int]:
+    """The labels the dry run would have written: {positive, negative, neutral: count}."""
+    tally = dict.fromkeys(LABELS, 0)
+    for _pk, _text, score, _vader in outcome.samples:
+        tally[score[0]] += 1
+    return tally
 
 
 def peak_rss_mb() -> float:
@@ -277,7 +285,7 @@ def _write(
             "id", "sentiment_label"
         )
     )
-    # Each mention's stance on its ticker, in this same transaction (sentiment/stance.py).
+    # Each mention's stance on its ticker, in this same transaction (sentiment/stance/scoring.py).
     mention_stances_write(articles=objs, article_ids=[pk for pk, _ in written], model_name=model_name)
     return written
 

@@ -1,7 +1,7 @@
 """Shared fixtures.
 
 Settings come from `tests/settings.py` (production settings with a throwaway
-secret key and no HTTPS redirect). DATABASE_URL picks the database; unset means SQLite.
+secret key, no HTTPS redirect, and every state path in the session's TEST_STATE_DIR). DATABASE_URL picks the database; unset means SQLite.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# Fails the session if the tests touched db.sqlite3 or var/ (tests/isolation.py).
+pytest_plugins = ["tests.isolation"]
 
 
 def is_postgres() -> bool:
@@ -61,9 +63,10 @@ def manage_py() -> list[str]:
 @pytest.fixture(scope="session")
 def moto_endpoint():
     """A local AWS API server (moto in server mode) for the whole session: its URL."""
+    from tests.isolation import state_dir
     from tests.moto import moto_server_running
 
-    with moto_server_running(ROOT / "var" / f"moto-{os.getpid()}.log") as url:
+    with moto_server_running(state_dir() / f"moto-{os.getpid()}.log") as url:
         yield url
 
 

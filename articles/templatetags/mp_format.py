@@ -6,6 +6,7 @@ from django import template
 from django.utils.text import slugify
 
 from articles import charts
+from articles.leaderboard import mood_label
 
 register = template.Library()
 DASH = "\u2013"
@@ -61,13 +62,7 @@ def rank_move(change) -> str:
 @register.filter
 def tone(value) -> str:
     """CSS class for a signed number: pos, neg or neu."""
-    if value is None:
-        return "neu"
-    if value > 0.05:
-        return "pos"
-    if value < -0.05:
-        return "neg"
-    return "neu"
+    return {"bullish": "pos", "bearish": "neg"}.get(mood_label(value), "neu")
 
 
 @register.filter

@@ -58,6 +58,15 @@ if [ -z "$TERRAFORM" ]; then
   fi
 fi
 
+# infra/ needs Terraform >= 1.2 (moved blocks, a precondition): the wrapper's 1.0.3 cannot read it.
+if [ -n "$TERRAFORM" ]; then
+  tf_version="$("$TERRAFORM" version 2>/dev/null | head -1 | sed -n 's/^Terraform v\([0-9.]*\).*/\1/p')"
+  if [ -z "$tf_version" ] || [ "$(printf '%s\n' 1.2.0 "$tf_version" | sort -V | head -1)" != 1.2.0 ]; then
+    echo ">> infra-check: ${TERRAFORM} is Terraform ${tf_version:-of unknown version}; infra/ needs >= 1.2.0"
+    TERRAFORM=""
+  fi
+fi
+
 have_mirror=0
 if [ -d "${MIRROR}/registry.terraform.io/hashicorp/aws" ]; then
   have_mirror=1

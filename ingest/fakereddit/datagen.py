@@ -8,8 +8,12 @@ samples: posts (`t3`) and comments (`t1`, with `link_id`/`parent_id` prefixed).
 from __future__ import annotations
 
 import random
+import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
+
+from ingest.ids import to36
 
 TICKERS = [
     "TSLA",
@@ -46,7 +50,7 @@ TICKERS = [
     "F",
     "T",
 ]
-_EMOJI = ["🚀", "🌈🐻", "💎🙌", "🦍", "📉", "📈", "🤡", "🔥", "😭", "🍗"]
+EMOJI = ["🚀", "🌈🐻", "💎🙌", "🦍", "📉", "📈", "🤡", "🔥", "😭", "🍗"]
 _TEMPLATES = [
     "{T} calls printing {e}",
     "Bought more ${t} at the open, {e}",
@@ -77,7 +81,7 @@ _TEMPLATES = [
     "Tesla and Nvidia are the only things that matter",
     "A I is a bubble. EV is a bubble. USA is a bubble.",
 ]
-_HOSTILE = [
+HOSTILE = [
     "<script>alert('TSLA')</script> **$GME** to the moon",
     "[click me](javascript:alert(1)) $AMC <img src=x onerror=alert(1)>",
     "Zero\u200bwidth\u200bspace NVDA and a NUL byte \u0000 here $PLTR",
@@ -101,16 +105,6 @@ _NAMES = [
     "boyfriend",
     "wendy",
 ]
-_ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
-
-
-def _to36(value: int) -> str:
-    out = ""
-    while True:
-        value, rem = divmod(value, 36)
-        out = _ID_ALPHABET[rem] + out
-        if value == 0:
-            return out
 
 
 class Generator:
@@ -133,7 +127,7 @@ class Generator:
 
     def _id(self) -> str:
         self._next_id += 1 + self.rng.randrange(3)
-        return _to36(self._next_id)
+        return to36(self._next_id)
 
     def author(self) -> str:
         return f"{self.rng.choice(_NAMES)}_{self.rng.choice(_NAMES)}{self.rng.randrange(1000)}"
@@ -147,7 +141,7 @@ class Generator:
             t=t1.lower() if rng.random() < 0.3 else t1,
             T2=t2,
             t2=t2,
-            e=rng.choice(_EMOJI),
+            e=rng.choice(EMOJI),
             n=rng.randrange(2, 900),
             d=f"{rng.randrange(1, 13)}/{rng.randrange(1, 29)}",
         )
@@ -270,7 +264,7 @@ class Generator:
             deleted = None
             if rng.random() < deleted_share:
                 deleted = rng.choice(["[deleted]", "[removed]"])
-            body = _HOSTILE[index % len(_HOSTILE)] if index in hostile_at else None
+            body = HOSTILE[index % len(HOSTILE)] if index in hostile_at else None
             comment = self.comment(
                 post,
                 parent["name"] if parent else post["name"],
@@ -299,7 +293,7 @@ class Generator:
         """Give ids in creation-time order, as Reddit does (base-36 ids grow with time)."""
         things = sorted([*self.posts, *self.comments], key=lambda t: (t["created_utc"], t["name"]))
         base = min(int(t["id"], 36) for t in things) if things else 0
-        mapping = {t["name"]: f"{t['name'][:3]}{_to36(base + n)}" for n, t in enumerate(things)}
+        mapping = {t["name"]: f"{t['name'][:3]}{to36(base + n)}" for n, t in enumerate(things)}
         for thing in things:
             old = thing["id"]
             thing["name"] = mapping[thing["name"]]
@@ -318,6 +312,26 @@ class Generator:
             comment["permalink"] = "/".join(parts)
 
 
+_DATED_TITLE = re.compile(r"^(Daily Discussion Thread for |What Are Your Moves Tomorrow, )([A-Z][a-z]+ \d{2}, \d{4})$")
+
+
+def post_redate(post: dict[str, Any], comments: Iterable[dict[str, Any]], shift: float) -> None:
+    """Move the date in a daily thread's title ("... for November 27, 2026") by `shift`
+    seconds, as the replay server moves the timestamps, and its permalink slug with it
+    (in the post's comments too): a replayed day reads as today, not as the day it was made."""
+    match = _DATED_TITLE.match(post.get("title") or "")
+    if not match:
+        return
+    noon = datetime.strptime(match.group(2), "%B %d, %Y").replace(hour=12, tzinfo=UTC)
+    title = f"{match.group(1)}{datetime.fromtimestamp(noon.timestamp() + shift, tz=UTC):%B %d, %Y}"
+    old, new = f"/{_slug(post['title'])}/", f"/{_slug(title)}/"
+    post["title"] = title
+    for thing in [post, *(c for c in comments if c.get("link_id") == post.get("name"))]:
+        for key in ("permalink", "url"):
+            if isinstance(thing.get(key), str):
+                thing[key] = thing[key].replace(old, new)
+
+
 def _slug(title: str) -> str:
     words = "".join(ch.lower() if ch.isalnum() else "_" for ch in title).split("_")
     return "_".join(w for w in words if w)[:50] or "post"
@@ -330,8 +344,12 @@ def wsb_sample(
     daily_comments: int = 260,
     moves_comments: int = 120,
     other_posts: int = 40,
+    other_posts_hours: float = 72.0,
+    hostile: bool = True,
 ) -> dict[str, Any]:
-    """The demo dataset: yesterday's and today's daily threads, moves tomorrow, other posts."""
+    """The demo dataset: yesterday's and today's daily threads, moves tomorrow, other posts
+    (posted over the last `other_posts_hours`). `hostile` puts HOSTILE's strings among the
+    daily thread's comments, for the tests; the demo's bundled replay has none."""
     gen = Generator(seed=seed, newest=newest)
     end = gen.newest
     day = 86400.0
@@ -345,7 +363,12 @@ def wsb_sample(
         selftext="Your daily trading discussion thread. Please keep the shitposting to a minimum.",
     )
     gen.thread(
-        daily, count=daily_comments, start=end - 14 * 3600 + 60, end=end - 30, deep_chain=14, hostile=len(_HOSTILE)
+        daily,
+        count=daily_comments,
+        start=end - 14 * 3600 + 60,
+        end=end - 30,
+        deep_chain=14,
+        hostile=len(HOSTILE) if hostile else 0,
     )
     moves = gen.post(
         title=f"What Are Your Moves Tomorrow, {today:%B %d, %Y}",
@@ -378,7 +401,7 @@ def wsb_sample(
         template, flair = titles[index % len(titles)]
         t1, t2 = gen.rng.choice(TICKERS), gen.rng.choice(TICKERS)
         title = template.format(T=t1, T2=t2, t=t1.lower(), n=gen.rng.randrange(10, 900))
-        created = gen.rng.uniform(end - 3 * day, end - 120)
+        created = gen.rng.uniform(end - other_posts_hours * 3600, end - 120)
         body = "\n\n".join(gen.text() for _ in range(gen.rng.randrange(0, 4)))
         post = gen.post(title=title, selftext=body, created=created, flair=flair, removed=(index % 17 == 16))
         if gen.rng.random() < 0.5:

@@ -1,28 +1,8 @@
 """A small Reddit-compatible HTTP server: the tests' Reddit and the demo's replay server.
 
-It answers what praw asks for when scraping, in the shapes real Reddit uses (see
-`tests/fixtures/reddit-api-samples/`, Betamax cassettes recorded from reddit.com):
-
-    POST /api/v1/access_token            application-only OAuth token
-    GET  /r/<sub>/hot|new|top|rising     subreddit listings (limit/after/count, t= for top)
-    GET  /r/<sub>/comments               newest comments across the subreddit
-    GET  /comments/<id>/                 a post and its comment tree, with `more` stubs
-    GET  /comments/<id>/_/<comment>      "continue this thread"
-    POST /api/morechildren               expands a `more` stub
-    GET  /api/info?id=t3_a,t1_b          things by fullname
-
-Two kinds of data, loaded from JSON files:
-
-* a *dataset* `{"posts": [t3 data...], "comments": [t1 data...]}` (what
-  `ingest/sample_data/generate.py` writes): trees are rendered on the fly like
-  Reddit does -- at most `initial_comments` comments per page, nesting cut at
-  `max_depth` with a "continue this thread" stub, the rest behind `more` stubs;
-* a *cassette* (`{"interactions": [...]}`): recorded responses are replayed
-  verbatim, `morechildren` matched on the set of requested ids.
-
-Every API answer carries `x-ratelimit-used/remaining/reset` for a fixed window;
-past the limit the answer is 429 with `retry-after`. Faults can be injected
-(429, 500, truncated JSON, slow answers) for the resilience tests.
+It answers what praw asks for when scraping, in the shapes of the recorded exchanges in
+`tests/fixtures/reddit-api-samples/`, with Reddit's rate-limit headers, 429s and
+injectable faults (`FAULT_KINDS`). Endpoints and data: docs/design/reddit-client-and-replay.md.
 """
 
 from __future__ import annotations
@@ -38,20 +18,30 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ingest.fakereddit.datagen import post_redate
+
 LISTING_CAP = 1000  # Reddit listings stop after about 1000 items
 PAGE_CAP = 100
 MORE_CHUNK = 100
 
 
+#: The faults `FakeReddit.inject` knows: an HTTP status instead of the answer, half the
+#: answer ("truncated"), a late answer ("slow"), or the answer with a malformed listing
+#: child (`{"kind": "t3", "data": <child_data>}`) put first in its listing ("bad_child").
+FAULT_KINDS = frozenset({"403", "404", "429", "500", "truncated", "slow", "bad_child"})
+_STATUS_MESSAGES = {403: "Forbidden", 404: "Not Found", 500: "Internal Server Error"}
+
+
 @dataclass
 class Fault:
-    """One injected fault: `kind` in {"429", "500", "truncated", "slow"}."""
+    """One injected fault: `kind` in `FAULT_KINDS`."""
 
     kind: str
     path: re.Pattern[str]
     times: int | None = 1  # None: forever
     retry_after: int = 1
     delay: float = 0.0
+    child: dict[str, Any] | None = None  # bad_child: the child put first in each listing
     hits: int = 0
 
     def matches(self, path: str) -> bool:
@@ -206,6 +196,9 @@ class FakeReddit:
                     value = thing.get(key)
                     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
                         thing[key] = float(value) + delta  # junk (a test's hostile value) stays as it is
+            comments = list(self.state.comments.values())
+            for post in self.state.posts.values():
+                post_redate(post, comments, delta)  # "Daily Discussion Thread for <today>"
             return delta
 
     def bump_scores(self, amount: int = 1) -> None:
@@ -218,11 +211,21 @@ class FakeReddit:
     # --------------------------------------------------------------- faults
 
     def inject(
-        self, kind: str, *, path: str = r".", times: int | None = 1, retry_after: int = 1, delay: float = 0.0
+        self,
+        kind: str,
+        *,
+        path: str = r".",
+        times: int | None = 1,
+        retry_after: int = 1,
+        delay: float = 0.0,
+        child_kind: str = "t3",
+        child_data: Any = "not an object",
     ) -> Fault:
-        if kind not in {"429", "500", "truncated", "slow"}:
+        """Make the next `times` requests (None: all) whose path matches `path` fail as `kind` says."""
+        if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}")
-        fault = Fault(kind=kind, path=re.compile(path), times=times, retry_after=retry_after, delay=delay)
+        child = {"kind": child_kind, "data": child_data} if kind == "bad_child" else None
+        fault = Fault(kind=kind, path=re.compile(path), times=times, retry_after=retry_after, delay=delay, child=child)
         with self._lock:
             self.faults.append(fault)
         return fault
@@ -514,6 +517,20 @@ def _page(things: list[dict[str, Any]], query: dict[str, list[str]]) -> dict[str
     }
 
 
+def _insert_child(node: Any, child: Any) -> None:
+    """Put `child` first in the listing of an answer (a thread's: its comments, after the post)."""
+    if isinstance(node, list):
+        if node:
+            _insert_child(node[-1], child)
+    elif isinstance(node, dict):
+        if node.get("kind") == "Listing" and isinstance(node.get("data"), dict):
+            node["data"]["children"] = [child, *node["data"].get("children", [])]
+        elif isinstance(node.get("json"), dict):  # morechildren: {"json": {"data": {"things": [...]}}}
+            things = node["json"].get("data", {}).get("things")
+            if isinstance(things, list):
+                things.insert(0, child)
+
+
 def _walk_things(node: Any):
     if isinstance(node, list):
         for item in node:
@@ -566,13 +583,16 @@ class _Handler(BaseHTTPRequestHandler):
             headers["retry-after"] = str(retry)
             self._send(record, 429, {"message": "Too Many Requests", "error": 429}, headers)
             return
-        if fault is not None and fault.kind == "500":
-            self._send(record, 500, {"message": "Internal Server Error", "error": 500}, headers)
+        if fault is not None and fault.kind.isdigit():
+            status = int(fault.kind)
+            self._send(record, status, {"message": _STATUS_MESSAGES[status], "error": status}, headers)
             return
         try:
             status, payload = self.app.handle(method, parts.path, query, form)
         except Exception as exc:  # a bug here must show as a 500, like a real server
             status, payload = 500, {"message": f"{type(exc).__name__}: {exc}", "error": 500}
+        if fault is not None and fault.kind == "bad_child" and not isinstance(payload, _Raw):
+            _insert_child(payload, fault.child)
         body = payload if isinstance(payload, _Raw) else json.dumps(payload)
         if fault is not None and fault.kind == "truncated":
             body = body[: max(1, len(body) // 2)]

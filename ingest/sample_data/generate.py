@@ -4,7 +4,9 @@
 
 Writes `ingest/sample_data/wallstreetbets.json`: a dataset the replay server
 (`python -m ingest.fakereddit --data ingest/sample_data`) serves in Reddit's shapes.
-Timestamps end on 2026-11-27 20:00 UTC; the server shifts them to "now" when it starts.
+Timestamps end on 2026-11-27 20:00 UTC; the server shifts them (and the daily threads'
+title dates) to "now" when it starts. One day of r/wallstreetbets as a reader sees it: the
+other posts within the last 24 hours, and none of the tests' hostile strings.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ def main() -> None:
         "--out", type=Path, default=HERE / "wallstreetbets.json", help="where to write (default: next to this script)"
     )
     out = parser.parse_args().out
-    data = wsb_sample()
+    data = wsb_sample(other_posts_hours=24.0, hostile=False)
     out.write_text(json.dumps(data, ensure_ascii=False, indent=0, sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote {out}: {len(data['posts'])} posts, {len(data['comments'])} comments, {out.stat().st_size} bytes")
 

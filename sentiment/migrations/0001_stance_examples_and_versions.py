@@ -71,7 +71,9 @@ class Migration(migrations.Migration):
                 ("git_sha", models.CharField(blank=True, max_length=64)),
                 (
                     "metrics",
-                    models.JSONField(default=dict, help_text="The held-out metrics (sentiment.training.evaluate)."),
+                    models.JSONField(
+                        default=dict, help_text="The held-out metrics (sentiment.stance.linear.evaluate)."
+                    ),
                 ),
                 (
                     "baseline_name",

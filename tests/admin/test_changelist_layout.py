@@ -1,10 +1,9 @@
 """The article and job-run changelists fit a 1280 px window (issue 13): every column on screen.
-Screenshots land in var/screenshots/."""
+Screenshots land in the session's TEST_STATE_DIR/screenshots/."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -12,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from marketpulse.models import JobRun
+from tests.isolation import state_dir
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "var" / "screenshots"
+SHOTS = state_dir() / "screenshots"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 

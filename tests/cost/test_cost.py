@@ -99,7 +99,8 @@ def test_secrets_backends_and_the_customer_managed_key():
 
 
 def test_alarms_and_custom_metrics_are_counted_from_the_terraform():
-    count, custom = cost.alarm_counts(ROOT / "infra", 3)
+    assert cost.scheduled_job_count(ROOT / "infra") == 4  # scraper, sentiment, status, train-stance
+    count, custom = cost.alarm_counts(ROOT / "infra")
     assert count == 7  # a DLQ alarm per job schedule and train-stance's + no articles, items rejected, backlog
     assert [name for name, _ in custom] == ["ArticlesScraped", "ItemsRejected", "ScoreBacklog"]
     assert len(custom) <= 4
@@ -114,17 +115,26 @@ def test_tfvars_override_the_defaults(tmp_path):
     assert values["log_retention_days"] == 7 and values["enable_container_insights"] is False
 
 
-def test_make_cost_keeps_the_promise_at_the_default_sizes(tmp_path):
-    """Issue 16: at most $4.00 a month with every alarm in place, from the committed run times."""
+def _make_cost(tfvars: Path, *args: str) -> subprocess.CompletedProcess:
     done = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "cost.py"), "--tfvars", str(tmp_path / "none.tfvars"), "--json"],
+        [sys.executable, str(ROOT / "scripts" / "cost.py"), "--tfvars", str(tfvars), *args],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
+    return done
+
+
+def test_make_cost_keeps_the_promise_at_the_default_sizes_in_public_mode(tmp_path):
+    """Issue 16: at most $4.00 a month with every alarm in place, from the committed run times,
+    network included: public subnets, no NAT gateway (issue 28)."""
+    tfvars = tmp_path / "terraform.tfvars"
+    tfvars.write_text('network_mode = "public"\n')
+    report = json.loads(_make_cost(tfvars, "--json").stdout)
+    assert report["network_mode"] == "public"
     assert report["total"] <= 4.00, report
+    assert "Network (public): public IPv4" in [line["item"] for line in report["lines"]]
     items = [line["item"] for line in report["lines"]]
     assert "CloudWatch alarms" in items and "Fargate Spot: sentiment" in items
     runtimes = json.loads((ROOT / "infra" / "cost" / "measured_runtimes.json").read_text())
@@ -132,3 +142,68 @@ def test_make_cost_keeps_the_promise_at_the_default_sizes(tmp_path):
         assert f"{figure} {cost.measured_seconds(runtimes['jobs'][figure]):.2f} s" in " ".join(
             line["arithmetic"] for line in report["lines"]
         ), figure
+
+
+# --- network_mode (issue 28): the network is in the total ---------------------------------------
+
+
+def _network(result: dict) -> dict[str, float]:
+    return {line.item: line.dollars for line in result["lines"] if line.item.startswith("Network")}
+
+
+def test_private_mode_counts_the_nat_gateway_hours_and_the_image_pulls_it_processes():
+    result = cost.estimate(_variables(network_mode="private"), _runtimes(), PRICES, ROOT / "infra")
+    starts = 30.4 * 96 * 2 + 30.4  # scraper and sentiment every 15 minutes, status daily
+    assert _network(result) == {
+        "Network (private): NAT gateway": pytest.approx(30.4 * 24 * 0.045),  # ~$33
+        "Network (private): NAT data": pytest.approx(starts * 0.75 * 0.045),  # ~$198
+    }
+    assert 32 < _network(result)["Network (private): NAT gateway"] < 34
+    assert 197 < _network(result)["Network (private): NAT data"] < 199
+    assert result["total"] == pytest.approx(sum(line.dollars for line in result["lines"]))
+    assert result["network_mode"] == "private"
+    # an S3 gateway endpoint takes the image layers off the NAT gateway
+    endpoint = cost.estimate(
+        _variables(network_mode="private", s3_gateway_route_table_ids=["rtb-0abc"]), _runtimes(), PRICES, ROOT / "infra"
+    )
+    assert _network(endpoint)["Network (private): NAT data"] == 0.0
+    assert _network(endpoint)["Network (private): NAT gateway"] == pytest.approx(30.4 * 24 * 0.045)
+
+
+def test_public_mode_pays_a_public_ipv4_address_per_task_hour_and_no_nat():
+    variables = _variables(network_mode="public")
+    result = cost.estimate(variables, _runtimes(), PRICES, ROOT / "infra")
+    task_hours = sum(
+        line.dollars / cost.hourly(variables[size]["cpu"] / 1024, variables[size]["memory"] / 1024, PRICES)
+        for line in result["lines"]
+        for job, (size, *_rest) in cost.JOBS.items()
+        if line.item == f"Fargate Spot: {job}"
+    )
+    assert _network(result) == {"Network (public): public IPv4": pytest.approx(task_hours * 0.005)}
+    private = cost.estimate(_variables(network_mode="private"), _runtimes(), PRICES, ROOT / "infra")
+    assert private["total"] - result["total"] == pytest.approx(
+        sum(_network(private).values()) - sum(_network(result).values())
+    )
+    assert any("network_mode = 'private' instead" in note for note in result["notes"])
+    with pytest.raises(ValueError, match="network_mode"):
+        cost.estimate(_variables(network_mode="nat"), _runtimes(), PRICES, ROOT / "infra")
+
+
+def test_make_cost_says_which_network_mode_its_total_assumes(tmp_path):
+    out = _make_cost(tmp_path / "none.tfvars").stdout
+    total = next(line for line in out.splitlines() if line.strip().startswith("TOTAL"))
+    assert total.rstrip().endswith("with network_mode = 'private'")  # the variable's default
+    assert "network_mode = 'private'" in out.splitlines()[0]
+    assert "Network (private): NAT gateway" in out and "Network (private): NAT data" in out
+    (tmp_path / "public.tfvars").write_text('network_mode = "public"\n')
+    out = _make_cost(tmp_path / "public.tfvars").stdout
+    assert "with network_mode = 'public'" in out and "Network (private)" not in out
+
+
+def test_the_modes_are_the_terraform_variables_validation():
+    variables = cost.terraform_variables(ROOT / "infra" / "variables.tf", None)
+    assert variables["network_mode"] == "private"
+    text = (ROOT / "infra" / "variables.tf").read_text()
+    block = text[text.index('variable "network_mode"') :]
+    block = block[: block.index("\n}\n")]
+    assert 'contains(["public", "private"], var.network_mode)' in block

@@ -134,7 +134,7 @@ def test_the_type_functions_read_well_in_argparse_messages(capsys):
         (["analyze_sentiment", "--limit", "0"], "--limit"),
         (["daily_status", "--days", "-1"], "--days"),
         (["daily_status", "--top", "x"], "--top"),
-        (["ecs", "run", "scrape", "--cpu", "-1024"], "--cpu"),
+        (["ecs", "run", "scraper", "--cpu", "-1024"], "--cpu"),
         (["ecs", "logs", "scraper", "--since", "5x"], "--since"),
         (["ecs", "logs", "scraper", "--poll", "0"], "--poll"),
     ],

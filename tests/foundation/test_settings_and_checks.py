@@ -13,6 +13,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PROD_SECRET = "k3y-" + "x7Q9pL2mZ8vR4tW6yB1nC5dF0gH3jK7s" * 2  # > 50 chars, many unique
 
 
+#: `check --deploy` tags but staticfiles (marketpulse.E001 needs collectstatic first).
+NOT_STATIC = ("--tag", "security", "--tag", "caches")
+
+
 def _clean_env(**extra: str) -> dict[str, str]:
     """The machine's environment without any of our variables, plus `extra`."""
     ours = ("DJANGO_", "DATABASE_URL", "LOG_", "REDDIT_", "SENTIMENT_", "ADMIN_URL", "STALE_", "SQLITE_")
@@ -123,15 +127,29 @@ def test_empty_values_mean_the_default_and_lists_are_trimmed(tmp_path):
     )
 
 
-def test_check_deploy_passes_with_only_the_three_production_variables(tmp_path):
+def test_check_deploy_passes_with_the_three_production_variables_and_redis(tmp_path):
     env = _clean_env(
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY=PROD_SECRET,
         DJANGO_ALLOWED_HOSTS="marketpulse.example.com",
+        CACHE_URL="redis://127.0.0.1:6379/13",
     )
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    # Every deploy check but the static files' (nothing is collected here): test_health_static.py.
+    result = _manage("check", "--deploy", *NOT_STATIC, "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_the_rate_limit_counts_in_the_database():
+    env = _clean_env(
+        DJANGO_DEBUG="false", DJANGO_SECRET_KEY=PROD_SECRET, DJANGO_ALLOWED_HOSTS="marketpulse.example.com"
+    )
+    result = _manage("check", "--deploy", *NOT_STATIC, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr  # a warning, not an error
+    out = result.stdout + result.stderr
+    assert "marketpulse.W001" in out and "CACHE_URL=redis://" in out
+    assert _manage("check", "--deploy", env=dict(env, API_RATE_LIMIT="off")).stdout.count("W001") == 0
+    assert "W001" not in _manage("check", env=env).stdout + _manage("check", env=env).stderr  # deploy only
 
 
 def test_check_deploy_flags_an_insecure_override():

@@ -20,7 +20,7 @@ outside CI, and FAIL in CI (`CI=true`) or with INFRA_CHECK_STRICT=1: a missing t
 turn the check green. check.sh sets INFRA_CHECK_STRICT=1 for its pytest run, because it has
 already found both.
 
-Work files go to var/infra-moto/ (copies of the configurations beside infra/ci/moto/*.tf,
+Work files go to TEST_STATE_DIR/infra-moto/ (copies of the configurations beside infra/ci/moto/*.tf,
 Terraform's logs, moto's log); the copies are removed after a run without failures and kept
 for a look after a failure. The production files in infra/ are never touched.
 
@@ -130,7 +130,7 @@ def _aws_env(base: dict[str, str]) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def workdir(request: pytest.FixtureRequest) -> Iterator[Path]:
-    """var/infra-moto/, emptied first; the configuration copies are removed after a clean run."""
+    """TEST_STATE_DIR/infra-moto/, emptied first; the configuration copies are removed after a clean run."""
     if WORK.exists():
         shutil.rmtree(WORK)
     (WORK / "logs").mkdir(parents=True)

@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
+from tests.isolation import state_dir
+
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
-WORK = ROOT / "var" / "infra-moto"
+WORK = state_dir() / "infra-moto"  # the session's throwaway directory, never var/ (tests/isolation.py)
 REGION = "us-east-1"
 PREFIX = "market-pulse-"
 CLUSTER = "market-pulse"

@@ -51,22 +51,50 @@ def _resource(name: str, rtype: str, label: str) -> dict[str, Any]:
 
 
 def _jobs() -> dict[str, dict[str, Any]]:
-    """local.jobs in versions.tf: job -> {command, metric_job, secrets, ...}."""
-    return _blocks("versions.tf", "locals")["jobs"]
+    """local.jobs in jobs.tf: job -> {command, metric_job, secrets, schedule, ...}."""
+    return _blocks("jobs.tf", "locals")["jobs"]
 
 
 def _variable_default(name: str) -> Any:
     return _blocks("variables.tf", "variable")[name]["default"]
 
 
-def test_the_three_jobs_run_the_commands_manage_py_ecs_documents():
+def test_the_job_names_are_the_terraform_jobs():
+    """One set of job names: ops.aws.JOBS, what `ecs run`, `ecs logs` and `ecs schedules` take,
+    is local.jobs (jobs.tf), with the same commands and default schedules."""
     jobs = _jobs()
-    # ... and the weekly train-stance job of training.tf (test_training_stack.py has its own contract)
-    training = _blocks("training.tf", "locals")
-    jobs = {**jobs, training["train_stance_job"]: {"command": training["train_stance_command"]}}
-    assert sorted(jobs) == sorted(aws.JOBS)
-    for job, command in aws.JOBS.items():
-        assert jobs[job]["command"] == command.split(), job
+    assert list(aws.JOBS) == list(jobs)
+    for job, fields in jobs.items():
+        schedule = fields["schedule"]
+        if schedule is None:  # started by `ecs run` with its own command (import-dump: the file)
+            assert aws.JOBS[job].schedule is None, job
+            assert fields["command"][0] == aws.JOBS[job].command.split()[0], job
+        else:
+            assert fields["command"] == aws.JOBS[job].command.split(), job
+            assert _variable_default(schedule.removeprefix("${var.").removesuffix("}")) == aws.JOBS[job].schedule, job
+
+
+def test_every_job_is_one_task_definition_and_each_scheduled_job_one_schedule():
+    """No job written out on its own beside local.jobs (issue 28): the duplication is folded."""
+    for path in sorted(INFRA.glob("*.tf")):
+        for rtype in ("aws_ecs_task_definition", "aws_scheduler_schedule", "aws_sqs_queue", "aws_cloudwatch_log_group"):
+            for label, body in _resources(path.name, rtype).items():
+                assert "for_each" in body, f"{path.name}: {rtype}.{label} is not one of local.jobs"
+    assert _resource("tasks.tf", "aws_ecs_task_definition", "jobs")["for_each"] == "${local.jobs}"
+    assert _resource("schedules.tf", "aws_scheduler_schedule", "jobs")["for_each"] == "${local.scheduled_jobs}"
+    assert _resource("logs.tf", "aws_cloudwatch_log_group", "jobs")["for_each"] == "${local.jobs}"
+    moved = list(_tf("jobs.tf").get("moved", []))
+    assert len(moved) == 11  # every resource of the old training.tf / import_dump.tf copies
+
+
+def test_ecs_run_and_ecs_logs_take_the_same_job_names():
+    from django.core.management import load_command_class
+
+    parser = load_command_class("ops", "ecs").create_parser("manage.py", "ecs")
+    subparsers = next(a for a in parser._actions if a.dest == "area").choices
+    for area in ("run", "logs"):
+        (job,) = [a for a in subparsers[area]._actions if a.dest == "job"]
+        assert list(job.choices) == list(aws.JOBS), area
 
 
 def test_secret_names_and_environment_variables_match_setup_secrets():

@@ -24,7 +24,7 @@ SECRETS = {  # short name -> (the variable in the container, the SECRET_* setup_
     "reddit-client-id": ("REDDIT_CLIENT_ID", "SECRET_REDDIT_CLIENT_ID", "cost-client-id"),
     "reddit-client-secret": ("REDDIT_CLIENT_SECRET", "SECRET_REDDIT_CLIENT_SECRET", "cost-client-secret"),
 }
-#: The secrets each job's task definition names (infra/versions.tf local.jobs).
+#: The secrets each job's task definition names (infra/jobs.tf local.jobs).
 JOB_SECRETS = {
     "scraper": set(SECRETS),
     "sentiment": {"django-secret-key", "database-url"},

@@ -1,4 +1,4 @@
-"""infra/import_dump.tf: the import-dump task (no schedule) and its read access to one bucket.
+"""infra/import_dump.tf and local.jobs["import-dump"]: the import-dump task (no schedule) and its read access to one bucket.
 
 The `infra` test asserts on the stack test_moto_apply.py applies to moto (conftest.py runs it
 inside that sequence, before the no-drift plan and the destroy). The stack is applied with
@@ -17,7 +17,7 @@ JOB = "import-dump"
 
 
 def test_import_dump_is_a_job_manage_py_ecs_knows():
-    assert ops_aws.job_name_resolve("import_dump") == JOB
+    assert ops_aws.job_name_resolve(JOB) == JOB and ops_aws.JOBS[JOB].schedule is None
     assert ops_aws.task_family(JOB) == f"{PREFIX}{JOB}"
     assert ops_aws.log_group(JOB) == f"/ecs/{PREFIX}{JOB}"
 

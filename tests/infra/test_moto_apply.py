@@ -14,7 +14,7 @@ import pytest
 
 from .harness import CLUSTER, JOBS, PREFIX, Stack, tail
 
-TRAINING = "train-stance"  # the weekly job of infra/training.tf (its own checks: test_training_stack.py)
+TRAINING = "train-stance"  # the weekly job of infra/jobs.tf (its own checks: test_training_stack.py)
 
 pytestmark = [pytest.mark.infra, pytest.mark.timeout(900)]
 
@@ -40,6 +40,7 @@ BAD_INPUTS = [
     ("container_user=0", "non-zero numeric uid"),
     ("name_prefix=Market_Pulse", "name_prefix must be"),
     ('job_environment={DATABASE_URL="postgres://x"}', "must not be one of the secrets"),
+    ("network_mode=nat", "network_mode must be"),
 ]
 
 
@@ -90,7 +91,7 @@ def test_plan_reports_one_validation_error_per_bad_input(validation_plan):
 def test_outputs_and_schedule_names(stack: Stack, aws):
     names = sorted(s["Name"] for s in aws("scheduler").list_schedules(NamePrefix=PREFIX)["Schedules"])
     assert names == sorted(f"{PREFIX}{job}" for job in (*JOBS, TRAINING))
-    assert stack.outputs["schedule_names"] == {job: f"{PREFIX}{job}" for job in JOBS}
+    assert stack.outputs["schedule_names"] == {job: f"{PREFIX}{job}" for job in (*JOBS, TRAINING)}
     assert stack.outputs["cluster_name"] == CLUSTER
 
 
@@ -257,6 +258,37 @@ def test_plan_after_apply_and_the_ops_commands_has_no_changes(stack: Stack, terr
         changes
     )
     assert proc.returncode == 0, tail(proc)
+
+
+def test_public_network_mode_moves_the_schedules_to_public_subnets_with_a_public_ip(stack: Stack, terraform, aws):
+    """network_mode = "public" (issue 28): every schedule's task in the public subnets with a
+    public IP, updated in place; the egress-only security group and everything else unchanged."""
+    ec2 = aws("ec2")
+    public = ec2.create_subnet(VpcId=stack.network["vpc_id"], CidrBlock="10.42.9.0/24")["Subnet"]["SubnetId"]
+    refused = terraform(stack.dir, "plan", "-input=false", "-refresh=false", "-var", "network_mode=public")
+    assert refused.returncode == 1 and "needs public_subnet_ids" in " ".join(refused.stderr.split()), tail(refused)
+    planned = terraform(
+        stack.dir,
+        "plan",
+        "-input=false",
+        "-refresh=false",
+        "-out=public.tfplan",
+        "-var",
+        "network_mode=public",
+        "-var",
+        f'public_subnet_ids=["{public}"]',
+    )
+    assert planned.returncode == 0, tail(planned)
+    shown = terraform(stack.dir, "show", "-json", "public.tfplan")
+    assert shown.returncode == 0, tail(shown)
+    changes = [c for c in json.loads(shown.stdout)["resource_changes"] if c["change"]["actions"] != ["no-op"]]
+    assert {c["type"] for c in changes} == {"aws_scheduler_schedule"}, [c["address"] for c in changes]
+    assert {tuple(c["change"]["actions"]) for c in changes} == {("update",)}
+    assert len(changes) == len(JOBS) + 1  # and train-stance's
+    for change in changes:
+        (network,) = change["change"]["after"]["target"][0]["ecs_parameters"][0]["network_configuration"]
+        assert network["assign_public_ip"] is True and network["subnets"] == [public], change["address"]
+        assert network["security_groups"] == [stack.outputs["task_security_group_id"]]
 
 
 def test_destroy_leaves_nothing(stack: Stack, terraform, aws):

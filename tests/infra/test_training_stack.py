@@ -45,10 +45,11 @@ def _as_list(value):
 
 
 def test_train_stance_job_is_the_one_manage_py_ecs_knows():
-    training = _locals("training.tf")
-    assert training["train_stance_job"] == JOB
-    assert training["train_stance_command"] == ops_aws.JOBS[JOB].split() == ["train_stance", "--promote"]
-    assert ops_aws.job_name_resolve("train") == JOB
+    job = _locals("jobs.tf")["jobs"][JOB]
+    assert job["command"] == ops_aws.JOBS[JOB].command.split() == ["train_stance", "--promote"]
+    assert job["task_role"] == "${aws_iam_role.train_stance_task.arn}"
+    assert job["enabled"] == "${var.train_stance_schedule_enabled}"
+    assert ops_aws.job_name_resolve(JOB) == JOB
     assert ops_aws.schedule_name(JOB) == ops_aws.task_family(JOB) == f"{PREFIX}{JOB}"
     assert ops_aws.log_group(JOB) == f"/ecs/{PREFIX}{JOB}"
 

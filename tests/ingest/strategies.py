@@ -36,11 +36,12 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from ingest.ids import BASE36_DIGITS, to36
+
 STRATEGY_NOW = datetime(2026, 11, 1, tzinfo=UTC)
 _NOW_TS = int(STRATEGY_NOW.timestamp())
 _REDDIT_START_TS = int(datetime(2005, 6, 1, tzinfo=UTC).timestamp())
-_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
-_SUBREDDIT_CHARS = _ALPHABET + "ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
+_SUBREDDIT_CHARS = BASE36_DIGITS + "ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
 _NAMES = ["diamond", "paper", "tendie", "ape", "regard", "theta", "bagholder", "yolo", "wendy"]
 
 COMMENT_FIELDS = [
@@ -116,15 +117,6 @@ NUMERIC_STRINGS = [
     "32503680000",
     "1e13",
 ]
-
-
-def to36(value: int) -> str:
-    out = ""
-    while True:
-        value, rem = divmod(value, 36)
-        out = _ALPHABET[rem] + out
-        if value == 0:
-            return out
 
 
 # ------------------------------------------------------------------ scalars

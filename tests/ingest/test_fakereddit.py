@@ -74,6 +74,29 @@ def test_faults(fake_reddit):
         pass
 
 
+def test_refusals_and_a_malformed_child(fake_reddit, dataset):
+    fake_reddit.inject("403", path="^/api/info", times=None)
+    fake_reddit.inject("404", path="/hot")
+    fake_reddit.inject("bad_child", path="/new", child_data=[1, 2])
+    fake_reddit.inject("bad_child", path="^/comments/", child_kind="t1", child_data="junk")
+    for _ in range(2):  # times=None: every time
+        refused = _get(fake_reddit, "/api/info", id="t3_x")
+        assert refused.status_code == 403 and refused.json() == {"message": "Forbidden", "error": 403}
+    assert _get(fake_reddit, "/r/wallstreetbets/hot").status_code == 404
+    assert _get(fake_reddit, "/r/wallstreetbets/hot").status_code == 200  # only once
+    children = _get(fake_reddit, "/r/wallstreetbets/new", limit=5).json()["data"]["children"]
+    assert children[0] == {"kind": "t3", "data": [1, 2]} and len(children) == 6
+    assert isinstance(_get(fake_reddit, "/r/wallstreetbets/new", limit=5).json()["data"]["children"][0]["data"], dict)
+    post, comments = _get(fake_reddit, f"/comments/{dataset['posts'][0]['id']}").json()
+    assert post["data"]["children"][0]["data"]["id"] == dataset["posts"][0]["id"]  # the post stays first
+    assert comments["data"]["children"][0] == {"kind": "t1", "data": "junk"}
+    try:
+        fake_reddit.inject("418")
+        raise AssertionError("expected ValueError")
+    except ValueError:
+        pass
+
+
 def test_rate_limit_window():
     from ingest.fakereddit import FakeReddit
 

@@ -29,11 +29,11 @@ def _loaded_after(imports: str, watched: tuple[str, ...]) -> list[str]:
 
 
 def test_upsert_and_progress_import_neither_praw_nor_the_reddit_client():
-    loaded = _loaded_after("import ingest.upsert, ingest.progress", ("praw", "prawcore", "ingest.reddit"))
+    loaded = _loaded_after("import ingest.upsert, ingest.scrape.progress", ("praw", "prawcore", "ingest.scrape.client"))
     assert loaded == []
 
 
-@pytest.mark.parametrize("module", ["ingest.scraper", "ingest.management.commands.scrape_reddit"])
+@pytest.mark.parametrize("module", ["ingest.scrape.scraper", "ingest.management.commands.scrape_reddit"])
 def test_the_job_never_imports_the_replay_server(module):
     """The images leave ingest/fakereddit/ out (.dockerignore): nothing the jobs run may import it."""
     loaded = _loaded_after(f"import {module}", ("ingest.fakereddit",))

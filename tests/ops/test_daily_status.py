@@ -214,3 +214,29 @@ def test_exit_code_of_a_real_process(transactional_db, subprocess_env, manage_py
     proc = subprocess.run([*manage_py, "daily_status"], env=subprocess_env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "Scraper fresh" in proc.stdout
+
+
+def test_the_warning_rules_are_a_selector(data, settings):
+    """ops.selectors.daily_status_warnings decides, ops.report renders: the rules without the command."""
+    from ops.report import daily_status_lines
+    from ops.selectors import daily_status_get, daily_status_warnings, last_scrape_rejected
+
+    settings.STALE_AFTER_MINUTES = 60
+    scrape = make_run("scrape_reddit", "interrupted", minutes_ago=90, took=0, error="stopped by SIGTERM")
+    scrape.counters = {"rejected": {"created_in_future": 3}, "threads_skipped": 2}
+    scrape.save()
+    make_run("analyze_sentiment", "succeeded", minutes_ago=200, took=0)
+    status = daily_status_get(days=7, top=5)
+    warnings = daily_status_warnings(status)
+    assert [w.split(":")[0] for w in warnings] == [
+        "STALE",
+        "sentiment backlog",
+        "scrape_reddit",  # interrupted
+        "scrape_reddit",  # skipped threads
+        "analyze_sentiment",
+    ]
+    assert warnings[0] == "STALE: scrape_reddit has never succeeded"
+    assert last_scrape_rejected(status) == {"created_in_future": 3}
+    lines = daily_status_lines(status, days=7, warnings=warnings, rejected={"created_in_future": 3})
+    assert lines[-len(warnings) :] == [f"  ! {w}" for w in warnings]
+    assert "  scrape_reddit last run: 3 items rejected (created_in_future 3)" in lines

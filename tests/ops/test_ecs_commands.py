@@ -98,7 +98,7 @@ def test_no_schedules_with_prefix(stack):
 
 
 def test_run_uses_schedule_network_and_is_listed(stack, boto):
-    out = run("ecs", "run", "scrape")
+    out = run("ecs", "run", "scraper")
     assert f"started {PREFIX}scraper task" in out
     ecs = boto("ecs")
     arns = ecs.list_tasks(cluster=CLUSTER)["taskArns"]
@@ -148,7 +148,7 @@ def test_run_dry_run_prints_request_and_starts_nothing(stack, boto):
 
 def test_run_on_missing_cluster(stack):
     with pytest.raises(CommandError) as excinfo:
-        run("ecs", "run", "scrape", "--cluster", "market-pulse-gone")
+        run("ecs", "run", "scraper", "--cluster", "market-pulse-gone")
     assert excinfo.value.returncode == 1
     assert "cluster 'market-pulse-gone' not found" in str(excinfo.value)
 
@@ -161,7 +161,7 @@ def test_tasks_on_missing_cluster(stack):
 def test_run_without_schedule_needs_network(aws_env, boto):
     boto("ecs").create_cluster(clusterName=CLUSTER)
     with pytest.raises(CommandError, match="pass --subnets and --security-groups"):
-        run("ecs", "run", "scrape")
+        run("ecs", "run", "scraper")
 
 
 # --- logs ------------------------------------------------------------------------------------------
@@ -186,7 +186,7 @@ def test_logs_read_back_with_since(stack, boto):
     assert "scrape_reddit: 12 posts new" in out and "scrape_reddit: done" in out
     assert out.index("12 posts new") < out.index("done")
     assert "old line" not in out
-    out = run("ecs", "logs", "scrape", "--since", "4h")
+    out = run("ecs", "logs", "scraper", "--since", "4h")
     assert "old line" in out
 
 

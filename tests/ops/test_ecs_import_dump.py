@@ -24,7 +24,7 @@ def run(*args: str) -> str:
 
 @pytest.fixture
 def import_task(stack, boto):
-    """The import-dump task definition infra/import_dump.tf creates (no schedule of its own)."""
+    """The import-dump task definition infra/jobs.tf creates (no schedule of its own)."""
     return boto("ecs").register_task_definition(
         family=FAMILY,
         networkMode="awsvpc",
@@ -109,5 +109,5 @@ def test_bad_requests(stack, import_task, args, message, code):
 
 def test_file_goes_with_import_dump_only(stack):
     with pytest.raises(CommandError, match="--file goes with import-dump") as excinfo:
-        run("ecs", "run", "scrape", "--file", "s3://dumps/RC.zst")
+        run("ecs", "run", "scraper", "--file", "s3://dumps/RC.zst")
     assert excinfo.value.returncode == 2

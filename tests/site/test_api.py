@@ -43,7 +43,7 @@ def test_tickers_fields_ranks_and_sentiment(client, site_data):
     assert tsla["scored"] == len(labels)
     assert tsla["bullish_pct"] == round(100 * pos / len(labels), 1)
     assert tsla["bearish_pct"] == round(100 * neg / len(labels), 1)
-    expected_net = (0.8 * pos - 0.7 * (neg - 1) - 0.5) / len(labels)
+    expected_net = (pos - neg) / len(labels)  # the net stance of the counts, as the split
     assert tsla["sentiment"] == pytest.approx(round(expected_net, 3))
     assert tsla["upvotes"] == sum(i * 3 for i in range(29)) + 7
     assert len(tsla["sparkline"]) == 24 and sum(tsla["sparkline"]) == 30

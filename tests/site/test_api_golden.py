@@ -18,6 +18,15 @@ each article's `stance` on the ticker (and so a new ETag); with every mention's 
 set from its article's label (as migration 0005 fills them) all other bytes, the
 leaderboard's and timelines' counts included, are unchanged.
 
+Re-recorded for net sentiment from the stance counts (issue 30, item 4): `sentiment`
+is now (bullish - bearish) / scored, the counts the split shows, not the mean model
+score; the 23 answers that carry a net sentiment (and their ETags) changed, SPY's
+all-neutral day went from "bullish" (+0.062) to "neutral" (0.0); nothing else moved.
+
+Re-recorded for the API index (issue 30, item 9): `/api/v1/` answers a JSON index and
+`/api/v1` redirects to it, where both were JSON 404s; the two requests moved to the end of
+the plan (`INDEX`); no other answer changed.
+
 Re-record (only when a change to the API is intended, and say so in the commit):
 
     RECORD_API_GOLDEN=1 .venv/bin/python -m pytest -q -p no:cacheprovider tests/site/test_api_golden.py
@@ -249,12 +258,13 @@ NOT_FOUND = [
     "/api/v1/tickers/TSLA/",
     "/api/v1/tickers/TSLA/articles/",
     "/api/v1/nothing/here",
-    "/api/v1/",
-    "/api/v1",
     "/api/",
     "/api/v2/tickers",
     "/api/v1/status/",
 ]
+
+# The API's root: a JSON index since issue 30 (a JSON 404 before); without the slash, a 301 to it.
+INDEX = ["/api/v1/", "/api/v1"]
 
 
 def request_plan() -> list[dict]:
@@ -267,7 +277,7 @@ def request_plan() -> list[dict]:
         {"method": "GET", "follow": index["/api/v1/tickers/TSLA/articles?sort=top&range=90d"]},
         {"method": "GET", "follow": index["/api/v1/tickers/TSLA/articles?kind=comment"]},
     ]
-    plan += [{"method": "GET", "url": u} for u in BAD_PARAMETERS + NOT_FOUND]
+    plan += [{"method": "GET", "url": u} for u in BAD_PARAMETERS + NOT_FOUND + INDEX]
     plan += [
         # A cursor of the other sort is refused.
         {"method": "GET", "follow": index["/api/v1/tickers/TSLA/articles?sort=top&range=90d"], "set": {"sort": "new"}},

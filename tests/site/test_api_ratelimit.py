@@ -4,18 +4,17 @@ address comes from X-Forwarded-For only when the peer is a trusted proxy (FORWAR
 from __future__ import annotations
 
 import pytest
-from django.core.cache import caches
 from django.test import RequestFactory
 
-from marketpulse.ratelimit import client_ip
+from marketpulse.ratelimit import client_ip, rate_counters_clear
 
 
 @pytest.fixture
 def limit(settings, db):
     settings.API_RATE_LIMIT = "3/m"
-    caches[settings.RATELIMIT_CACHE_ALIAS].clear()
+    rate_counters_clear()
     yield
-    caches[settings.RATELIMIT_CACHE_ALIAS].clear()
+    rate_counters_clear()
 
 
 def test_over_the_limit_is_429_with_retry_after_and_json(client, limit, settings):
@@ -94,10 +93,10 @@ def test_the_limit_counts_in_redis_when_cache_url_names_it(client, db, settings)
     url = _redis_url()
     settings.CACHES = {**settings.CACHES, "ratelimit": environ.Env.cache_url_config(url)}
     settings.API_RATE_LIMIT = "2/m"
-    caches["ratelimit"].clear()
+    rate_counters_clear()
     try:
         assert [client.get("/api/v1/status").status_code for _ in range(3)] == [200, 200, 429]
         keys = redis.Redis.from_url(url).keys("*")
         assert keys, "the rate-limit counter was not written to Redis"
     finally:
-        caches["ratelimit"].clear()
+        rate_counters_clear()

@@ -1,16 +1,15 @@
 """The ticker chart in headless Chromium on a phone and a desktop (issue 13): legend visible,
-axis labels legible, no sideways scroll. Screenshots land in var/screenshots/."""
+axis labels legible, no sideways scroll. Screenshots land in the session's TEST_STATE_DIR/screenshots/."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+
+from tests.isolation import state_dir
 
 from .test_browser import _open
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "var" / "screenshots"
+SHOTS = state_dir() / "screenshots"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 

@@ -20,7 +20,18 @@ def _points(nets: list[float | None]) -> list[TimelinePoint]:
         if net is None:
             out.append(TimelinePoint(start=START + timedelta(hours=i), mentions=1))
         else:
-            out.append(TimelinePoint(start=START + timedelta(hours=i), mentions=2, scored=2, sentiment_sum=2 * net))
+            # net = (bullish - bearish) / scored, over 10 scored mentions
+            bullish, bearish = max(0, round(10 * net)), max(0, round(-10 * net))
+            out.append(
+                TimelinePoint(
+                    start=START + timedelta(hours=i),
+                    mentions=10,
+                    scored=10,
+                    positive=bullish,
+                    negative=bearish,
+                    neutral=10 - bullish - bearish,
+                )
+            )
     return out
 
 
@@ -43,7 +54,7 @@ def test_the_sentiment_line_has_its_own_scale_and_the_bars_theirs():
     right = re.findall(r'<text class="tick scale-right"[^>]*>([^<]+)</text>', svg)
     assert right == ["+1", "0", "\u22121"]
     left = re.findall(r'<text class="tick scale-left"[^>]*>([^<]+)</text>', svg)
-    assert left == ["2", "0"]
+    assert left == ["10", "0"]
     # The right scale sits outside the plot, the line inside it.
     xs = [float(x) for x in re.findall(r'class="tick scale-right" x="([\d.]+)"', svg)]
     assert min(xs) > chart["plot_right"]

@@ -21,8 +21,8 @@ def test_sparkline_scales_to_the_peak_and_keeps_a_baseline():
 def test_timeline_chart_bars_line_and_labels():
     start = datetime(2026, 1, 1, tzinfo=UTC)
     points = [
-        TimelinePoint(start=start, mentions=4, scored=2, sentiment_sum=2.0),
-        TimelinePoint(start=start + timedelta(hours=1), mentions=2, scored=2, sentiment_sum=-2.0),
+        TimelinePoint(start=start, mentions=4, scored=2, positive=2),
+        TimelinePoint(start=start + timedelta(hours=1), mentions=2, scored=2, negative=2),
         TimelinePoint(start=start + timedelta(hours=2)),
     ]
     chart = charts.timeline_chart(points, granularity="hour", width=136, height=130)

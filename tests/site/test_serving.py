@@ -35,12 +35,20 @@ def test_gunicorn_config_workers_from_cpu_count(monkeypatch):
     assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"] == 3
 
 
-def test_gunicorn_serves_the_site_with_a_json_access_log(subprocess_env):
+def test_gunicorn_serves_the_site_with_a_json_access_log(subprocess_env, tmp_path):
+    """As the image runs: static files collected first (else /health is 503), here into tmp_path."""
     from .conftest import build_site_data
 
     build_site_data()
+    (tmp_path / "serve_settings.py").write_text(
+        f"from tests.settings import *  # noqa\nSTATIC_ROOT = {str(tmp_path / 'collected')!r}\n"
+    )
+    env = dict(subprocess_env, DJANGO_SETTINGS_MODULE="serve_settings", PYTHONPATH=f"{tmp_path}{os.pathsep}{ROOT}")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True, timeout=120
+    )
     port = _free_port()
-    env = dict(subprocess_env, WEB_CONCURRENCY="1", GUNICORN_BIND=f"127.0.0.1:{port}")
+    env.update(WEB_CONCURRENCY="1", GUNICORN_BIND=f"127.0.0.1:{port}")
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
         cwd=ROOT,

@@ -1,4 +1,4 @@
-"""manage.py scrape_reddit: Reddit -> articles and mentions (thin; logic in ingest.scraper and ingest.upsert)."""
+"""manage.py scrape_reddit: Reddit -> articles and mentions (thin; logic in ingest.scrape.scraper and ingest.upsert)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ingest import selectors
 from ingest.locks import scrape_lock
-from ingest.progress import summary_line
-from ingest.scrape_plan import ScrapeOptions, ScrapeOutcome, scrape_targets
-from ingest.scraper import scrape_reddit
+from ingest.scrape.plan import ScrapeOptions, ScrapeOutcome, scrape_targets
+from ingest.scrape.progress import summary_line
+from ingest.scrape.scraper import scrape_reddit
 from marketpulse import cli
 from marketpulse.jobs import job_run
 

@@ -1,17 +1,7 @@
-"""manage.py ecs: run and watch the scheduled jobs on ECS, from the operator's machine.
+"""manage.py ecs: run and watch the jobs on ECS (schedules, run, tasks, logs, ecr-password).
 
-    manage.py ecs schedules status [NAME]
-    manage.py ecs schedules enable|disable NAME|--all [--dry-run]
-    manage.py ecs run scrape|sentiment|status|train-stance [--subnets ... --security-groups ...] [--dry-run]
-    manage.py ecs run import-dump --file s3://bucket/RC_2021-01.zst [--file ...] [--import-options "..."]
-    manage.py ecs tasks
-    manage.py ecs logs scraper|sentiment|status|train-stance [--since 1h] [--follow]
-
-A thin command over `ops.ecs` (and `ops.aws` for names and errors). Names come from ECS_NAME_PREFIX (default
-`market-pulse-`), the cluster from ECS_CLUSTER or --cluster, region, credentials and
-endpoint from the standard AWS environment variables (AWS_REGION, AWS_PROFILE,
-AWS_ENDPOINT_URL, ...). AWS errors end the command with one line on stderr and exit 1;
-usage errors exit 2.
+JOB is one of `ops.aws.JOBS`, the keys of the Terraform's `local.jobs`. AWS errors exit 1,
+usage errors 2. See docs/design/operations.md.
 """
 
 from __future__ import annotations
@@ -46,7 +36,8 @@ class Command(BaseCommand):
         schedules.add_argument(
             "name",
             nargs="?",
-            help="A schedule: its full name (market-pulse-scraper) or the job (scraper, sentiment, status, train-stance).",
+            help="A schedule: its full name (market-pulse-scraper) or the job "
+            f"({', '.join(job for job, spec in aws.JOBS.items() if spec.schedule)}).",
         )
         schedules.add_argument("--all", action="store_true", help="Every schedule whose name starts with the prefix.")
         schedules.add_argument(
@@ -60,7 +51,7 @@ class Command(BaseCommand):
         run = sub.add_parser("run", help="Start one task of a job now (ECS RunTask).")
         run.add_argument(
             "job",
-            choices=["scrape", "sentiment", "status", "train-stance", "import-dump"],
+            choices=list(aws.JOBS),
             help="Which job's task definition to run (import-dump: one task per --file).",
         )
         run.add_argument(
@@ -105,7 +96,7 @@ class Command(BaseCommand):
             "--command",
             dest="task_command",
             default="",
-            help='Override the container command, e.g. "scrape_reddit --mode backfill --days 2".',
+            help='Override the container command, e.g. "scrape_reddit --mode backfill --since 2026-01-01".',
         )
         run.add_argument(
             "--env",
@@ -131,7 +122,7 @@ class Command(BaseCommand):
         logs = sub.add_parser("logs", help="Print a job's CloudWatch log events.")
         logs.add_argument(
             "job",
-            choices=["scraper", "scrape", "sentiment", "status", "train-stance", "import-dump"],
+            choices=list(aws.JOBS),
             help="Whose log group (/ecs/market-pulse-JOB).",
         )
         logs.add_argument(
@@ -174,7 +165,7 @@ class Command(BaseCommand):
     def _schedule_name(self, raw: str, prefix: str) -> str:
         if raw.startswith(prefix):
             return raw
-        if raw.lower() in aws.RUN_ALIASES:
+        if raw.lower() in aws.JOBS:
             return prefix + aws.job_name_resolve(raw)
         return raw  # let AWS say whether it exists
 

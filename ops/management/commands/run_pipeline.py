@@ -1,20 +1,7 @@
-"""manage.py run_pipeline: the 15-minute task: scrape, then score, in one process.
+"""manage.py run_pipeline: scrape, then score, in one process (the scraper and sentiment jobs as one task).
 
-    scrape_reddit --mode incremental   then   analyze_sentiment --source reddit
-
-One ECS task instead of two (issue 16): one image pull, one Python and Django start,
-one secrets fetch per 15 minutes, and the batch is scored minutes after it was scraped
-instead of on the next run. The figures are in BENCHMARKS.md ("Job run times") and
-`make cost`.
-
-The two jobs are called by name (`call_command`), never imported: `ops`, `ingest` and
-`sentiment` are independent layers. Each job keeps its own JobRun row, its own metrics line (Job=scrape_reddit, Job=analyze_sentiment:
-the alarms are unchanged) and its own signal handling.
-
-Exit code: a failed scrape still lets the scoring run (what is already stored waits to be
-scored either way), then the scrape's code is the task's, so the failure reaches the
-operator (EventBridge rule on a non-zero exit). A stop signal (SIGTERM: Spot interruption,
-`manage.py ecs stop`) ends the pipeline after the job that was running: exit 143.
+Not scheduled itself; a failed scrape still lets the scoring run, and a stop signal ends it
+after the running job (exit 143). See docs/design/operations.md.
 """
 
 from __future__ import annotations
@@ -25,6 +12,8 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from ops import aws
+
 EXIT_STOPPED = 143
 STEPS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("scrape_reddit", {"mode": "incremental"}),
@@ -33,7 +22,10 @@ STEPS: tuple[tuple[str, dict[str, Any]], ...] = (
 
 
 class Command(BaseCommand):
-    help = "Scrape Reddit, then score the backlog, in one process (the scheduled 15-minute task)."
+    help = (
+        "Scrape Reddit, then score the backlog, in one process: one task for the work of the scheduled "
+        f"scraper ({aws.JOBS['scraper'].schedule}) and sentiment ({aws.JOBS['sentiment'].schedule}) tasks."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(

@@ -1,20 +1,7 @@
-"""manage.py setup_secrets: create or update the four job secrets.
+"""manage.py setup_secrets: create or update the four job secrets (SSM or Secrets Manager).
 
-The ECS task definitions read them by ARN and hand them to the container as environment
-variables. Where they live follows the Terraform variable `secrets_backend`; pick the same
-with --backend or SECRETS_BACKEND (default ssm):
-
-    ssm (SecureString parameters)        secretsmanager (secrets)
-    /market-pulse/django-secret-key      market-pulse/django-secret-key     -> DJANGO_SECRET_KEY
-    /market-pulse/database-url           market-pulse/database-url          -> DATABASE_URL
-    /market-pulse/reddit-client-id       market-pulse/reddit-client-id      -> REDDIT_CLIENT_ID
-    /market-pulse/reddit-client-secret   market-pulse/reddit-client-secret  -> REDDIT_CLIENT_SECRET
-
-Values come from a hidden prompt (getpass; an empty answer keeps the current value),
-or with --from-env from environment variables named `SECRET_<VARIABLE>` (e.g.
-SECRET_DATABASE_URL), so the operator's own local DATABASE_URL is never sent by
-mistake. A value is never printed, logged or echoed: the output says only
-created/updated/unchanged/skipped per secret.
+Values come from a hidden prompt or SECRET_<VARIABLE> (--from-env) and are never printed.
+See docs/design/operations.md.
 """
 
 from __future__ import annotations

@@ -1,10 +1,9 @@
 """manage.py analyze_sentiment: score every article that has no score yet.
 
-Thin: parses arguments, loads the analyzer, runs `sentiment.services.articles_score`
-inside a JobRun (none for --dry-run, which writes nothing), prints a summary. With
-nothing to score (the usual 15-minute run after a quiet spell) it records the run and
-leaves before loading the model: no torch import, no model load, done in about a second
-(issue 16: Fargate bills every second of it). Exit codes: 0 done, 2 bad arguments, 3 the
+Thin: parses arguments, loads the analyzer, and inside a JobRun (none for --dry-run,
+which writes nothing) calls `sentiment.services` (the empty-backlog short-circuit
+`scoring_skip_if_idle`, before any model load; `articles_score`; the run's counters;
+the dry-run tally), then prints. Exit codes: 0 done, 2 bad arguments, 3 the
 configured model is missing or broken (nothing was claimed), 143 stopped by
 SIGTERM/SIGINT after writing the chunk in hand (the JobRun says interrupted; 128 +
 SIGTERM, as scrape_reddit).
@@ -21,8 +20,16 @@ from articles.selectors import articles_backlog_count
 from marketpulse import cli
 from marketpulse.jobs import exit_if_stopped, job_run
 from sentiment.analyzers import Analyzer, ModelBroken, VaderAnalyzer, analyzer_load
-from sentiment.selectors import SOURCES, articles_claimable
-from sentiment.services import ScoringOutcome, articles_score, peak_rss_mb
+from sentiment.selectors import SOURCES
+from sentiment.services import (
+    ScoringOutcome,
+    articles_score,
+    dry_run_tally,
+    peak_rss_mb,
+    scoring_run_finish,
+    scoring_run_start,
+    scoring_skip_if_idle,
+)
 
 EXIT_MODEL_BROKEN = 3
 
@@ -78,105 +85,84 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        backend = options["model"] or settings.SENTIMENT_BACKEND
-        batch_size = options["batch_size"] or settings.SENTIMENT_BATCH_SIZE
-        verbosity = options["verbosity"]
-
-        with job_run("analyze_sentiment", arguments=options, dry_run=options["dry_run"]) as run:
-            if not options["rescore"] and not options["dry_run"]:
-                # Nothing waiting: skip the model load (torch, ~0.5 GB of weights). A broken
-                # model is then found by the first run that has work (exit 3, as before).
-                claimable = articles_claimable(source=options["source"], hours_back=options["hours_back"])
-                if not claimable.exists():
-                    backlog = articles_backlog_count()
-                    for name in ("scored", "positive", "negative", "neutral"):
-                        run.set(name, 0)
-                    run.set("model", "not loaded (nothing to score)")
-                    run.set("backlog", backlog)
+        verbosity, dry_run = options["verbosity"], options["dry_run"]
+        with job_run("analyze_sentiment", arguments=options, dry_run=dry_run) as run:
+            if not options["rescore"] and not dry_run:
+                backlog = scoring_skip_if_idle(run=run, source=options["source"], hours_back=options["hours_back"])
+                if backlog is not None:
                     if verbosity >= 1:
                         self.stdout.write(
                             f"analyze_sentiment: scored 0, nothing to score (source {options['source']}); "
                             f"the model was not loaded, backlog {backlog}"
                         )
                     return
-
-            # Fail fast: the model is loaded before any article is claimed.
-            try:
-                analyzer = analyzer_load(
-                    backend=backend,
-                    model_ref=settings.SENTIMENT_MODEL,
-                    max_tokens=settings.SENTIMENT_MAX_TOKENS,
-                    batch_size=batch_size,
-                    quantize=settings.SENTIMENT_QUANTIZE,
-                    threads=settings.SENTIMENT_THREADS or None,
-                    warn=lambda message: self.stderr.write(self.style.WARNING(f"WARNING: {message}")),
-                )
-            except ModelBroken as exc:
-                raise CommandError(
-                    f"sentiment model unusable: {exc}. Fix SENTIMENT_MODEL (a directory made by "
-                    "`python -m sentiment.download_model --out DIR`), or run with --model vader.",
-                    returncode=EXIT_MODEL_BROKEN,
-                ) from exc
-            vader = analyzer if isinstance(analyzer, VaderAnalyzer) else VaderAnalyzer()
-            run.set("model", analyzer.name)
-            for name in ("scored", "positive", "negative", "neutral"):
-                run.set(name, 0)
-            run.save_counters()
+            analyzer = self._analyzer(options)  # fail fast: loaded before any article is claimed
+            scoring_run_start(run=run, analyzer=analyzer)
             if verbosity >= 1:
-                self.stdout.write(
-                    f"analyze_sentiment: model {analyzer.name}" + (" (dry run)" if options["dry_run"] else "")
-                )
-
-            bar = None
-            if verbosity >= 1 and not options["dry_run"] and sys.stderr.isatty():
-                from tqdm import tqdm
-
-                total = articles_backlog_count()
-                if options["limit"]:
-                    total = min(total, options["limit"])
-                bar = tqdm(total=total, unit="article", desc="scoring", file=sys.stderr)
+                self.stdout.write(f"analyze_sentiment: model {analyzer.name}" + (" (dry run)" if dry_run else ""))
+            bar = self._progress_bar(options) if verbosity >= 1 and not dry_run and sys.stderr.isatty() else None
             try:
                 outcome = articles_score(
                     analyzer=analyzer,
-                    vader=vader,
+                    vader=analyzer if isinstance(analyzer, VaderAnalyzer) else VaderAnalyzer(),
                     run=run,
                     source=options["source"],
                     hours_back=options["hours_back"],
                     limit=options["limit"],
                     rescore=options["rescore"],
-                    dry_run=options["dry_run"],
+                    dry_run=dry_run,
                     on_chunk=(lambda _o, written: bar.update(written)) if bar is not None else None,
                 )
             finally:
                 if bar is not None:
                     bar.close()
-
-            backlog = articles_backlog_count()
-            run.set("backlog", backlog)
-            run.set("items_per_s", round(outcome.items_per_second, 2))
-            run.set("peak_rss_mb", round(peak_rss_mb(), 1))
-            if outcome.lost_races:
-                run.set("lost_races", outcome.lost_races)
-
-            if options["dry_run"]:
-                labels = {"positive": 0, "negative": 0, "neutral": 0}
-                for _pk, _text, score, _vader in outcome.samples:
-                    labels[score[0]] += 1
-                self.stdout.write(
-                    f"dry run: would score {len(outcome.samples)} articles "
-                    f"(positive {labels['positive']}, negative {labels['negative']}, neutral {labels['neutral']}); "
-                    "nothing written"
-                )
-                if verbosity >= 2:
-                    for pk, text, score, vader_score in outcome.samples:
-                        snippet = " ".join(text.split())[:80]
-                        self.stdout.write(
-                            f"  #{pk} {score[0]:8} {score[1]:+.3f} conf {score[2]:.2f} | vader {vader_score[0]:8} "
-                            f"{vader_score[1]:+.3f} | {snippet}"
-                        )
+            backlog = scoring_run_finish(run=run, outcome=outcome)
+            if dry_run:
+                self._dry_run_report(outcome, verbosity)
             else:
                 self._summary(outcome, analyzer, backlog, verbosity)
         exit_if_stopped(run, command="analyze_sentiment", detail="every chunk scored so far is written")
+
+    def _analyzer(self, options) -> Analyzer:
+        try:
+            return analyzer_load(
+                backend=options["model"] or settings.SENTIMENT_BACKEND,
+                model_ref=settings.SENTIMENT_MODEL,
+                max_tokens=settings.SENTIMENT_MAX_TOKENS,
+                batch_size=options["batch_size"] or settings.SENTIMENT_BATCH_SIZE,
+                quantize=settings.SENTIMENT_QUANTIZE,
+                threads=settings.SENTIMENT_THREADS or None,
+                warn=lambda message: self.stderr.write(self.style.WARNING(f"WARNING: {message}")),
+            )
+        except ModelBroken as exc:
+            raise CommandError(
+                f"sentiment model unusable: {exc}. Fix SENTIMENT_MODEL (a directory made by "
+                "`python -m sentiment.download_model --out DIR`), or run with --model vader.",
+                returncode=EXIT_MODEL_BROKEN,
+            ) from exc
+
+    def _progress_bar(self, options):
+        from tqdm import tqdm
+
+        total = articles_backlog_count()
+        if options["limit"]:
+            total = min(total, options["limit"])
+        return tqdm(total=total, unit="article", desc="scoring", file=sys.stderr)
+
+    def _dry_run_report(self, outcome: ScoringOutcome, verbosity: int) -> None:
+        tally = dry_run_tally(outcome)
+        self.stdout.write(
+            f"dry run: would score {len(outcome.samples)} articles "
+            f"(positive {tally['positive']}, negative {tally['negative']}, neutral {tally['neutral']}); "
+            "nothing written"
+        )
+        if verbosity >= 2:
+            for pk, text, score, vader_score in outcome.samples:
+                snippet = " ".join(text.split())[:80]
+                self.stdout.write(
+                    f"  #{pk} {score[0]:8} {score[1]:+.3f} conf {score[2]:.2f} | vader {vader_score[0]:8} "
+                    f"{vader_score[1]:+.3f} | {snippet}"
+                )
 
     def _summary(self, outcome: ScoringOutcome, analyzer: Analyzer, backlog: int, verbosity: int) -> None:
         summary = (

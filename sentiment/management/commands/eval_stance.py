@@ -14,9 +14,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sentiment.labels import LabelFileError, labels_parse
-from sentiment.scorers import CuesVaderScorer
-from sentiment.stance_store import StoreError, promoted_read, promoted_scorer, scorer_load, store_open
+from sentiment.stance.baseline import CuesVaderScorer
+from sentiment.stance.labels import LabelFileError, labels_parse
+from sentiment.stance.store import StoreError, promoted_read, promoted_scorer, scorer_load, store_open
 
 EXIT_BAD_INPUT = 2
 EXIT_STORE = 3
@@ -53,7 +53,7 @@ class Command(BaseCommand):
             raise CommandError(f"model store: {exc}", returncode=EXIT_STORE) from None
 
     def handle(self, *args, **options):
-        from sentiment.training import evaluate
+        from sentiment.stance.linear import evaluate
 
         try:
             report = labels_parse(options["path"])

@@ -1,6 +1,6 @@
 """manage.py import_labels PATH --source NAME: labelled texts (CSV label,text) in as training examples.
 
-Thin: parses the file (`sentiment.labels.labels_parse`), imports the good rows
+Thin: parses the file (`sentiment.stance.labels.labels_parse`), imports the good rows
 (`stance_examples_import`), reports every rejected row with its line number and reason,
 and the duplicates. Exit codes: 0 done (rejected rows are reported, the good ones
 imported), 2 bad arguments, a file that is not a label CSV at all (binary, not
@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from marketpulse.jobs import exit_if_stopped, job_run
-from sentiment.labels import LabelFileError, labels_parse, source_check, stance_examples_import
+from sentiment.stance.labels import LabelFileError, labels_parse, source_check, stance_examples_import
 
 EXIT_BAD_INPUT = 2
 SHOW_DUPLICATES = 20

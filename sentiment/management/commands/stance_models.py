@@ -10,7 +10,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sentiment.stance_store import StoreError, promoted_read, store_open, versions_list
+from sentiment.stance.store import StoreError, promoted_read, store_open, versions_list
 
 EXIT_STORE = 3
 

@@ -1,6 +1,6 @@
 """manage.py train_stance: train the stance model on the labelled data, store it, promote it if better.
 
-Thin: parses arguments, runs `sentiment.learning.stance_model_train` inside a JobRun,
+Thin: parses arguments, runs `sentiment.stance.services.stance_model_train` inside a JobRun,
 prints the data, the candidate's and the current scorer's scores on the same held-out
 examples, the version written and the promotion decision.
 
@@ -21,10 +21,10 @@ import argparse
 from django.core.management.base import BaseCommand, CommandError
 
 from marketpulse.jobs import exit_if_stopped, job_run
-from sentiment.embedding_head import EmbeddingModelError
-from sentiment.learning import NotEnoughData, stance_model_train
-from sentiment.stance_store import StoreError, store_open
-from sentiment.training_data import stance_sources
+from sentiment.stance.data import stance_sources
+from sentiment.stance.embedding_head import EmbeddingModelError
+from sentiment.stance.services import NotEnoughData, stance_model_train
+from sentiment.stance.store import StoreError, store_open
 
 EXIT_BAD_ARGS = 2
 EXIT_STORE = 3
@@ -68,8 +68,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--promote",
             action="store_true",
-            help="Promote the new version if its macro recall on the held-out examples is higher than the "
-            "current scorer's (the promoted model, else cues + VADER) on the same examples.",
+            help="Promote the new version if, with at least 30 examples held out, its macro recall on them is higher "
+            "than the current scorer's (the promoted model, else cues + VADER) on the same examples, and it does "
+            "no worse than the current scorer on the shipped evaluation set (sentiment/data/stance_eval.csv).",
         )
         parser.add_argument(
             "--store", default=None, help="Model store (default STANCE_MODEL_STORE): a directory or s3://bucket/prefix."
@@ -136,6 +137,11 @@ class Command(BaseCommand):
             f"train_stance: on the same {cmp['examples']} held-out examples: new {outcome.kind} "
             f"{outcome.candidate_score:.4f} vs current {outcome.baseline_name} {outcome.baseline_score:.4f} "
             "(macro recall)" + (f"; {cmp['note']}" if cmp["note"] else "")
+        )
+        ev = cmp["eval_set"]
+        self.stdout.write(
+            f"train_stance: on the shipped evaluation set ({ev['path']}, {ev['examples']} examples): new "
+            f"{outcome.kind} {ev['candidate']:.4f} vs current {outcome.baseline_name} {ev['baseline']:.4f} (macro recall)"
         )
         self.stdout.write(f"train_stance: wrote version {outcome.version} to {outcome.uri}")
         style = self.style.SUCCESS if outcome.promoted or not options["promote"] else self.style.WARNING
