@@ -24,11 +24,14 @@ locals {
       flexible_minutes = var.scraper_flexible_window_minutes
       max_event_age    = var.scraper_max_event_age_seconds
     }
+    # Scores the backlog, then judges surges and posts their alerts (detect_surges): folded
+    # in here, not a schedule of its own, because a third 15-minute task would bill its
+    # 60 s minimum and an image pull each run for a few seconds of work (`make cost`).
     sentiment = {
-      command    = ["analyze_sentiment", "--source", "reddit"]
+      command    = ["run_pipeline", "--skip", "scrape_reddit"]
       metric_job = "analyze_sentiment"
       size       = var.sentiment_task_size
-      secrets    = ["django-secret-key", "database-url"]
+      secrets    = concat(["django-secret-key", "database-url"], var.alert_webhooks_enabled ? keys(local.alert_secrets) : [])
       # Its own role: reads the promoted stance model (training.tf).
       task_role        = aws_iam_role.sentiment_task.arn
       log_policy       = null

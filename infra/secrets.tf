@@ -1,5 +1,7 @@
-# The four job secrets, as empty containers: `manage.py setup_secrets` puts their values
-# (plain strings) and Terraform never sees them.
+# The job secrets, as empty containers: `manage.py setup_secrets` puts their values
+# (plain strings) and Terraform never sees them. Four always; the two alert secrets (the
+# webhook URLs and the signing key, read by the sentiment job's detect_surges step) only with
+# alert_webhooks_enabled = true, so no placeholder value ever reaches the alerts.
 #
 # var.secrets_backend picks where (issue 16; `make cost` shows both):
 # - ssm (default): SSM Parameter Store SecureString parameters /<base_name>/<name>, standard
@@ -13,12 +15,17 @@
 
 locals {
   # short name -> the environment variable it becomes in the container
-  secrets = {
+  base_secrets = {
     "django-secret-key"    = "DJANGO_SECRET_KEY"
     "database-url"         = "DATABASE_URL"
     "reddit-client-id"     = "REDDIT_CLIENT_ID"
     "reddit-client-secret" = "REDDIT_CLIENT_SECRET" #checkov:skip=CKV_SECRET_6:An environment variable name (REDDIT_CLIENT_SECRET), not a secret value.
   }
+  alert_secrets = {
+    "alert-webhook-urls"   = "ALERT_WEBHOOK_URLS"
+    "alert-webhook-secret" = "ALERT_WEBHOOK_SECRET" #checkov:skip=CKV_SECRET_6:An environment variable name (ALERT_WEBHOOK_SECRET), not a secret value.
+  }
+  secrets = merge(local.base_secrets, var.alert_webhooks_enabled ? local.alert_secrets : {})
 
   secrets_in_ssm = var.secrets_backend == "ssm"
   # The path every parameter lives under; the execution role may read this path only.

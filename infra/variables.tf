@@ -209,8 +209,8 @@ variable "job_environment" {
   default     = {}
 
   validation {
-    condition     = alltrue([for k, v in var.job_environment : can(regex("^[A-Z_][A-Z0-9_]*$", k)) && !contains(["DJANGO_SECRET_KEY", "DATABASE_URL", "REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET"], k)])
-    error_message = "The job_environment keys must be UPPER_SNAKE_CASE and must not be one of the secrets (DJANGO_SECRET_KEY, DATABASE_URL, REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET)."
+    condition     = alltrue([for k, v in var.job_environment : can(regex("^[A-Z_][A-Z0-9_]*$", k)) && !contains(["DJANGO_SECRET_KEY", "DATABASE_URL", "REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "ALERT_WEBHOOK_URLS", "ALERT_WEBHOOK_SECRET"], k)])
+    error_message = "The job_environment keys must be UPPER_SNAKE_CASE and must not be one of the secrets (DJANGO_SECRET_KEY, DATABASE_URL, REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET, ALERT_WEBHOOK_URLS, ALERT_WEBHOOK_SECRET)."
   }
 }
 
@@ -351,8 +351,14 @@ variable "schedule_max_retry_attempts" {
 
 # --- Secrets and keys -----------------------------------------------------------------------
 
+variable "alert_webhooks_enabled" {
+  description = "Create the two alert secrets (alert-webhook-urls: ALERT_WEBHOOK_URLS, comma-separated Slack, Discord or other http(s) webhooks; alert-webhook-secret: ALERT_WEBHOOK_SECRET, the HMAC signing key) and give them to the sentiment job, whose detect_surges step posts each new surge. Put their values with manage.py setup_secrets --only alert-webhook-urls --only alert-webhook-secret. The watch list and minimum score are plain settings: job_environment = { ALERT_SYMBOLS = \"GME,TSLA\", ALERT_MIN_SCORE = \"8\", SITE_URL = \"https://...\" }."
+  type        = bool
+  default     = false
+}
+
 variable "secrets_backend" {
-  description = "Where the four job secrets live: ssm (default: SSM Parameter Store SecureString parameters /<prefix>/<name>, no monthly fee, free standard API calls) or secretsmanager (market-pulse/<name> secrets, $0.40 each a month plus $0.05 per 10,000 reads, one read per secret at every task start). manage.py setup_secrets --backend writes either."
+  description = "Where the job secrets live: ssm (default: SSM Parameter Store SecureString parameters /<prefix>/<name>, no monthly fee, free standard API calls) or secretsmanager (market-pulse/<name> secrets, $0.40 each a month plus $0.05 per 10,000 reads, one read per secret at every task start). manage.py setup_secrets --backend writes either."
   type        = string
   default     = "ssm"
 

@@ -26,7 +26,8 @@ class Job:
 #: keys of `local.jobs` in infra/ (tests/infra/test_contracts.py holds them equal).
 JOBS: dict[str, Job] = {
     "scraper": Job("scrape_reddit --mode incremental", "rate(15 minutes)"),
-    "sentiment": Job("analyze_sentiment --source reddit", "rate(15 minutes)"),
+    # Scores, then judges surges and sends the alerts (run_pipeline's last two steps).
+    "sentiment": Job("run_pipeline --skip scrape_reddit", "rate(15 minutes)"),
     "status": Job("daily_status", "cron(0 4 * * ? *)"),
     "train-stance": Job("train_stance --promote", "cron(0 3 ? * SUN *)"),
     "import-dump": Job("import_dump s3://BUCKET/KEY", None),
@@ -42,7 +43,12 @@ SECRETS: dict[str, str] = {
     "database-url": "DATABASE_URL",
     "reddit-client-id": "REDDIT_CLIENT_ID",
     "reddit-client-secret": "REDDIT_CLIENT_SECRET",
+    # Optional: Terraform creates these two only with alert_webhooks_enabled = true (secrets.tf).
+    "alert-webhook-urls": "ALERT_WEBHOOK_URLS",
+    "alert-webhook-secret": "ALERT_WEBHOOK_SECRET",
 }
+#: The secrets an install may leave out; `setup_secrets` asks for them only with --only.
+OPTIONAL_SECRETS = ("alert-webhook-urls", "alert-webhook-secret")
 
 
 class AwsError(Exception):

@@ -44,8 +44,13 @@ JOBS: dict[str, tuple[str, str, str, str]] = {
     "sentiment": ("sentiment_task_size", "sentiment_schedule", "sentiment_{quant}", "sentiment_empty"),
     "status": ("status_task_size", "status_schedule", "daily_status", "daily_status"),
 }
-#: The secrets each job's task definition names (infra/jobs.tf local.jobs).
+#: The figure each run of a job adds for its later steps: the sentiment job is
+#: `run_pipeline --skip scrape_reddit`, scoring then detect_surges (infra/jobs.tf).
+THEN: dict[str, str] = {"sentiment": "detect_surges_live"}
+#: The secrets each job's task definition names (infra/jobs.tf local.jobs), and the two the
+#: sentiment job adds with alert_webhooks_enabled.
 SECRETS_PER_JOB = {"scraper": 4, "sentiment": 2, "status": 2}
+ALERT_SECRETS = 2
 
 
 # --- inputs ---------------------------------------------------------------------------------------
@@ -128,6 +133,18 @@ def measured_seconds(measured: dict[str, Any]) -> float:
     return float(measured.get("wall_dedicated_s", measured["wall_s"]))
 
 
+def steps_measured(jobs: dict[str, Any], figure: str, then: str | None) -> dict[str, Any]:
+    """One run's figure, plus the figure of the step that follows it in the same task."""
+    if then is None:
+        return jobs[figure]
+    first, second = jobs[figure], jobs[then]
+    return {
+        "wall_dedicated_s": measured_seconds(first) + measured_seconds(second),
+        "cpu_s": float(first["cpu_s"]) + float(second["cpu_s"]),
+        "log_bytes": first.get("log_bytes", 0) + second.get("log_bytes", 0),
+    }
+
+
 def process_seconds(measured: dict[str, Any], vcpu: float) -> float:
     """Measured on one full CPU; with less than one vCPU the CPU part takes 1/vCPU as long."""
     wall, cpu = measured_seconds(measured), float(measured["cpu_s"])
@@ -162,7 +179,9 @@ def estimate(variables: dict[str, Any], runtimes: dict[str, Any], prices: dict[s
         vcpu, gb = size["cpu"] / 1024, size["memory"] / 1024
         runs = runs_per_month(variables[schedule_var], days)
         figure = typical.format(quant=quant)
-        proc = process_seconds(jobs[figure], vcpu)
+        then = THEN.get(job)
+        run = steps_measured(jobs, figure, then)
+        proc = process_seconds(run, vcpu)
         billed = billed_seconds(proc, pull, minimum)
         rate = hourly(vcpu, gb, prices)
         hours = runs * billed / 3600
@@ -171,24 +190,27 @@ def estimate(variables: dict[str, Any], runtimes: dict[str, Any], prices: dict[s
         task_hours += hours
         ondemand += hours * hourly(vcpu, gb, prices, spot=False)
         starts += runs
-        secret_reads += runs * SECRETS_PER_JOB[job]
-        log_bytes += runs * jobs[figure].get("log_bytes", 0)
-        stretch = (
-            f" + {jobs[figure]['cpu_s']:.2f} s CPU x (1/{vcpu:g} - 1)" if vcpu < 1 and jobs[figure]["cpu_s"] else ""
-        )
+        alert_secrets = ALERT_SECRETS if job == "sentiment" and variables.get("alert_webhooks_enabled") else 0
+        secret_reads += runs * (SECRETS_PER_JOB[job] + alert_secrets)
+        log_bytes += runs * run.get("log_bytes", 0)
+        stretch = f" + {run['cpu_s']:.2f} s CPU x (1/{vcpu:g} - 1)" if vcpu < 1 and run["cpu_s"] else ""
+        steps = f"{figure} {measured_seconds(jobs[figure]):.2f} s"
+        if then is not None:
+            steps += f" + {then} {measured_seconds(jobs[then]):.2f} s"
         lines.append(
             Line(
                 f"Fargate Spot: {job}",
                 f"{vcpu:g} vCPU x {prices['fargate_spot_vcpu_hour']} + {gb:g} GB x {prices['fargate_spot_gb_hour']}"
-                f" = ${rate:.7f}/h; {runs:,.1f} runs x max({minimum}, pull {pull:g} s + {figure} "
-                f"{measured_seconds(jobs[figure]):.2f} s{stretch} = {proc:.1f} s) = {billed:.0f} s -> {hours:.2f} h",
+                f" = ${rate:.7f}/h; {runs:,.1f} runs x max({minimum}, pull {pull:g} s + {steps}"
+                f"{stretch} = {proc:.1f} s) = {billed:.0f} s -> {hours:.2f} h",
                 dollars,
             )
         )
         if quiet != figure:
-            quiet_billed = billed_seconds(process_seconds(jobs[quiet], vcpu), pull, minimum)
+            quiet_run = steps_measured(jobs, quiet, then)
+            quiet_billed = billed_seconds(process_seconds(quiet_run, vcpu), pull, minimum)
             notes.append(
-                f"{job}: a run with nothing new ({quiet} {measured_seconds(jobs[quiet]):.2f} s) bills {quiet_billed:.0f} s, "
+                f"{job}: a run with nothing new ({quiet} {measured_seconds(quiet_run):.2f} s) bills {quiet_billed:.0f} s, "
                 f"${quiet_billed / 3600 * rate:.6f} vs ${billed / 3600 * rate:.6f} for a typical run"
             )
     notes.append(f"all on-demand instead of Spot: ${ondemand:.2f} for the Fargate lines")
@@ -196,13 +218,14 @@ def estimate(variables: dict[str, Any], runtimes: dict[str, Any], prices: dict[s
     # Secrets: SSM standard parameters (no fee, free standard API calls) or Secrets Manager.
     backend = variables.get("secrets_backend", "ssm")
     cmk = bool(variables.get("kms_cmk_enabled", False))
+    stored = 4 + (ALERT_SECRETS if variables.get("alert_webhooks_enabled") else 0)
     if backend == "ssm":
         lines.append(
             Line(
                 "SSM Parameter Store",
-                f"4 standard SecureString parameters x ${prices['ssm_standard_parameter_month']} + "
+                f"{stored} standard SecureString parameters x ${prices['ssm_standard_parameter_month']} + "
                 f"{secret_reads:,.0f} GetParameters reads (standard throughput) x ${prices['ssm_standard_throughput_per_10k_calls']}/10k",
-                4 * prices["ssm_standard_parameter_month"]
+                stored * prices["ssm_standard_parameter_month"]
                 + secret_reads / 1e4 * prices["ssm_standard_throughput_per_10k_calls"],
             )
         )
@@ -210,9 +233,9 @@ def estimate(variables: dict[str, Any], runtimes: dict[str, Any], prices: dict[s
         lines.append(
             Line(
                 "Secrets Manager",
-                f"4 secrets x ${prices['secretsmanager_secret_month']} + {secret_reads:,.0f} GetSecretValue at the "
+                f"{stored} secrets x ${prices['secretsmanager_secret_month']} + {secret_reads:,.0f} GetSecretValue at the "
                 f"task starts x ${prices['secretsmanager_per_10k_calls']}/10k",
-                4 * prices["secretsmanager_secret_month"] + secret_reads / 1e4 * prices["secretsmanager_per_10k_calls"],
+                stored * prices["secretsmanager_secret_month"] + secret_reads / 1e4 * prices["secretsmanager_per_10k_calls"],
             )
         )
     key = "the project CMK" if cmk else f"the AWS managed key aws/{'ssm' if backend == 'ssm' else 'secretsmanager'}"
@@ -285,18 +308,19 @@ def estimate(variables: dict[str, Any], runtimes: dict[str, Any], prices: dict[s
         "still needs the NAT gateway from private subnets"
     )
 
-    # The alternative: scraping and scoring in one 15-minute task (run_pipeline).
+    # The alternative: scraping, scoring and surges in one 15-minute task (run_pipeline whole).
     if "pipeline_int8" in jobs and quant == "int8":
         size = variables["sentiment_task_size"]
         vcpu, gb = size["cpu"] / 1024, size["memory"] / 1024
         runs = runs_per_month(variables["sentiment_schedule"], days)
-        proc = process_seconds(jobs["pipeline_int8"], vcpu)
+        whole = steps_measured(jobs, "pipeline_int8", THEN["sentiment"])
+        proc = process_seconds(whole, vcpu)
         billed = billed_seconds(proc, pull, minimum)
         one = runs * billed / 3600 * hourly(vcpu, gb, prices)
         two = sum(line.dollars for line in lines if line.item in ("Fargate Spot: scraper", "Fargate Spot: sentiment"))
         notes.append(
             f"one task instead of two (run_pipeline on {vcpu:g} vCPU / {gb:g} GB): {runs:,.1f} x max({minimum}, "
-            f"{pull:g} + {measured_seconds(jobs['pipeline_int8']):.2f} s) = {billed:.0f} s -> ${one:.2f} vs ${two:.2f} "
+            f"{pull:g} + {measured_seconds(whole):.2f} s) = {billed:.0f} s -> ${one:.2f} vs ${two:.2f} "
             f"for the scraper and sentiment tasks"
         )
     total = sum(line.dollars for line in lines)

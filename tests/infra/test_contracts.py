@@ -98,19 +98,29 @@ def test_ecs_run_and_ecs_logs_take_the_same_job_names():
 
 
 def test_secret_names_and_environment_variables_match_setup_secrets():
-    assert _blocks("secrets.tf", "locals")["secrets"] == aws.SECRETS
+    secret_locals = _blocks("secrets.tf", "locals")
+    assert {**secret_locals["base_secrets"], **secret_locals["alert_secrets"]} == aws.SECRETS
+    assert secret_locals["secrets"] == (
+        "${merge(local.base_secrets, var.alert_webhooks_enabled ? local.alert_secrets : {})}"
+    )
+    assert _variable_default("alert_webhooks_enabled") is False  # no placeholder URL by default
     secret = _resource("secrets.tf", "aws_secretsmanager_secret", "this")
     assert secret["for_each"] == "${local.secrets_in_ssm ? {} : local.secrets}"
     assert secret["name"] == "${local.base_name}/${each.key}"
     parameter = _resource("secrets.tf", "aws_ssm_parameter", "this")
     assert parameter["for_each"] == "${local.secrets_in_ssm ? local.secrets : {}}"
     assert parameter["name"] == "${local.ssm_parameter_path}/${each.key}"
-    jobs = _jobs()
-    # every secret a job names exists
+    jobs = dict(_jobs())
+    # every secret a job names exists; only the sentiment job (detect_surges) gets the alert ones
+    sentiment = jobs.pop("sentiment")["secrets"]
+    assert sentiment == (
+        '${concat(["django-secret-key", "database-url"], '
+        "var.alert_webhooks_enabled ? keys(local.alert_secrets) : [])}"
+    )
     for job, fields in jobs.items():
-        assert set(fields["secrets"]) <= set(aws.SECRETS), job
+        assert set(fields["secrets"]) <= set(secret_locals["base_secrets"]), job
     # the scraper needs the Reddit credentials, every job the database and the Django key
-    assert set(jobs["scraper"]["secrets"]) == set(aws.SECRETS)
+    assert set(jobs["scraper"]["secrets"]) == set(secret_locals["base_secrets"])
 
 
 def test_names_follow_the_prefix_manage_py_ecs_uses():

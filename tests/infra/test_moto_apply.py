@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.infra, pytest.mark.timeout(900)]
 
 COMMANDS = {
     "scraper": ["scrape_reddit", "--mode", "incremental"],
-    "sentiment": ["analyze_sentiment", "--source", "reddit"],
+    "sentiment": ["run_pipeline", "--skip", "scrape_reddit"],
     "status": ["daily_status"],
 }
 EXPRESSIONS = {"scraper": "rate(15 minutes)", "sentiment": "rate(15 minutes)", "status": "cron(0 4 * * ? *)"}

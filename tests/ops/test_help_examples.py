@@ -74,7 +74,7 @@ def examples() -> list[tuple[str, str, list[str]]]:
 
 def test_the_help_texts_suggest_command_lines():
     commands = {command for _, command, _ in examples()}
-    assert {"scrape_reddit", "import_dump", "ecs"} <= commands
+    assert {"scrape_reddit", "import_dump", "ecs", "detect_surges"} <= commands
 
 
 @pytest.mark.parametrize(("where", "command", "argv"), examples(), ids=lambda v: v if isinstance(v, str) else None)
@@ -91,8 +91,8 @@ def test_parse_fails_on_a_bad_example():
 def test_run_pipeline_help_names_the_schedules_of_the_jobs_it_joins():
     help_text = run_pipeline.Command.help
     assert "the scheduled 15-minute task" not in help_text
-    joined = {"scrape_reddit": "scraper", "analyze_sentiment": "sentiment"}
-    assert [name for name, _ in run_pipeline.STEPS] == list(joined)
-    for command, job in joined.items():
-        assert aws.JOBS[job].command.split()[0] == command
+    assert [name for name, _ in run_pipeline.STEPS] == ["scrape_reddit", "analyze_sentiment", "detect_surges"]
+    assert aws.JOBS["scraper"].command.split()[0] == "scrape_reddit"
+    assert aws.JOBS["sentiment"].command == "run_pipeline --skip scrape_reddit"  # scoring, then surges
+    for job in ("scraper", "sentiment"):
         assert f"{job} ({aws.JOBS[job].schedule})" in help_text

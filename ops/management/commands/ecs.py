@@ -96,7 +96,8 @@ class Command(BaseCommand):
             "--command",
             dest="task_command",
             default="",
-            help='Override the container command, e.g. "scrape_reddit --mode backfill --since 2026-01-01".',
+            help='Override the container command, e.g. "scrape_reddit --mode backfill --since 2026-01-01"; '
+            'replay the surge log over history with the sentiment job, e.g. "detect_surges --since 2026-01-01 --no-alerts".',
         )
         run.add_argument(
             "--env",

@@ -1,7 +1,8 @@
-"""manage.py run_pipeline: scrape, then score, in one process (the scraper and sentiment jobs as one task).
+"""manage.py run_pipeline: scrape, score, then judge surges, in one process.
 
-Not scheduled itself; a failed scrape still lets the scoring run, and a stop signal ends it
-after the running job (exit 143). See docs/design/operations.md.
+The sentiment job runs it as `run_pipeline --skip scrape_reddit` (score, then detect_surges:
+one task instead of a third schedule). A failed step still lets the next run, and a stop
+signal ends it after the running step (exit 143). See docs/design/operations.md.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ EXIT_STOPPED = 143
 STEPS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("scrape_reddit", {"mode": "incremental"}),
     ("analyze_sentiment", {"source": "reddit"}),
+    ("detect_surges", {}),
 )
 
 
 class Command(BaseCommand):
     help = (
-        "Scrape Reddit, then score the backlog, in one process: one task for the work of the scheduled "
-        f"scraper ({aws.JOBS['scraper'].schedule}) and sentiment ({aws.JOBS['sentiment'].schedule}) tasks."
+        "Scrape Reddit, score the backlog, then judge surges and send their alerts, in one process. "
+        f"The scheduled job sentiment ({aws.JOBS['sentiment'].schedule}) runs it with --skip scrape_reddit; "
+        f"run whole, it also does the work of the job scraper ({aws.JOBS['scraper'].schedule})."
     )
 
     def add_arguments(self, parser):

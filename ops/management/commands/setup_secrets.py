@@ -1,4 +1,4 @@
-"""manage.py setup_secrets: create or update the four job secrets (SSM or Secrets Manager).
+"""manage.py setup_secrets: create or update the job secrets (SSM or Secrets Manager).
 
 Values come from a hidden prompt or SECRET_<VARIABLE> (--from-env) and are never printed.
 See docs/design/operations.md.
@@ -21,7 +21,7 @@ ENV_PREFIX = "SECRET_"
 class Command(BaseCommand):
     help = (
         "Create or update the four job secrets in SSM Parameter Store or Secrets Manager "
-        "(values from a hidden prompt or SECRET_* env)."
+        "(values from a hidden prompt or SECRET_* env); the two alert secrets with --only."
     )
 
     def add_arguments(self, parser):
@@ -36,7 +36,8 @@ class Command(BaseCommand):
             action="append",
             default=[],
             choices=sorted(aws.SECRETS),
-            help="Only this secret (repeatable). Default: all of them.",
+            help="Only this secret (repeatable). Default: the four every install needs; the alert webhooks' "
+            "(alert-webhook-urls, alert-webhook-secret) only when named, with Terraform's alert_webhooks_enabled.",
         )
         parser.add_argument(
             "--backend",
@@ -50,7 +51,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        wanted = options["only"] or list(aws.SECRETS)
+        wanted = options["only"] or [short for short in aws.SECRETS if short not in aws.OPTIONAL_SECRETS]
         backend = options["backend"] or settings.SECRETS_BACKEND
         interactive = not options["from_env"]
         if interactive and not sys.stdin.isatty():

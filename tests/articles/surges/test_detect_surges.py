@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from articles.models import Surge, Ticker, TickerHourly
 from articles.surges.services import LIVE_HOURS, SETTLE, surges_detect
@@ -152,6 +154,20 @@ def test_nothing_to_judge_and_a_week_of_warm_up():
     TickerHourly.objects.filter(hour__lt=END - 3 * 24 * HOUR).delete()  # the data begins 3 days ago
     out = surges_detect(since=END - 48 * HOUR, now=END + HOUR)
     assert out.warming_up and Surge.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_only_tickers_talked_about_in_the_lookback_are_loaded_without_a_scan_of_the_rollups():
+    """The tickers to judge come from one index probe each, not a DISTINCT over every rollup row
+    (which, with TickerHourly's ordering, also sorted the year by hour: minutes on 14M rows)."""
+    load(history())
+    silent = Ticker.objects.create(symbol="OLDCO", name="Talked about long ago")
+    TickerHourly.objects.create(ticker=silent, hour=START - 60 * 24 * HOUR, mentions=3, comments=3, unique_authors=3)
+    Ticker.objects.create(symbol="NEVER", name="Never mentioned")
+    with CaptureQueriesContext(connection) as queries:
+        out = surges_detect(now=END + SETTLE + timedelta(minutes=1))
+    assert out.tickers == 3
+    assert not [q["sql"] for q in queries.captured_queries if "DISTINCT" in q["sql"].upper()]
 
 
 @pytest.mark.django_db
