@@ -1,4 +1,5 @@
-"""JSON API v1 on django-ninja: /api/v1/tickers, /api/v1/tickers/SYMBOL, /api/v1/tickers/SYMBOL/articles, /api/v1/status.
+"""JSON API v1 on django-ninja: /api/v1/tickers, /api/v1/tickers/SYMBOL, /api/v1/tickers/SYMBOL/articles,
+/api/v1/surges, /api/v1/status.
 
 Operations take typed query parameters (`articles.schemas`, `Query[...]`) and return
 typed schemas; django-ninja generates the OpenAPI document at /api/v1/openapi.json
@@ -8,7 +9,7 @@ parameters get 400 `{"error": ..., "parameter": ...}`, unknown tickers and paths
 JSON 404 (an unknown ticker wins over a bad parameter), other methods a JSON 405,
 too many requests a 429 with Retry-After (`marketpulse.ratelimit`). Reads go through
 `articles.selectors`,
-`articles.leaderboard` and `marketpulse.runs`.
+`articles.leaderboard`, `articles.surges.selectors` and `marketpulse.runs`.
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ from ninja.errors import Throttled, ValidationError
 from ninja.openapi.docs import Swagger
 
 from articles import leaderboard, schemas, selectors
-from articles.models import Article
+from articles.models import SYMBOL_RE, Article, Surge
+from articles.surges import selectors as surge_selectors
 from marketpulse import runs
 from marketpulse.ratelimit import ClientRateThrottle
 
 PAGE_SIZE = 50
 ARTICLES_PAGE_SIZE = 25
+SURGES_PAGE_SIZE = surge_selectors.PAGE_SIZE
 BODY_CHARS = 1000
 ALLOWED_METHODS = ("GET", "HEAD")
 
@@ -98,7 +101,11 @@ def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
 
 @api.exception_handler(ValidationError)
 def _bad_parameter(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    symbol = (request.resolver_match.kwargs if request.resolver_match else {}).get("symbol")
+    match = request.resolver_match
+    symbol = (match.kwargs if match else {}).get("symbol")
+    if symbol is None and match and match.url_name == "api-surges":
+        symbol = request.GET.get("symbol", "").strip().upper()  # a filter: only a well-formed one can be unknown
+        symbol = symbol if SYMBOL_RE.fullmatch(symbol) else None
     if symbol is not None and selectors.ticker_get(symbol=symbol) is None:
         return error(404, "unknown ticker", "symbol")  # the ticker is checked before its parameters
     parameter, message = schemas.first_bad_parameter(exc.errors)
@@ -270,6 +277,69 @@ def ticker_articles(request: HttpRequest, symbol: str, params: Query[schemas.Art
         "next_cursor": page.next_cursor,
         "next": _absolute_query(request, cursor=page.next_cursor) if page.next_cursor else None,
         "results": [article_json(a) for a in page.articles],
+    }
+
+
+def surge_json(request: HttpRequest, surge: Surge) -> dict:
+    ticker = surge.ticker
+    ratio = surge.ratio
+    return {
+        "symbol": ticker.symbol,
+        "name": ticker.name,
+        "url": request.build_absolute_uri(reverse("articles:ticker", args=[ticker.symbol])),
+        "started_at": surge.started_at,
+        "ended_at": surge.ended_at,
+        "ongoing": surge.ended_at is None,
+        "peak_at": surge.peak_at,
+        "last_hour": surge.last_hour,
+        "mentions": surge.mentions,
+        "expected_mentions": round(surge.expected_mentions, 3),
+        "unique_authors": surge.unique_authors,
+        "expected": round(surge.expected, 3),
+        "ratio": None if ratio is None else round(ratio, 2),
+        "score": round(surge.score, 2),
+        "bullish": surge.bullish,
+        "bearish": surge.bearish,
+        "neutral": surge.neutral,
+        "bullish_pct": _pct(surge.bullish_pct),
+        "bearish_pct": _pct(surge.bearish_pct),
+        "usual_bullish_pct": _pct(surge.usual_bullish_pct),
+        "usual_bearish_pct": _pct(surge.usual_bearish_pct),
+        "detected_at": surge.detected_at,
+    }
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+@api.get(
+    "/surges",
+    response={200: schemas.SurgePage, **_ERRORS},
+    url_name="api-surges",
+    operation_id="listSurges",
+    summary="Surges: tickers talked about far above their usual level, newest first, cursor-paginated",
+)
+def surges(request: HttpRequest, params: Query[schemas.SurgeListParams]):
+    """Recorded surges, newest first (by `started_at`), 50 a page (follow `next`).
+
+    `since`/`until` bound `started_at`; `symbol` keeps one ticker's (a well-formed but
+    unknown symbol is a 404, as everywhere in this API; a known one without surges is an
+    empty list).
+    """
+    ticker = _ticker_or_404(params.symbol) if params.symbol else None
+    if params.since and params.until and params.until <= params.since:
+        raise ApiError(400, "until must be after since", "until")
+    page = surge_selectors.surges_page(
+        since=params.since, until=params.until, ticker=ticker, cursor=params.cursor, limit=SURGES_PAGE_SIZE
+    )
+    next_url = None
+    if page.next_cursor:
+        next_url = request.build_absolute_uri(_absolute_query(request, cursor=page.next_cursor))
+    return {
+        "next_cursor": page.next_cursor,
+        "next": next_url,
+        "results": [surge_json(request, s) for s in page.surges],
     }
 
 

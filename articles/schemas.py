@@ -14,11 +14,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
+from django.utils.dateparse import parse_datetime
 from ninja import Schema
 from pydantic import BeforeValidator, Field, PlainSerializer, ValidationError, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from articles import leaderboard, selectors
+from articles.models import SYMBOL_RE
 
 MAX_PAGE = 10_000
 MAX_QUERY = 100
@@ -91,6 +93,42 @@ def _query(value: Any) -> str:
     return value
 
 
+MOMENT_EXAMPLE = "2026-12-07T14:00:00Z"
+MAX_MOMENT = 40
+
+
+def _moment(name: str) -> BeforeValidator:
+    """An ISO 8601 time (Z or an offset; naive means UTC) or date (midnight UTC), made UTC.
+
+    A time whose UTC falls outside what a datetime holds is clamped to its first or last
+    moment: as a bound it keeps the same surges."""
+
+    def check(value: Any) -> Any:
+        text = value.isoformat() if isinstance(value, datetime) else str(value).strip().upper()
+        try:
+            moment = parse_datetime(text) if len(text) <= MAX_MOMENT else None
+        except ValueError:
+            moment = None
+        if moment is None:
+            raise bad(f"{name} must be an ISO 8601 time or date, e.g. {MOMENT_EXAMPLE} (send a + as %2B)")
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            edge = datetime.min if moment.year == 1 else datetime.max
+            return edge.replace(tzinfo=UTC)
+
+    return BeforeValidator(check)
+
+
+def _symbol(value: Any) -> Any:
+    symbol = str(value).strip().upper()
+    if not SYMBOL_RE.fullmatch(symbol):
+        raise bad("symbol must be a ticker symbol: 1 to 10 letters, digits, dots or dashes (e.g. TSLA)")
+    return symbol
+
+
 WINDOWS = tuple(leaderboard.WINDOWS)
 RANGES = tuple(selectors.RANGES)
 
@@ -102,6 +140,7 @@ KindFilter = Annotated[Literal[("all", *selectors.KINDS)], _choice("kind", selec
 Page = Annotated[int, BeforeValidator(_page), doc(minimum=1, maximum=MAX_PAGE)]
 Cursor = Annotated[str | None, BeforeValidator(_cursor), doc(maxLength=MAX_CURSOR)]
 SearchQuery = Annotated[str, BeforeValidator(_query), doc(maxLength=MAX_QUERY)]
+Symbol = Annotated[str | None, BeforeValidator(_symbol), doc(pattern=SYMBOL_RE.pattern.replace("A-Z", "A-Za-z"))]
 
 
 class TickerListParams(Schema):
@@ -145,6 +184,19 @@ class TickerPageParams(_ArticleFilters, Schema):
     label: LabelFilter = "all"
     kind: KindFilter = "all"
     cursor: Cursor = None
+
+
+class SurgeListParams(Schema):
+    """`symbol` first: a malformed symbol is the error reported (fields are checked in order)."""
+
+    symbol: Symbol = Field(None, description="Only this ticker's surges (case-insensitive); an unknown one is a 404.")
+    since: Annotated[datetime | None, _moment("since")] = Field(
+        None, description=f"Surges that started at or after this time (ISO 8601, e.g. {MOMENT_EXAMPLE}; naive = UTC)."
+    )
+    until: Annotated[datetime | None, _moment("until")] = Field(
+        None, description="Surges that started before this time (ISO 8601); must be after `since`."
+    )
+    cursor: Cursor = Field(None, description="Opaque cursor from `next_cursor` of the previous page.")
 
 
 class SearchParams(Schema):
@@ -310,3 +362,34 @@ class Status(Schema):
     scraper: Scraper
     backlog: Count
     jobs: list[JobRun]
+
+
+class Surge(Schema):
+    symbol: str
+    name: str
+    url: str = Field(description="The ticker's page on the site.")
+    started_at: Timestamp = Field(description="The first flagged hour (its start).")
+    ended_at: Timestamp | None = Field(description="The first hour back to normal; null while the surge is ongoing.")
+    ongoing: bool
+    peak_at: Timestamp = Field(description="The hour with the highest distinct-author score.")
+    last_hour: Timestamp = Field(description="The latest hour judged part of the surge.")
+    mentions: Count
+    expected_mentions: float = Field(description="Mentions the ticker's own baseline expected over the surge's hours.")
+    unique_authors: Count = Field(description="Distinct authors over the surge's hours (what the test counts).")
+    expected: float = Field(description="Distinct authors the baseline expected over the surge's hours.")
+    ratio: float | None = Field(description="unique_authors / expected: times its usual level.")
+    score: float = Field(description="-log10 p of the distinct authors under the baseline (higher: more surprising).")
+    bullish: Count
+    bearish: Count
+    neutral: Count
+    bullish_pct: Pct = Field(description="Share of the surge's scored mentions that were bullish.")
+    bearish_pct: Pct
+    usual_bullish_pct: Pct = Field(description="The ticker's usual bullish share (the 28 days before the surge).")
+    usual_bearish_pct: Pct
+    detected_at: Timestamp = Field(description="When the detector first recorded it.")
+
+
+class SurgePage(Schema):
+    next_cursor: str | None
+    next: str | None = Field(description="The next page's absolute URL; null on the last page.")
+    results: list[Surge]

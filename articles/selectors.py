@@ -115,20 +115,21 @@ def ticker_timeline_cached(*, ticker: Ticker, range_: str = "7d") -> Timeline:
     return timeline
 
 
-def ticker_timeline(*, ticker: Ticker, range_: str = "7d", now: datetime | None = None) -> Timeline:
-    """Mentions and sentiment over `range_`: hourly for 24h/7d, daily for 30d/90d. One query."""
+def timeline_span(range_: str, now: datetime | None = None) -> tuple[datetime, datetime, timedelta]:
+    """`(start, end, step)` of a ticker chart over `range_`: whole hours for 24h/7d, whole
+    UTC days for 30d/90d, the current (partial) hour or day last. No query."""
     hours = RANGES[range_]
     end = window_end(now)
-    daily = range_ in DAILY_RANGES
-    if daily:
-        # Whole UTC days, the current (partial) one last.
+    if range_ in DAILY_RANGES:
         day_end = end.replace(hour=0) + timedelta(days=1) if end.hour else end
-        start = day_end - timedelta(days=hours // 24)
-        end = day_end
-        step = timedelta(days=1)
-    else:
-        start = end - timedelta(hours=hours)
-        step = timedelta(hours=1)
+        return day_end - timedelta(days=hours // 24), day_end, timedelta(days=1)
+    return end - timedelta(hours=hours), end, timedelta(hours=1)
+
+
+def ticker_timeline(*, ticker: Ticker, range_: str = "7d", now: datetime | None = None) -> Timeline:
+    """Mentions and sentiment over `range_`: hourly for 24h/7d, daily for 30d/90d. One query."""
+    start, end, step = timeline_span(range_, now)
+    daily = range_ in DAILY_RANGES
     qs = TickerHourly.objects.filter(ticker=ticker, hour__gte=start, hour__lt=end)
     if daily:
         rows = qs.annotate(bucket=TruncDay("hour")).values_list("bucket").annotate(*(Sum(f) for f in _SUMS)).order_by()
