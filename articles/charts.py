@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -48,7 +48,49 @@ def _fmt_time(moment: datetime, granularity: str) -> str:
     return moment.strftime("%b %d") if granularity == "day" else moment.strftime("%b %d %H:00")
 
 
-def timeline_chart(points: Sequence, *, granularity: str, width: int = 720, height: int = 240) -> dict:
+@dataclass
+class Band:
+    """A shaded span of the chart (a surge's hours), with its tooltip."""
+
+    x: float
+    w: float
+    label: str
+
+
+MIN_BAND_WIDTH = 3.0  # a one-hour surge on a 90-day chart is still visible
+
+
+def time_bands(
+    spans: Sequence[tuple[datetime, datetime, str]],
+    *,
+    start: datetime,
+    end: datetime,
+    left: float,
+    right: float,
+) -> list[Band]:
+    """Each `(from, to, label)` span as an x range over a plot from `left` (at `start`) to
+    `right` (at `end`), clipped to it; spans wholly outside are dropped."""
+    total = (end - start).total_seconds()
+    bands = []
+    for begin, finish, label in spans:
+        if total <= 0 or finish <= start or begin >= end:
+            continue
+        x0 = left + (right - left) * max(0.0, (begin - start).total_seconds() / total)
+        x1 = left + (right - left) * min(1.0, (finish - start).total_seconds() / total)
+        w = max(x1 - x0, MIN_BAND_WIDTH)
+        x0 = min(x0, right - w)
+        bands.append(Band(x=round(x0, 2), w=round(w, 2), label=label))
+    return bands
+
+
+def timeline_chart(
+    points: Sequence,
+    *,
+    granularity: str,
+    width: int = 720,
+    height: int = 240,
+    bands: Sequence[tuple[datetime, datetime, str]] = (),
+) -> dict:
     """Mention bars plus a net-sentiment line (-1..1) for a ticker's timeline.
 
     `points` are `selectors.TimelinePoint`s. Returns the bars (each with its own
@@ -56,7 +98,8 @@ def timeline_chart(points: Sequence, *, granularity: str, width: int = 720, heig
     strings), broken wherever an hour or day had nothing scored, so the line never
     invents a trend across a gap, and `dots` for a scored point with no scored
     neighbour; the zero line; the bars' scale on the left, the line's (-1..+1) on the
-    right; a few x-axis labels. The margins leave room for labels at the size a phone
+    right; a few x-axis labels; `bands` (`(from, to, label)`: the ticker's surges) as
+    shaded x ranges behind the bars. The margins leave room for labels at the size a phone
     needs (the stylesheet enlarges them on narrow screens).
     """
     pad_left, pad_right, pad_top, pad_bottom = 44, 40, 14, 32
@@ -107,10 +150,16 @@ def timeline_chart(points: Sequence, *, granularity: str, width: int = 720, heig
                 else pad_left + index * slot + slot / 2
             )
             ticks.append({"x": round(x, 1), "label": _fmt_time(points[index].start, granularity), "anchor": anchor})
+    shaded: list[Band] = []
+    if points and bands:
+        step = timedelta(days=1) if granularity == "day" else timedelta(hours=1)
+        first = points[0].start
+        shaded = time_bands(bands, start=first, end=first + step * len(points), left=pad_left, right=width - pad_right)
     return {
         "width": width,
         "height": height,
         "bars": bars,
+        "bands": shaded,
         "segments": segments,
         "dots": dots,
         "zero_y": round(pad_top + plot_h / 2, 1),
@@ -195,6 +244,12 @@ def render_timeline(chart: dict, *, title: str, desc: str) -> SafeString:
         b=bottom,
         max=chart["max"],
     )
+    top_y, plot_h = chart["plot_top"], chart["plot_bottom"] - chart["plot_top"]
+    bands = "".join(
+        f'<rect class="surge-band" x="{b.x:g}" y="{top_y:g}" width="{b.w:g}" height="{plot_h:g}">'
+        f"<title>{escape(b.label)}</title></rect>"
+        for b in chart.get("bands", ())
+    )
     lines = "".join(format_html('<polyline class="line" points="{}"/>', points) for points in chart["segments"])
     dots = "".join(
         format_html('<circle class="dot" cx="{}" cy="{}" r="2.5"/>', _num(d["x"]), _num(d["y"])) for d in chart["dots"]
@@ -205,7 +260,7 @@ def render_timeline(chart: dict, *, title: str, desc: str) -> SafeString:
         '<title id="timeline-title">{title}</title><desc id="timeline-desc">{desc}</desc>'
         '<line class="axis" x1="{l}" y1="{b}" x2="{r}" y2="{b}"/>'
         '<line class="zero" x1="{l}" y1="{z}" x2="{r}" y2="{z}"/>'
-        "{scales}{bars}{lines}{dots}{ticks}</svg>",
+        "{bands}{scales}{bars}{lines}{dots}{ticks}</svg>",
         w=chart["width"],
         h=chart["height"],
         title=title,
@@ -215,6 +270,7 @@ def render_timeline(chart: dict, *, title: str, desc: str) -> SafeString:
         b=chart["plot_bottom"],
         z=_num(chart["zero_y"]),
         scales=scales,
+        bands=mark_safe(bands),
         bars=mark_safe(bars),
         lines=mark_safe(lines),
         dots=mark_safe(dots),

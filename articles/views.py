@@ -23,7 +23,9 @@ from django.views.decorators.http import require_safe
 from pydantic import ValidationError
 
 from articles import charts, leaderboard, schemas, selectors
-from articles.models import LABEL_TO_STANCE
+from articles.models import LABEL_TO_STANCE, Surge
+from articles.surges import selectors as surge_selectors
+from articles.templatetags import mp_format
 from marketpulse.runs import scraper_freshness
 
 
@@ -61,6 +63,7 @@ def home(request: HttpRequest) -> HttpResponse:
     board = leaderboard.ticker_leaderboard(window=window, include_etfs=include_etfs, page=page, page_size=50)
     context = {
         "board": board,
+        "surging": [surge_card(s) for s in surge_selectors.surges_now()],
         "mood_bar": charts.split_bar(
             positive=board.mood.positive, neutral=board.mood.neutral, negative=board.mood.negative
         ),
@@ -72,6 +75,18 @@ def home(request: HttpRequest) -> HttpResponse:
         "first_page": _query(request, page=None),
     }
     return render(request, "articles/home.html", context)
+
+
+def surge_split(surge: Surge, *, width: int = 300, height: int = 16) -> dict:
+    """The bull / neutral / bear split of a surge's scored mentions, for `_split.svg.html`."""
+    return charts.split_bar(
+        positive=surge.bullish, neutral=surge.neutral, negative=surge.bearish, width=width, height=height
+    )
+
+
+def surge_card(surge: Surge) -> dict:
+    """What the home page's "Surging now" strip shows of one surge."""
+    return {"surge": surge, "split": surge_split(surge, width=100, height=8), "split_id": f"surge-split-{surge.pk}"}
 
 
 @require_safe
@@ -100,7 +115,9 @@ def ticker_detail(request: HttpRequest, symbol: str) -> HttpResponse:
     # Rollups are refreshed after every write to articles, mentions, scores and reviews
     # (the jobs' contract), so their version also dates the article list.
     version = leaderboard.rollups_version()
-    timeline, chart_svg = _timeline_and_chart(ticker, range_, version)
+    span_start, _end, _step = selectors.timeline_span(range_)
+    surges = surge_selectors.ticker_surges(ticker=ticker, since=span_start)  # the chart's bands and the table
+    timeline, chart_svg = _timeline_and_chart(ticker, range_, version, surges)
     end = leaderboard.window_end()
     query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:32]
     articles_key = f"mp:arts:{ticker.pk}:{end.timestamp():.0f}:{version}:{query}"
@@ -125,6 +142,9 @@ def ticker_detail(request: HttpRequest, symbol: str) -> HttpResponse:
             positive=timeline.totals.positive, neutral=timeline.totals.neutral, negative=timeline.totals.negative
         ),
         "articles_html": articles_html,
+        "surges": [
+            {"surge": s, "split": surge_split(s, width=60, height=8), "split_id": f"surge-split-{s.pk}"} for s in surges
+        ],
         "range": range_,
         "sort": sort,
         "label": label or "all",
@@ -144,19 +164,40 @@ def ticker_detail(request: HttpRequest, symbol: str) -> HttpResponse:
     return render(request, "articles/ticker.html", context)
 
 
-def _timeline_and_chart(ticker, range_: str, version: str) -> tuple[selectors.Timeline, str]:
-    """The timeline and its rendered SVG chart, cached together under the rollups' version."""
-    key = selectors.timeline_cache_key(ticker=ticker, range_=range_, version=version) + ":svg"
+def surge_band(surge: Surge) -> tuple:
+    """A surge as a shaded span of the ticker chart: `(from, to, tooltip)`."""
+    start, end = surge_selectors.surge_span(surge)
+    until = "ongoing" if surge.ended_at is None else f"to {surge.ended_at:%b %d %H:00}"
+    label = (
+        f"Surge: {surge.ticker.symbol} at {mp_format.times(surge.ratio)} its usual level, {start:%b %d %H:00} {until}"
+    )
+    return start, end, label
+
+
+def _bands_desc(count: int) -> str:
+    if not count:
+        return ""
+    return f" Shaded bands mark {count} surge{'' if count == 1 else 's'} (talked about far above its usual level)."
+
+
+def _timeline_and_chart(ticker, range_: str, version: str, surges: list[Surge]) -> tuple[selectors.Timeline, str]:
+    """The timeline and its rendered SVG chart (the surges shaded), cached together under the
+    rollups' version and the surges' fingerprint."""
+    key = selectors.timeline_cache_key(ticker=ticker, range_=range_, version=version)
+    key += f":svg:{surge_selectors.surges_fingerprint(surges)}"
     bundle = cache.get(key)
     if bundle is None:
         timeline = selectors.ticker_timeline(ticker=ticker, range_=range_)
-        chart = charts.timeline_chart(timeline.points, granularity=timeline.granularity)
+        chart = charts.timeline_chart(
+            timeline.points, granularity=timeline.granularity, bands=[surge_band(s) for s in surges]
+        )
         svg = charts.render_timeline(
             chart,
             title=f"{ticker.symbol}: mentions per {timeline.granularity} and net sentiment, last {range_}",
             desc=(
                 f"{timeline.totals.mentions} mentions in total, at most {chart['max']} in one {timeline.granularity}; "
                 "bars are mentions, coloured by net sentiment; the line is net sentiment from -1 (bottom) to +1 (top)."
+                + _bands_desc(len(chart["bands"]))
             ),
         )
         bundle = (timeline, svg)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django import template
+from django.utils import timezone
 from django.utils.text import slugify
 
 from articles import charts
@@ -85,3 +88,30 @@ def sparkline_svg(row, window: str):
         title=f"{row.symbol}: mentions per {unit}, {chart['total']} in total, peak {chart['max']}",
         title_id=f"spark-{slugify(row.symbol)}",
     )
+
+
+@register.filter
+def times(ratio) -> str:
+    """A surge's level against its usual one: "6.2×" (plain text)."""
+    return DASH if ratio is None else f"{ratio:.1f}\u00d7"
+
+
+@register.filter
+def ago(moment) -> str:
+    """How long ago, short: "just now", "12 min ago", "3 h ago", "2 days ago"."""
+    if moment is None:
+        return DASH
+    minutes = int((timezone.now() - moment).total_seconds() // 60)
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min ago"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h ago"
+    return f"{minutes // (24 * 60)} days ago"
+
+
+@register.filter
+def utc(moment) -> str:
+    """An absolute time for a tooltip: "2026-12-07 14:00 UTC"."""
+    return DASH if moment is None else f"{timezone.localtime(moment, UTC):%Y-%m-%d %H:%M} UTC"
