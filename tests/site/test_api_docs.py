@@ -75,6 +75,7 @@ def test_swagger_ui_draws_every_operation_offline_in_chromium(transactional_db, 
         context.close()
     assert sorted(" ".join(o.split()).replace("\u200b", "") for o in operations) == [
         "/api/v1/status",
+        "/api/v1/surges",
         "/api/v1/tickers",
         "/api/v1/tickers/{symbol}",
         "/api/v1/tickers/{symbol}/articles",

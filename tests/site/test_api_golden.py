@@ -27,6 +27,10 @@ Re-recorded for the API index (issue 30, item 9): `/api/v1/` answers a JSON inde
 `/api/v1` redirects to it, where both were JSON 404s; the two requests moved to the end of
 the plan (`INDEX`); no other answer changed.
 
+Re-recorded for surges (issue 29, section 3): `/api/v1/surges` joined the API, so the
+index lists it (that one answer changed); its requests (`SURGES`, on surges of
+`build_golden_surges`) were added at the end of the plan; no other answer changed.
+
 Re-record (only when a change to the API is intended, and say so in the commit):
 
     RECORD_API_GOLDEN=1 .venv/bin/python -m pytest -q -p no:cacheprovider tests/site/test_api_golden.py
@@ -43,7 +47,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from articles.models import Article, Mention, Ticker
+from articles.models import Article, Mention, Surge, Ticker
 from articles.services import rollups_refresh
 from marketpulse.models import JobRun
 from tests.conftest import stance_from_article
@@ -173,6 +177,69 @@ def build_golden_data() -> None:
     JobRun.objects.create(command="refresh_rollups", status="running", started_at=NOW - timedelta(seconds=20))
 
 
+def build_golden_surges() -> None:
+    """Surges with explicit keys: TSLA open since 3 hours ago, GME ended, 55 old small ones (a second page)."""
+    base = NOW.replace(minute=0, second=0, microsecond=0)
+    tickers = {t.symbol: t for t in Ticker.objects.filter(symbol__in=["TSLA", "GME", "SPY"])}
+    rows = [
+        Surge(
+            id=1,
+            ticker=tickers["TSLA"],
+            started_at=base - timedelta(hours=3),
+            peak_at=base - timedelta(hours=2),
+            last_hour=base - timedelta(hours=1),
+            mentions=40,
+            expected_mentions=6.4375,
+            unique_authors=25,
+            expected=4.0625,
+            score=8.25,
+            bullish=10,
+            bearish=3,
+            neutral=5,
+            usual_bullish_pct=41.5,
+            usual_bearish_pct=22.25,
+            detected_at=base - timedelta(hours=2, minutes=45),
+        ),
+        Surge(
+            id=2,
+            ticker=tickers["GME"],
+            started_at=base - timedelta(hours=30),
+            ended_at=base - timedelta(hours=26),
+            peak_at=base - timedelta(hours=28),
+            last_hour=base - timedelta(hours=27),
+            mentions=12,
+            expected_mentions=2.5,
+            unique_authors=9,
+            expected=1.25,
+            score=5.5,
+            bullish=8,
+            bearish=0,
+            neutral=1,
+            detected_at=base - timedelta(hours=29, minutes=45),
+        ),
+    ]
+    for i in range(55):
+        start = base - timedelta(days=10, hours=i)
+        rows.append(
+            Surge(
+                id=10 + i,
+                ticker=tickers["SPY"],
+                started_at=start,
+                ended_at=start + timedelta(hours=1),
+                peak_at=start,
+                last_hour=start,
+                mentions=6 + i,
+                expected_mentions=1.5,
+                unique_authors=5 + i % 3,
+                expected=0.75,
+                score=4.5,
+                detected_at=start + timedelta(hours=1, minutes=15),
+            )
+        )
+    Surge.objects.bulk_create(rows)
+    Surge.objects.update(updated_at=NOW)
+
+
 BAD_PARAMETERS = [
     "/api/v1/tickers?window=1y",
     "/api/v1/tickers?window=",
@@ -263,6 +330,26 @@ NOT_FOUND = [
     "/api/v1/status/",
 ]
 
+# /api/v1/surges (issue 29): filters, pages, bad values, unknown symbols.
+SURGES = [
+    "/api/v1/surges",
+    "/api/v1/surges?symbol=tsla",
+    "/api/v1/surges?symbol=SPY&since=2026-11-01T00:00:00Z",
+    "/api/v1/surges?since=2026-11-19&until=2026-11-20T14:00:00%2B02:00",
+    "/api/v1/surges?since=2026-11-20T00:00:00",
+    "/api/v1/surges?until=2026-11-01",
+    "/api/v1/surges?symbol=NVDA",
+    "/api/v1/surges?symbol=NOPE",
+    "/api/v1/surges?symbol=NOPE&since=bad",
+    "/api/v1/surges?symbol=$$$",
+    "/api/v1/surges?symbol=",
+    "/api/v1/surges?since=yesterday",
+    "/api/v1/surges?since=",
+    "/api/v1/surges?since=2026-11-20T00:00:00+02:00",
+    "/api/v1/surges?since=2026-11-20&until=2026-11-19",
+    "/api/v1/surges?cursor=!!!",
+]
+
 # The API's root: a JSON index since issue 30 (a JSON 404 before); without the slash, a 301 to it.
 INDEX = ["/api/v1/", "/api/v1"]
 
@@ -293,6 +380,14 @@ def request_plan() -> list[dict]:
         {"method": "HEAD", "url": "/api/v1/tickers?window=bad"},
         {"method": "GET", "url": "/api/v1/tickers", "etag_of": index["/api/v1/tickers"]},
         {"method": "GET", "url": "/api/v1/status", "headers": {"If-None-Match": '"stale"'}},
+    ]
+    surges = len(plan)
+    plan += [{"method": "GET", "url": u} for u in SURGES]
+    plan += [
+        {"method": "GET", "follow": surges},
+        {"method": "GET", "follow": surges + 2},
+        {"method": "POST", "url": "/api/v1/surges"},
+        {"method": "HEAD", "url": "/api/v1/surges"},
     ]
     return plan
 
@@ -333,6 +428,7 @@ def test_api_answers_as_recorded(db, frozen_now, settings):
     settings.API_RATE_LIMIT = "100000/m"  # limited, as in production, but not reached by these 100 requests
     cache.clear()
     build_golden_data()
+    build_golden_surges()
     responses = run_plan(request_plan())
     if os.environ.get("RECORD_API_GOLDEN") == "1":
         GOLDEN.parent.mkdir(exist_ok=True)

@@ -22,10 +22,10 @@ HYPOTHESIS = settings(
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-PAGES = ["/", "/t/TSLA/", "/tickers/"]
-API = ["/api/v1/tickers", "/api/v1/tickers/TSLA", "/api/v1/tickers/TSLA/articles", "/api/v1/status"]
+PAGES = ["/", "/t/TSLA/", "/tickers/", "/feeds/surges.atom", "/t/TSLA/surges.atom"]
+API = ["/api/v1/tickers", "/api/v1/tickers/TSLA", "/api/v1/tickers/TSLA/articles", "/api/v1/surges", "/api/v1/status"]
 ARTICLE_LISTS = ["/t/TSLA/", "/api/v1/tickers/TSLA/articles"]
-PARAMS = ["cursor", "sort", "range", "window", "label", "kind", "page", "etfs", "q", "since", "limit"]
+PARAMS = ["cursor", "sort", "range", "window", "label", "kind", "page", "etfs", "q", "since", "until", "symbol", "limit"]
 
 
 def _cursor(raw: str) -> str:
