@@ -25,7 +25,21 @@ HYPOTHESIS = settings(
 PAGES = ["/", "/t/TSLA/", "/tickers/", "/feeds/surges.atom", "/t/TSLA/surges.atom"]
 API = ["/api/v1/tickers", "/api/v1/tickers/TSLA", "/api/v1/tickers/TSLA/articles", "/api/v1/surges", "/api/v1/status"]
 ARTICLE_LISTS = ["/t/TSLA/", "/api/v1/tickers/TSLA/articles"]
-PARAMS = ["cursor", "sort", "range", "window", "label", "kind", "page", "etfs", "q", "since", "until", "symbol", "limit"]
+PARAMS = [
+    "cursor",
+    "sort",
+    "range",
+    "window",
+    "label",
+    "kind",
+    "page",
+    "etfs",
+    "q",
+    "since",
+    "until",
+    "symbol",
+    "limit",
+]
 
 
 def _cursor(raw: str) -> str:
