@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from articles.models import Article, Mention, Ticker
+from articles.models import Article, Mention, Surge, Ticker
 from articles.services import rollups_refresh
 from marketpulse.models import JobRun
 from tests.conftest import stance_from_article
@@ -145,6 +145,44 @@ def build_site_data(*, fresh: bool = True) -> SiteData:
             finished_at=now - timedelta(minutes=2),
         )
     return data
+
+
+def make_surge(
+    ticker: Ticker,
+    *,
+    started: datetime,
+    hours: int = 3,
+    ongoing: bool = False,
+    authors: int = 25,
+    expected: float = 4.0,
+    bullish: int = 10,
+    bearish: int = 3,
+    neutral: int = 5,
+    **fields,
+) -> Surge:
+    """One recorded surge of `hours` hours from `started` (open when `ongoing`), as `detect_surges` writes it."""
+    started = _floor_hour(started)
+    last = started + timedelta(hours=hours - 1)
+    values = {
+        "ticker": ticker,
+        "started_at": started,
+        "ended_at": None if ongoing else last + timedelta(hours=1),
+        "peak_at": started + timedelta(hours=hours // 2),
+        "last_hour": last,
+        "mentions": authors * 2,
+        "expected_mentions": expected * 2,
+        "unique_authors": authors,
+        "expected": expected,
+        "score": 8.5,
+        "bullish": bullish,
+        "bearish": bearish,
+        "neutral": neutral,
+        "usual_bullish_pct": 40.0,
+        "usual_bearish_pct": 25.0,
+        "detected_at": started + timedelta(hours=1, minutes=15),
+    }
+    values.update(fields)
+    return Surge.objects.create(**values)
 
 
 @pytest.fixture
