@@ -248,6 +248,7 @@ def render_timeline(chart: dict, *, title: str, desc: str) -> SafeString:
     bands = "".join(
         f'<rect class="surge-band" x="{b.x:g}" y="{top_y:g}" width="{b.w:g}" height="{plot_h:g}">'
         f"<title>{escape(b.label)}</title></rect>"
+        f'<rect class="surge-cap" x="{b.x:g}" y="{top_y:g}" width="{b.w:g}" height="3"/>'  # visible when thin
         for b in chart.get("bands", ())
     )
     lines = "".join(format_html('<polyline class="line" points="{}"/>', points) for points in chart["segments"])

@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from articles import selectors
 from articles.models import Surge, Ticker
 from articles.surges import selectors as surge_selectors
+from articles.templatetags.mp_format import ratio_number
 
 TIME = "%Y-%m-%d %H:%M UTC"
 
@@ -23,7 +24,7 @@ TIME = "%Y-%m-%d %H:%M UTC"
 def surge_title(surge: Surge) -> str:
     """ "TSLA: 6.2x its usual level" (plain text: the feed XML-escapes it)."""
     ratio = surge.ratio
-    level = f"{ratio:.1f}x its usual level" if ratio is not None else "far above its usual level"
+    level = f"{ratio_number(ratio)}x its usual level" if ratio is not None else "far above its usual level"
     return f"{surge.ticker.symbol}: {level}"
 
 

@@ -90,10 +90,15 @@ def sparkline_svg(row, window: str):
     )
 
 
+def ratio_number(ratio: float) -> str:
+    """A times-usual figure: one decimal under 10 ("6.2"), whole above ("12", "400")."""
+    return f"{ratio:.1f}" if ratio < 10 else f"{ratio:.0f}"
+
+
 @register.filter
 def times(ratio) -> str:
     """A surge's level against its usual one: "6.2×" (plain text)."""
-    return DASH if ratio is None else f"{ratio:.1f}\u00d7"
+    return DASH if ratio is None else f"{ratio_number(ratio)}\u00d7"
 
 
 @register.filter
