@@ -33,9 +33,14 @@ def surge_span(surge: Surge) -> tuple[datetime, datetime]:
 
 
 def surges_now(*, now: datetime | None = None, hours: int = NOW_HOURS, limit: int = NOW_LIMIT) -> list[Surge]:
-    """Open surges and those that ended within the last `hours`, newest first. One query."""
+    """Surges open or ended within the last `hours`, newest first. One query.
+
+    An open one counts while its last judged hour is that recent: one left open by a detector
+    that stopped running is not "now" for days.
+    """
     now = now or timezone.now()
-    recent = Q(ended_at__isnull=True) | Q(ended_at__gte=now - timedelta(hours=hours))
+    since = now - timedelta(hours=hours)
+    recent = Q(ended_at__isnull=True, last_hour__gte=since) | Q(ended_at__gte=since)
     qs = Surge.objects.filter(recent, started_at__lte=now).select_related("ticker")
     return list(qs.order_by("-started_at", "-id")[:limit])
 

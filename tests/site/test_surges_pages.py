@@ -70,19 +70,20 @@ def test_the_strip_lists_current_surges_above_the_leaderboard(client, site_data)
 
 def test_the_strip_shows_at_most_a_few(client, site_data):
     for i in range(12):
-        make_surge(site_data.tickers["TSLA"], started=site_data.now - timedelta(hours=2 + i), hours=1, ongoing=True)
+        make_surge(site_data.tickers["TSLA"], started=site_data.now - timedelta(hours=2 + i), hours=3 + i, ongoing=True)
     assert len(cards(client.get("/").content.decode())) == surge_selectors.NOW_LIMIT
 
 
 def test_surges_now_selector(db, site_data):
     now = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
     tsla, gme = site_data.tickers["TSLA"], site_data.tickers["GME"]
-    ongoing = make_surge(tsla, started=now - timedelta(days=2), ongoing=True)
+    ongoing = make_surge(tsla, started=now - timedelta(days=2), hours=48, ongoing=True)  # judged until 1 h ago
+    make_surge(gme, started=now - timedelta(days=9), ongoing=True)  # left open 9 days ago: stale, not "now"
     recent = make_surge(gme, started=now - timedelta(hours=9), hours=4)  # ended 4.5 h before now
     make_surge(gme, started=now - timedelta(hours=20), hours=4)  # ended 15.5 h before
     make_surge(tsla, started=now + timedelta(hours=2), ongoing=True)  # after `now` (a replay's future)
     assert surge_selectors.surges_now(now=now) == [recent, ongoing]
-    assert surge_selectors.surges_now(now=now, hours=1) == [ongoing]
+    assert surge_selectors.surges_now(now=now, hours=2) == [ongoing]
 
 
 def test_filters():
