@@ -1,4 +1,5 @@
-"""Public pages: the leaderboard (/), a ticker (/t/SYMBOL/), browse/search (/tickers/).
+"""Public pages: the leaderboard (/) under its "Surging now" strip, a ticker (/t/SYMBOL/) with
+its surges on the chart and in a table, browse/search (/tickers/).
 
 Thin views: parse parameters (the typed models of `articles.schemas`, shared with
 the API), call `selectors`, shape chart
