@@ -130,7 +130,7 @@ class Line:
 def measured_seconds(measured: dict[str, Any]) -> float:
     """The process's run time on a CPU of its own (bench_jobs.py takes out the time it waited
     for this shared machine's CPU); the raw wall time for older files."""
-    return float(measured.get("wall_dedicated_s", measured["wall_s"]))
+    return float(measured["wall_dedicated_s"] if "wall_dedicated_s" in measured else measured["wall_s"])
 
 
 def steps_measured(jobs: dict[str, Any], figure: str, then: str | None) -> dict[str, Any]:
@@ -307,6 +307,18 @@ def estimate(variables: dict[str, Any], runtimes: dict[str, Any], prices: dict[s
         f"{days * 24:g} h x ${prices['vpc_interface_endpoint_az_hour']}) would be ${endpoints:.2f}/month, and Reddit "
         "still needs the NAT gateway from private subnets"
     )
+
+    # The alternative to folding detect_surges into the sentiment task: a schedule of its own.
+    if THEN["sentiment"] in jobs:
+        size = variables["status_task_size"]
+        vcpu, gb = size["cpu"] / 1024, size["memory"] / 1024
+        runs = runs_per_month(variables["sentiment_schedule"], days)
+        billed = billed_seconds(process_seconds(jobs[THEN["sentiment"]], vcpu), pull, minimum)
+        own = runs * billed / 3600 * hourly(vcpu, gb, prices)
+        notes.append(
+            f"detect_surges as a task of its own ({vcpu:g} vCPU / {gb:g} GB, every run billed {billed:.0f} s) instead "
+            f"of after the scoring: ${own:.2f} more Fargate and {runs:,.0f} more image pulls a month"
+        )
 
     # The alternative: scraping, scoring and surges in one 15-minute task (run_pipeline whole).
     if "pipeline_int8" in jobs and quant == "int8":

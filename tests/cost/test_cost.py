@@ -29,6 +29,7 @@ def _runtimes(**overrides) -> dict:
             "daily_status",
         )
     }
+    jobs["detect_surges_live"] = {"wall_s": 4.0, "cpu_s": 2.0, "log_bytes": 500}
     jobs.update(overrides)
     return {"jobs": jobs, "not_measured": {"image_pull_s": 40.0}}
 
@@ -65,8 +66,9 @@ def test_each_fargate_line_is_runs_times_billed_seconds_times_the_hourly_price()
     result = cost.estimate(_variables(), runtimes, PRICES, ROOT / "infra")
     lines = {line.item: line for line in result["lines"]}
     runs = 30.4 * 96
-    # sentiment: 1 vCPU / 2 GiB, int8 by default: max(60, 40 + 50) = 90 s
-    assert lines["Fargate Spot: sentiment"].dollars == pytest.approx(runs * 90 / 3600 * cost.hourly(1, 2, PRICES))
+    # sentiment: 1 vCPU / 2 GiB, int8 by default, then detect_surges: max(60, 40 + 50 + 4) = 94 s
+    assert lines["Fargate Spot: sentiment"].dollars == pytest.approx(runs * 94 / 3600 * cost.hourly(1, 2, PRICES))
+    assert "sentiment_int8 50.00 s + detect_surges_live 4.00 s" in lines["Fargate Spot: sentiment"].arithmetic
     # scraper: 0.25 vCPU / 0.5 GiB: 40 + 10 + 2 x 3 = 56 s -> the one-minute minimum
     assert lines["Fargate Spot: scraper"].dollars == pytest.approx(runs * 60 / 3600 * cost.hourly(0.25, 0.5, PRICES))
     assert lines["Fargate Spot: status"].dollars == pytest.approx(30.4 * 60 / 3600 * cost.hourly(0.25, 0.5, PRICES))
@@ -79,7 +81,18 @@ def test_each_fargate_line_is_runs_times_billed_seconds_times_the_hourly_price()
         ROOT / "infra",
     )
     fp32_lines = {line.item: line for line in fp32["lines"]}
-    assert fp32_lines["Fargate Spot: sentiment"].dollars == pytest.approx(runs * 120 / 3600 * cost.hourly(1, 2, PRICES))
+    assert fp32_lines["Fargate Spot: sentiment"].dollars == pytest.approx(runs * 124 / 3600 * cost.hourly(1, 2, PRICES))
+
+
+def test_the_alert_secrets_count_only_when_enabled():
+    off = cost.estimate(_variables(), _runtimes(), PRICES, ROOT / "infra")
+    on = cost.estimate(_variables(alert_webhooks_enabled=True), _runtimes(), PRICES, ROOT / "infra")
+    (ssm_off,) = [line.arithmetic for line in off["lines"] if line.item == "SSM Parameter Store"]
+    (ssm_on,) = [line.arithmetic for line in on["lines"] if line.item == "SSM Parameter Store"]
+    assert ssm_off.startswith("4 standard") and ssm_on.startswith("6 standard")
+    runs = 30.4 * 96
+    reads = lambda text: float(text.split(" + ")[1].split(" ")[0].replace(",", ""))  # noqa: E731
+    assert reads(ssm_on) - reads(ssm_off) == pytest.approx(2 * runs, abs=1)
 
 
 def test_secrets_backends_and_the_customer_managed_key():

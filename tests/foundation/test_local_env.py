@@ -16,7 +16,12 @@ PROBE = """
 import django, json, os
 django.setup()
 from django.conf import settings
+from django.db import connections
 from django.test import Client
+configured = str(settings.DATABASES["default"]["NAME"])
+# /health opens the database: a scratch file in the working directory, never the project's
+# db.sqlite3 (SQLite would create it on a fresh clone: tests never touch the working state).
+connections["default"].settings_dict["NAME"] = os.path.abspath("probe.sqlite3")
 health = Client().get("/health", HTTP_HOST="localhost")
 print(json.dumps({
     "debug": settings.DEBUG,
@@ -26,7 +31,7 @@ print(json.dumps({
     "hosts": settings.ALLOWED_HOSTS,
     "admin": settings.ADMIN_URL,
     "backend": settings.SENTIMENT_BACKEND,
-    "db": str(settings.DATABASES["default"]["NAME"]),
+    "db": configured,
     "health": health.status_code,
 }))
 """
