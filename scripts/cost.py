@@ -235,7 +235,8 @@ def estimate(variables: dict[str, Any], runtimes: dict[str, Any], prices: dict[s
                 "Secrets Manager",
                 f"{stored} secrets x ${prices['secretsmanager_secret_month']} + {secret_reads:,.0f} GetSecretValue at the "
                 f"task starts x ${prices['secretsmanager_per_10k_calls']}/10k",
-                stored * prices["secretsmanager_secret_month"] + secret_reads / 1e4 * prices["secretsmanager_per_10k_calls"],
+                stored * prices["secretsmanager_secret_month"]
+                + secret_reads / 1e4 * prices["secretsmanager_per_10k_calls"],
             )
         )
     key = "the project CMK" if cmk else f"the AWS managed key aws/{'ssm' if backend == 'ssm' else 'secretsmanager'}"

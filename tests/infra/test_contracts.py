@@ -114,8 +114,7 @@ def test_secret_names_and_environment_variables_match_setup_secrets():
     # every secret a job names exists; only the sentiment job (detect_surges) gets the alert ones
     sentiment = jobs.pop("sentiment")["secrets"]
     assert sentiment == (
-        '${concat(["django-secret-key", "database-url"], '
-        "var.alert_webhooks_enabled ? keys(local.alert_secrets) : [])}"
+        '${concat(["django-secret-key", "database-url"], var.alert_webhooks_enabled ? keys(local.alert_secrets) : [])}'
     )
     for job, fields in jobs.items():
         assert set(fields["secrets"]) <= set(secret_locals["base_secrets"]), job
