@@ -32,7 +32,7 @@ from articles.admin_filters import (
     TickerFilter,
 )
 from articles.admin_views import article_snippet, cues_text, stance_text
-from articles.models import Article, Mention, SentimentLabel, StanceLabel, Ticker
+from articles.models import AlertDelivery, Article, Mention, SentimentLabel, StanceLabel, Surge, Ticker
 from marketpulse.admin import ReadOnlyAdminMixin
 
 REVIEW_PERMISSION = "articles.change_article"
@@ -508,3 +508,45 @@ class MentionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def unlink(self, request, queryset):
         n = review.mention_unlink(mention_ids=queryset.values_list("pk", flat=True))
         self.message_user(request, f"Unlinked {n} mention(s); the ticker pages are updated.", messages.SUCCESS)
+
+
+@admin.register(Surge)
+class SurgeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The surge log, as `detect_surges` wrote it (read only), with each event's deliveries."""
+
+    list_display = ("ticker", "started_at", "ended_at", "peak_at", "unique_authors", "expected_shown", "ratio_shown")
+    list_display += ("score_shown", "split_shown", "detected_at")
+    list_filter = (("ended_at", admin.EmptyFieldListFilter),)
+    search_fields = ("ticker__symbol",)
+    date_hierarchy = "started_at"
+    list_select_related = ("ticker",)
+    ordering = ("-started_at", "ticker")
+
+    @admin.display(description="expected", ordering="expected")
+    def expected_shown(self, obj: Surge) -> str:
+        return f"{obj.expected:.1f}"
+
+    @admin.display(description="x usual")
+    def ratio_shown(self, obj: Surge) -> str:
+        return f"{obj.ratio:.1f}x" if obj.ratio is not None else "—"
+
+    @admin.display(description="score", ordering="score")
+    def score_shown(self, obj: Surge) -> str:
+        return f"{obj.score:.1f}"
+
+    @admin.display(description="bull / bear")
+    def split_shown(self, obj: Surge) -> str:
+        if obj.bullish_pct is None:
+            return "—"
+        return f"{obj.bullish_pct:.0f}% / {obj.bearish_pct:.0f}%"
+
+
+@admin.register(AlertDelivery)
+class AlertDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The alert delivery log: one row per surge and webhook (the URL's scheme and host only)."""
+
+    list_display = ("surge", "url_label", "state", "attempts", "next_attempt_at", "sent_at", "last_error")
+    list_filter = ("state", "url_label")
+    search_fields = ("surge__ticker__symbol", "url_label")
+    list_select_related = ("surge__ticker",)
+    ordering = ("-surge__started_at", "url_label")
