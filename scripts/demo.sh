@@ -69,6 +69,9 @@ else
   "$PY" manage.py analyze_sentiment --model vader
 fi
 
+# Surges need a week of rollups for a baseline: on the demo's day it says it is warming up.
+"$PY" manage.py detect_surges --no-alerts
+
 if [ "$SERVE" = "0" ]; then
   say "SERVE=0: the demo state is built (database $DATABASE_URL, stance store $STANCE_MODEL_STORE); not serving"
   exit 0
