@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db.models import Case, Count, IntegerField, Min, Q, Sum, Value, When
-from django.db.models.functions import TruncDay
+from django.db.models.functions import Length, TruncDay
 from django.utils.dateparse import parse_datetime
 
 from articles.leaderboard import (
@@ -249,14 +249,27 @@ def ticker_articles(
 
 
 def ticker_search(*, q: str, limit: int = 50) -> list[Ticker]:
-    """Tickers whose symbol starts with `q` or whose name contains it; exact symbol first. One query."""
+    """Tickers whose symbol starts with `q` or whose name contains it. One query.
+
+    Ranked: the exact symbol, then symbols starting with `q` (shortest first, so `T` lists
+    TSLA before the hundreds of names with a "t" in them), then names starting with it, then
+    names with a word starting with it, then any other name containing it.
+    """
     q = q.strip()
     qs = Ticker.objects.all()
     if q:
+        rank = Case(
+            When(symbol__iexact=q, then=Value(0)),
+            When(symbol__istartswith=q, then=Value(1)),
+            When(name__istartswith=q, then=Value(2)),
+            When(name__icontains=f" {q}", then=Value(3)),
+            default=Value(4),
+            output_field=IntegerField(),
+        )
         qs = (
             qs.filter(Q(symbol__istartswith=q) | Q(name__icontains=q))
-            .annotate(exact=Case(When(symbol__iexact=q, then=Value(0)), default=Value(1), output_field=IntegerField()))
-            .order_by("exact", "symbol")
+            .annotate(rank=rank, symbol_length=Length("symbol"))
+            .order_by("rank", "symbol_length", "symbol")
         )
     else:
         qs = qs.order_by("symbol")

@@ -197,6 +197,30 @@ def test_ticker_search_by_symbol_and_name(client, site_data):
     assert client.get("/tickers/?q=%00").status_code == 400
 
 
+def test_ticker_search_ranks_exact_symbol_then_symbol_prefix_then_names(db):
+    """`q=T` lists T, then TSLA and TT before the 150 companies with a "t" in their name."""
+    from articles.models import Ticker
+    from articles.selectors import ticker_search
+
+    Ticker.objects.bulk_create([Ticker(symbol=f"A{i:03d}", name=f"Atlantic Trust {i}") for i in range(150)])
+    Ticker.objects.bulk_create(
+        [
+            Ticker(symbol="TSLA", name="Tesla Inc."),
+            Ticker(symbol="TT", name="Trane Technologies"),
+            Ticker(symbol="T", name="AT&T Inc."),
+            Ticker(symbol="ZZT", name="Tango Holdings"),  # a name starting with T
+            Ticker(symbol="ZZW", name="Western Tankers"),  # a word starting with T
+            Ticker(symbol="ZZX", name="Outset Medical"),  # "t" inside a word only
+        ]
+    )
+    found = [t.symbol for t in ticker_search(q="T", limit=100)]
+    assert found[:3] == ["T", "TT", "TSLA"]
+    assert found[3] == "ZZT" and found.index("ZZW") < found.index("A000")
+    assert "ZZX" not in found  # past the limit: 150 names with a word starting with "t" rank first
+    assert [t.symbol for t in ticker_search(q="tesla")] == ["TSLA"]
+    assert [t.symbol for t in ticker_search(q="outset")][0] == "ZZX"
+
+
 def test_hostile_titles_are_escaped_and_no_inline_script_or_style(client, site_data):
     html = client.get("/t/TSLA/").content.decode()
     assert XSS_TITLE not in html
