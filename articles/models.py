@@ -471,3 +471,35 @@ class AlertDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"surge {self.surge_id} -> {self.url_label} ({self.state})"
+
+
+class PriceBar(models.Model):
+    """One OHLCV bar of a ticker: a trading day (`1d`, `start` is the date at 00:00 UTC) or an
+    intraday bar (`intraday`, `start` is the bar's start in UTC). Written by `import_prices`."""
+
+    class Interval(models.TextChoices):
+        DAY = "1d", "daily"
+        INTRADAY = "intraday", "intraday"
+
+    ticker = models.ForeignKey(Ticker, on_delete=models.CASCADE, related_name="price_bars")
+    interval = models.CharField(max_length=8, choices=Interval.choices, default=Interval.DAY)
+    start = models.DateTimeField(help_text="The trading day (00:00 UTC) or the intraday bar's start (UTC).")
+    open = models.DecimalField(max_digits=18, decimal_places=6)
+    high = models.DecimalField(max_digits=18, decimal_places=6)
+    low = models.DecimalField(max_digits=18, decimal_places=6)
+    close = models.DecimalField(max_digits=18, decimal_places=6)
+    volume = models.PositiveBigIntegerField(default=0)
+    source = models.CharField(max_length=40, default="file", help_text="Where it came from, e.g. the file's name.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["ticker", "interval", "-start"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticker", "interval", "start"], name="pricebar_ticker_interval_start"),
+            models.CheckConstraint(
+                condition=Q(low__lte=models.F("high")) & Q(low__gt=0), name="pricebar_low_positive_below_high"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticker_id} {self.interval} {self.start:%Y-%m-%d %H:%M}"
