@@ -27,6 +27,7 @@ from ninja.openapi.docs import Swagger
 
 from articles import leaderboard, schemas, selectors
 from articles.models import SYMBOL_RE, Article, Surge
+from articles.prices import selectors as price_selectors
 from articles.surges import selectors as surge_selectors
 from marketpulse import runs
 from marketpulse.ratelimit import ClientRateThrottle
@@ -210,6 +211,7 @@ def ticker_detail(request: HttpRequest, symbol: str, params: Query[schemas.Range
         "granularity": timeline.granularity,
         "start": timeline.start,
         "end": timeline.end,
+        "price": price_selectors.latest_price(ticker),
         "summary": {
             "mentions": t.mentions,
             "posts": t.posts,
@@ -248,6 +250,20 @@ def article_json(article: Article) -> dict:
         "stance": getattr(article, "ticker_stance", "") or None,
         "sentiment": article.sentiment_score,
     }
+
+
+@api.get(
+    "/tickers/{symbol}/prices",
+    response={200: schemas.PriceList, **_ERRORS},
+    url_name="api-ticker-prices",
+    operation_id="listTickerPrices",
+    summary="A ticker's price bars, oldest first",
+)
+def ticker_prices(request: HttpRequest, symbol: str, params: Query[schemas.PriceParams]):
+    """A ticker's daily (or intraday) price bars from `since`, oldest first, at most 1,000."""
+    ticker = _ticker_or_404(symbol)
+    bars = price_selectors.ticker_bars(ticker=ticker, since=params.since, interval=params.interval)
+    return {"symbol": ticker.symbol, "interval": params.interval, "results": bars}
 
 
 @api.get(

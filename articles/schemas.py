@@ -199,6 +199,13 @@ class SurgeListParams(Schema):
     cursor: Cursor = Field(None, description="Opaque cursor from `next_cursor` of the previous page.")
 
 
+class PriceParams(Schema):
+    since: Annotated[datetime | None, _moment("since")] = Field(
+        None, description=f"Bars that start at or after this time (ISO 8601, e.g. {MOMENT_EXAMPLE}; naive = UTC)."
+    )
+    interval: Literal["1d", "intraday"] = Field("1d", description="Daily bars, or intraday ones.")
+
+
 class SearchParams(Schema):
     q: SearchQuery = ""
 
@@ -299,6 +306,13 @@ class TimelinePoint(Schema):
     sentiment: Net
 
 
+class Price(Schema):
+    last: float = Field(description="The latest bar's close.")
+    change_pct: float | None = Field(description="Change from the previous trading day's close, in %.")
+    as_of: Timestamp = Field(description="The latest bar's start (a daily bar: its date at 00:00 UTC).")
+    interval: Literal["1d", "intraday"]
+
+
 class TickerDetail(Schema):
     symbol: str
     name: str
@@ -309,8 +323,24 @@ class TickerDetail(Schema):
     granularity: Literal["hour", "day"]
     start: Timestamp
     end: Timestamp
+    price: Price | None = Field(description="From the imported price bars (import_prices); null without any.")
     summary: Summary
     timeline: list[TimelinePoint]
+
+
+class PriceBar(Schema):
+    start: Timestamp
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: Count
+
+
+class PriceList(Schema):
+    symbol: str
+    interval: Literal["1d", "intraday"]
+    results: list[PriceBar] = Field(description="Oldest first, at most 1,000.")
 
 
 class Article(Schema):

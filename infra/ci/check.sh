@@ -60,8 +60,10 @@ fi
 
 # infra/ needs Terraform >= 1.2 (moved blocks, a precondition): the wrapper's 1.0.3 cannot read it.
 if [ -n "$TERRAFORM" ]; then
-  tf_version="$("$TERRAFORM" version 2>/dev/null | head -1 | sed -n 's/^Terraform v\([0-9.]*\).*/\1/p')"
-  if [ -z "$tf_version" ] || [ "$(printf '%s\n' 1.2.0 "$tf_version" | sort -V | head -1)" != 1.2.0 ]; then
+  # `sed -n 1p`, never `head -1`: head exits at its first line and, under pipefail, the
+  # writer's SIGPIPE (exit 141) would end this script whenever Terraform prints more.
+  tf_version="$("$TERRAFORM" version 2>/dev/null | sed -n '1s/^Terraform v\([0-9.]*\).*/\1/p')"
+  if [ -z "$tf_version" ] || [ "$(printf '%s\n' 1.2.0 "$tf_version" | sort -V | sed -n 1p)" != 1.2.0 ]; then
     echo ">> infra-check: ${TERRAFORM} is Terraform ${tf_version:-of unknown version}; infra/ needs >= 1.2.0"
     TERRAFORM=""
   fi
@@ -83,7 +85,7 @@ else
 fi
 
 if [ -n "$TERRAFORM" ]; then
-  echo ">> infra-check: $("$TERRAFORM" version | head -1) at ${TERRAFORM}; provider mirror: $([ $have_mirror = 1 ] && ls "${MIRROR}/registry.terraform.io/hashicorp/aws" | tr '\n' ' ' || echo "none at ${MIRROR}")"
+  echo ">> infra-check: $("$TERRAFORM" version | sed -n 1p) at ${TERRAFORM}; provider mirror: $([ $have_mirror = 1 ] && ls "${MIRROR}/registry.terraform.io/hashicorp/aws" | tr '\n' ' ' || echo "none at ${MIRROR}")"
 fi
 
 # --- 1. fmt ----------------------------------------------------------------------------------

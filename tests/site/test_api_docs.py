@@ -79,6 +79,7 @@ def test_swagger_ui_draws_every_operation_offline_in_chromium(transactional_db, 
         "/api/v1/tickers",
         "/api/v1/tickers/{symbol}",
         "/api/v1/tickers/{symbol}/articles",
+        "/api/v1/tickers/{symbol}/prices",
     ]
     foreign = [u for u in requested if not u.startswith((live_server.url, "data:"))]
     assert not foreign, foreign  # nothing from a CDN or any other host

@@ -31,6 +31,10 @@ Re-recorded for surges (issue 29, section 3): `/api/v1/surges` joined the API, s
 index lists it (that one answer changed); its requests (`SURGES`, on surges of
 `build_golden_surges`) were added at the end of the plan; no other answer changed.
 
+Re-recorded for prices (issue 25, prices in): the 10 ticker-detail answers gained
+`"price": null` (the golden data has no price bars) and the index lists
+`/api/v1/tickers/{symbol}/prices`; those 11 answers changed, no other.
+
 Re-record (only when a change to the API is intended, and say so in the commit):
 
     RECORD_API_GOLDEN=1 .venv/bin/python -m pytest -q -p no:cacheprovider tests/site/test_api_golden.py

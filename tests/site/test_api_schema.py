@@ -64,6 +64,7 @@ def test_openapi_document_lists_every_endpoint(client, db):
         "/api/v1/tickers",
         "/api/v1/tickers/{symbol}",
         "/api/v1/tickers/{symbol}/articles",
+        "/api/v1/tickers/{symbol}/prices",
         "/api/v1/surges",
         "/api/v1/status",
     }

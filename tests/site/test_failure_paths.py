@@ -23,7 +23,14 @@ HYPOTHESIS = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 PAGES = ["/", "/t/TSLA/", "/tickers/", "/feeds/surges.atom", "/t/TSLA/surges.atom"]
-API = ["/api/v1/tickers", "/api/v1/tickers/TSLA", "/api/v1/tickers/TSLA/articles", "/api/v1/surges", "/api/v1/status"]
+API = [
+    "/api/v1/tickers",
+    "/api/v1/tickers/TSLA",
+    "/api/v1/tickers/TSLA/articles",
+    "/api/v1/tickers/TSLA/prices",
+    "/api/v1/surges",
+    "/api/v1/status",
+]
 ARTICLE_LISTS = ["/t/TSLA/", "/api/v1/tickers/TSLA/articles"]
 PARAMS = [
     "cursor",
