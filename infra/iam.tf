@@ -1,7 +1,7 @@
 # IAM, least privilege:
 # - the task execution role (the ECS agent): pull the jobs image, write the jobs' log
 #   groups, read the job secrets: ssm:GetParameters on the parameter path /<base_name>/*
-#   only (SSM backend), or GetSecretValue on exactly the four secrets (Secrets Manager
+#   only (SSM backend), or GetSecretValue on exactly the job secrets (Secrets Manager
 #   backend); kms:Decrypt only with the project CMK and only through that service (the
 #   AWS managed keys need no IAM grant: their key policy allows use through the service);
 # - the task role (the jobs themselves): no permissions. The jobs call no AWS API: they
