@@ -7,13 +7,13 @@ A file that is not such a CSV at all raises PriceFileError and nothing is read f
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+
+from marketpulse import csvfile
 
 HEADER = ["symbol", "date", "open", "high", "low", "close", "volume"]
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -64,62 +64,15 @@ class PriceReport:
 
 def prices_parse(path: str | Path) -> PriceReport:
     """Read and parse a price CSV file; PriceFileError when it is not one."""
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise PriceFileError(f"{p} is {size} bytes, more than the {MAX_FILE_BYTES} a price file may have")
-        data = p.read_bytes()
-    except IsADirectoryError:
-        raise PriceFileError(f"{p} is a directory, not a CSV file") from None
-    except OSError as exc:
-        raise PriceFileError(f"cannot read {p}: {exc.strerror or exc}") from None
-    if not data.strip():
-        raise PriceFileError(f"{p} is empty: expected the header line '{','.join(HEADER)}'")
-    if b"\x00" in data[:65536]:
-        raise PriceFileError(f"{p} is a binary file (it contains NUL bytes), not a price CSV")
-    try:
-        content = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise PriceFileError(f"{p} is not UTF-8 text (invalid byte 0x{data[exc.start]:02x} on line {line})") from None
-    return prices_parse_text(content, name=str(p))
+    content = csvfile.file_text(path, what="a price", header=HEADER, max_bytes=MAX_FILE_BYTES, error=PriceFileError)
+    return prices_parse_text(content, name=str(path))
 
 
 def prices_parse_text(content: str, *, name: str = "the file") -> PriceReport:
     """Parse CSV text; an oversize cell is one rejected row, never a refused file."""
-    previous = csv.field_size_limit()
-    csv.field_size_limit(max(previous, len(content) + 1))
-    try:
-        return _parse(content, name)
-    finally:
-        csv.field_size_limit(previous)
-
-
-def _parse(content: str, name: str) -> PriceReport:
-    reader = csv.reader(io.StringIO(content.removeprefix("\ufeff"), newline=""), strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise PriceFileError(f"{name} is empty: expected the header line '{','.join(HEADER)}'") from None
-    except csv.Error as exc:
-        raise PriceFileError(f"{name}: not CSV on line 1 ({exc})") from None
-    if [h.strip().lower() for h in header] != HEADER:
-        shown = ",".join(header)[:80]
-        raise PriceFileError(f"{name}: bad header {shown!r} on line 1; expected exactly '{','.join(HEADER)}'")
     report = PriceReport()
     first: dict[tuple, BarRow] = {}
-    start = reader.line_num + 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise PriceFileError(f"{name}: not CSV from line {start} ({exc})") from None
-        line, start = start, reader.line_num + 1
-        if not row or (len(row) == 1 and not row[0].strip()):
-            continue
+    for line, row in csvfile.records(content, header=HEADER, name=name, error=PriceFileError):
         report.records += 1
         try:
             bar = bar_row(line, row)

@@ -7,14 +7,13 @@ Design: docs/design/stance.md.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
 
+from marketpulse import csvfile
 from sentiment.models import StanceExample, text_hash
 from sentiment.stance.linear import normalise_stance_label
 
@@ -60,59 +59,14 @@ class ParseReport:
     records: int = 0  # data records read (blank lines not counted)
 
 
-def _decode(data: bytes, name: str) -> str:
-    if not data.strip():
-        raise LabelFileError(f"{name} is empty: expected a CSV with the header line 'label,text'")
-    if b"\x00" in data[:65536]:
-        raise LabelFileError(f"{name} is a binary file (it contains NUL bytes), not a label,text CSV")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise LabelFileError(
-            f"{name} is not UTF-8 text (invalid byte 0x{data[exc.start]:02x} on line {line}); save it as UTF-8 CSV"
-        ) from None
-
-
 def labels_parse_text(content: str, *, name: str = "the file") -> ParseReport:
     """Parse CSV text with the header `label,text` (rules: docs/design/stance.md).
 
-    An oversize cell is one rejected row, never a refused file: the csv module's field limit
-    (131,072 characters, process-wide) is lifted to the text's length while this reads, then
-    put back; MAX_TEXT_CHARS then rejects the row by its line."""
-    previous = csv.field_size_limit()
-    csv.field_size_limit(max(previous, len(content) + 1))
-    try:
-        return _parse(content, name)
-    finally:
-        csv.field_size_limit(previous)
-
-
-def _parse(content: str, name: str) -> ParseReport:
-    reader = csv.reader(io.StringIO(content.removeprefix("\ufeff"), newline=""), strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise LabelFileError(f"{name} is empty: expected the header line 'label,text'") from None
-    except csv.Error as exc:
-        raise LabelFileError(f"{name}: not CSV on line 1 ({exc})") from None
-    if [h.strip().lower() for h in header] != HEADER:
-        shown = ",".join(header)[:80]
-        raise LabelFileError(f"{name}: bad header {shown!r} on line 1; expected exactly 'label,text'")
+    An oversize cell is one rejected row, never a refused file (`marketpulse.csvfile.records`);
+    MAX_TEXT_CHARS then rejects the row by its line."""
     report = ParseReport()
     first_line: dict[str, tuple[int, str]] = {}  # text hash -> (line, label)
-    start = reader.line_num + 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            # A broken quote swallows the rest of the file: the file is not CSV, import nothing.
-            raise LabelFileError(f"{name}: not CSV from line {start} ({exc})") from None
-        line, start = start, reader.line_num + 1
-        if not row or (len(row) == 1 and not row[0].strip()):
-            continue  # a blank line
+    for line, row in csvfile.records(content, header=HEADER, name=name, error=LabelFileError):
         report.records += 1
         if len(row) != 2:
             many = "too many" if len(row) > 2 else "too few"
@@ -150,17 +104,8 @@ def _parse(content: str, name: str) -> ParseReport:
 
 def labels_parse(path: str | Path) -> ParseReport:
     """Read and parse a label CSV file; LabelFileError when it is not one (see labels_parse_text)."""
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise LabelFileError(f"{p} is {size} bytes, more than the {MAX_FILE_BYTES} a label file may have")
-        data = p.read_bytes()
-    except IsADirectoryError:
-        raise LabelFileError(f"{p} is a directory, not a CSV file") from None
-    except OSError as exc:
-        raise LabelFileError(f"cannot read {p}: {exc.strerror or exc}") from None
-    return labels_parse_text(_decode(data, str(p)), name=str(p))
+    content = csvfile.file_text(path, what="a label", header=HEADER, max_bytes=MAX_FILE_BYTES, error=LabelFileError)
+    return labels_parse_text(content, name=str(path))
 
 
 def source_check(source: str) -> str:
